@@ -1,0 +1,154 @@
+"""Every knob of the project in one frozen dataclass, and the three named profiles.
+
+One `Config` flows from a notebook's `parameters` cell (or `qrsr ... --profile`) into every helper,
+so a notebook, the CLI and the tests can never disagree about image sizes, seeds or model sizes.
+
+Profiles:
+- ``smoke``: seconds, for CI (nbval runs every notebook with it);
+- ``cpu``: the default, a learner's laptop: minutes per notebook;
+- ``gpu``: the source tutorial's full scale (10,000 codes, 16 residual blocks, VGG19 ImageNet).
+
+``QRSR_PROFILE`` overrides the default profile; an explicit argument overrides both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROFILES = ("smoke", "cpu", "gpu")
+DEGRADATIONS = ("clean", "realistic", "wild")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the field and the allowed values."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """All knobs. Derived sizes (``lr_size``) are properties so they can never drift apart."""
+
+    profile: str = "cpu"
+    # --- images -------------------------------------------------------------------------------
+    hr_size: int = 128  # the tutorial's HR size
+    scale: int = 4  # the tutorial's 128 -> 32
+    channels: int = 3  # the tutorial trains on RGB
+    # --- data ----------------------------------------------------------------------------------
+    n_codes: int = 2000
+    max_version: int = 4  # QR versions 1..max_version
+    quiet_zone: int = 4  # modules; the standard's quiet zone
+    degradation: str = "realistic"  # clean (tutorial INTER_AREA) | realistic | wild
+    train_mix: tuple[tuple[str, float], ...] = (("realistic", 0.5), ("wild", 0.35), ("clean", 0.15))
+    val_fraction: float = 0.33  # the tutorial's test_size
+    split_seed: int = 12  # the tutorial's random_state
+    data_seed: int = 2024
+    eval_seed: int = 777_001  # never used for training data
+    augment: bool = False  # the tutorial's ImageDataGenerator settings (augment.py)
+    # --- generator -----------------------------------------------------------------------------
+    n_res_blocks: int = 16
+    filters: int = 64
+    upsampling: str = "pixel_shuffle"  # nearest (tutorial) | pixel_shuffle (paper)
+    # --- discriminator / VGG -------------------------------------------------------------------
+    disc_filters: int = 64
+    vgg_layer: str = "block3_conv4"  # the tutorial's layers[10]
+    vgg_weights: str | None = "imagenet"  # "imagenet" | path to .h5 | None (random: architecture only)
+    # --- losses --------------------------------------------------------------------------------
+    pixel_loss: str = "l1"  # l1 | mse
+    content_loss: str = "vgg"  # vgg | pixel | both  (GAN stage)
+    adv_weight: float = 1e-3  # the tutorial's loss_weights=[1e-3, 1]
+    content_weight: float = 1.0
+    # --- training ------------------------------------------------------------------------------
+    batch_size: int = 16
+    learning_rate: float = 3e-4
+    gan_learning_rate: float = 1e-4
+    pretrain_epochs: int = 4
+    gan_epochs: int = 2
+    steps_per_epoch: int = 50
+    ema_decay: float = 0.999
+    checkpoint_every: int = 5  # epochs; the tutorial saved the generator every 5
+    jit_compile: bool = True
+    mixed_precision: str | None = None  # None | "mixed_float16" | "mixed_bfloat16"
+    # --- paths ---------------------------------------------------------------------------------
+    data_dir: str = "data/generated"
+    runs_dir: str = "runs"
+
+    def __post_init__(self) -> None:
+        _check_choice("profile", self.profile, PROFILES)
+        _check_choice("degradation", self.degradation, DEGRADATIONS)
+        _check_choice("upsampling", self.upsampling, ("nearest", "pixel_shuffle"))
+        _check_choice("pixel_loss", self.pixel_loss, ("l1", "mse"))
+        _check_choice("content_loss", self.content_loss, ("vgg", "pixel", "both"))
+        _check_choice("channels", self.channels, (1, 3))
+        for name, _ in self.train_mix:
+            _check_choice("train_mix degradation", name, DEGRADATIONS)
+        if self.hr_size % self.scale or self.scale not in (2, 4, 8):
+            raise ConfigError(f"scale={self.scale} must be 2, 4 or 8 and divide hr_size={self.hr_size}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ConfigError(f"val_fraction={self.val_fraction} must lie strictly between 0 and 1")
+        if not 1 <= self.max_version <= 10:
+            raise ConfigError(f"max_version={self.max_version} must be in 1..10")
+
+    @property
+    def lr_size(self) -> int:
+        return self.hr_size // self.scale
+
+    @property
+    def n_upscale(self) -> int:
+        """Number of x2 upscale blocks (the tutorial's 2 for x4)."""
+        return self.scale.bit_length() - 1
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.runs_dir) / self.profile
+
+    def replace(self, **changes) -> "Config":
+        """A copy with some knobs changed (the dataclass is frozen on purpose)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _check_choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not one of {list(allowed)}")
+
+
+_PROFILE_KNOBS: dict[str, dict] = {
+    # CI: every notebook in seconds. Tiny models, random VGG weights (no download in CI).
+    "smoke": dict(
+        n_codes=48, n_res_blocks=1, filters=8, disc_filters=8, batch_size=4, pretrain_epochs=1,
+        gan_epochs=1, steps_per_epoch=2, vgg_weights=None, jit_compile=False, checkpoint_every=1,
+    ),
+    # A learner's laptop: minutes per notebook. Compact generator, random VGG unless a file is given.
+    "cpu": dict(
+        n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, pretrain_epochs=4,
+        gan_epochs=2, steps_per_epoch=40, vgg_weights=None,
+    ),
+    # The tutorial's scale, on a Colab GPU: 10,000 codes, 16 residual blocks, VGG19 ImageNet, XLA, AMP.
+    "gpu": dict(
+        n_codes=10_000, n_res_blocks=16, filters=64, disc_filters=64, batch_size=64,
+        pretrain_epochs=40, gan_epochs=20, steps_per_epoch=200, vgg_weights="imagenet",
+        mixed_precision="mixed_float16", augment=True,
+    ),
+}
+
+
+def default_profile() -> str:
+    """``QRSR_PROFILE`` if set, else ``cpu`` (the Colab setup helper picks ``gpu`` on a GPU)."""
+    profile = os.environ.get("QRSR_PROFILE", "").strip() or "cpu"
+    _check_choice("QRSR_PROFILE", profile, PROFILES)
+    return profile
+
+
+def get_config(profile: str | None = None, **overrides) -> Config:
+    """The named profile's config (default: :func:`default_profile`), with optional overrides.
+
+    >>> get_config("smoke").lr_size
+    32
+    """
+    profile = profile or default_profile()
+    _check_choice("profile", profile, PROFILES)
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(Config)}
+    if unknown:
+        raise ConfigError(f"unknown config field(s): {sorted(unknown)}")
+    return Config(profile=profile, **{**_PROFILE_KNOBS[profile], **overrides})

@@ -1,0 +1,7 @@
+"""Data: synthetic QR codes (``synth``), degradations (``degrade``), user folders (``folder``),
+augmentation (``augment``) and the tf.data pipeline (``pipeline``)."""
+
+from .degrade import degrade
+from .synth import Pairs, QRCode, generate_pairs, load_or_generate, random_code, render_code
+
+__all__ = ["Pairs", "QRCode", "degrade", "generate_pairs", "load_or_generate", "random_code", "render_code"]

@@ -1,0 +1,48 @@
+"""Random training batches from in-memory pairs, for any Keras backend (``keras.utils.PyDataset``).
+
+The TensorFlow path uses ``pipeline.py`` (tf.data); this feeder serves JAX/PyTorch backends, e.g.
+training the bundled generator on a lent GPU machine that has no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from .synth import Pairs
+
+
+def dihedral(images: np.ndarray, k: int) -> np.ndarray:
+    """One of the 8 rotations/reflections of a batch (NHWC). SR is equivariant to them."""
+    out = np.rot90(images, k % 4, axes=(1, 2))
+    return out[:, :, ::-1] if k >= 4 else out
+
+
+class PairBatches(keras.utils.PyDataset):
+    """``(lr, hr)`` float32 batches in [0, 1], shuffled each epoch, each batch under a random dihedral
+    transform. ``steps_per_epoch`` lets an epoch be shorter than one pass over the pairs."""
+
+    def __init__(self, pairs: Pairs, batch_size: int, seed: int = 0, steps_per_epoch: int | None = None,
+                 augment: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        if len(pairs) < batch_size:
+            raise ValueError(f"{len(pairs)} pairs cannot fill one batch of {batch_size}")
+        self.pairs, self.batch_size, self.augment = pairs, batch_size, augment
+        self.steps = steps_per_epoch or len(pairs) // batch_size
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def on_epoch_end(self) -> None:
+        need = self.steps * self.batch_size
+        self.order = np.concatenate([self.rng.permutation(len(self.pairs)) for _ in range(-(-need // len(self.pairs)))])
+        self.transforms = self.rng.integers(0, 8 if self.augment else 1, self.steps)
+
+    def __getitem__(self, step: int):
+        index = np.sort(self.order[step * self.batch_size:(step + 1) * self.batch_size])
+        k = int(self.transforms[step])
+        lr = dihedral(self.pairs.lr[index], k).astype(np.float32) / 255.0
+        hr = dihedral(self.pairs.hr[index], k).astype(np.float32) / 255.0
+        return np.ascontiguousarray(lr), np.ascontiguousarray(hr)

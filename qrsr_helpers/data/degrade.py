@@ -1,0 +1,60 @@
+"""HR -> LR: the tutorial's plain INTER_AREA downscale, and a realistic camera chain.
+
+One function serves training and evaluation alike (a model trained on one resize kernel scores
+badly on another, so the kernel is part of the degradation, drawn at random, never a hidden
+constant). The realistic chain, in the order light meets a sensor:
+blur (defocus/motion) -> resample with a random kernel -> sensor noise -> JPEG.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+_KERNELS = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_LANCZOS4)
+
+
+def degrade_clean(hr: np.ndarray, scale: int = 4) -> np.ndarray:
+    """The tutorial's LR: ``cv2.resize(hr, (w/scale, h/scale), interpolation=cv2.INTER_AREA)``."""
+    h, w = hr.shape[:2]
+    lr = cv2.resize(hr, (w // scale, h // scale), interpolation=cv2.INTER_AREA)
+    return lr.reshape(lr.shape[:2] + hr.shape[2:])
+
+
+def degrade_realistic(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) -> np.ndarray:
+    """A camera-like LR of a uint8 HR image (HWC), drawn from ``rng``; uint8 of the same channels."""
+    image = hr.astype(np.float32) / 255.0
+    h, w = hr.shape[:2]
+    if rng.random() < 0.85:  # defocus; sigma in HR pixels, up to ~0.6 LR pixel
+        sigma = rng.uniform(0.3, 0.6 * scale)
+        image = cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma * rng.uniform(0.7, 1.3))
+    if rng.random() < 0.15:  # hand shake: a short motion-blur line
+        length = int(rng.integers(2, scale + 3))
+        kernel = np.zeros((length, length), np.float32)
+        kernel[length // 2, :] = 1.0 / length
+        rotation = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), rng.uniform(0, 180), 1.0)
+        kernel = cv2.warpAffine(kernel, rotation, (length, length))
+        image = cv2.filter2D(image, -1, kernel / max(kernel.sum(), 1e-6))
+    lr = cv2.resize(image, (w // scale, h // scale), interpolation=_KERNELS[int(rng.integers(len(_KERNELS)))])
+    lr = lr.reshape(lr.shape[:2] + hr.shape[2:])
+    if rng.random() < 0.7:  # sensor noise, colour or luminance
+        sigma = rng.uniform(0.0, 0.045)
+        shape = lr.shape if rng.random() < 0.5 else lr.shape[:2] + (1,) * (lr.ndim - 2)
+        lr = lr + rng.normal(0.0, sigma, shape).astype(np.float32)
+    lr = np.round(np.clip(lr, 0, 1) * 255).astype(np.uint8)
+    if rng.random() < 0.6:
+        quality = int(rng.integers(35, 96))
+        ok, buffer = cv2.imencode(".jpg", lr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        lr = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED).reshape(lr.shape)
+    return lr
+
+
+def degrade(hr: np.ndarray, kind: str, rng: np.random.Generator | None = None, scale: int = 4) -> np.ndarray:
+    """Dispatch on ``kind`` (``clean`` | ``realistic``); the one entry point training and evaluation share."""
+    if kind == "clean":
+        return degrade_clean(hr, scale)
+    if kind == "realistic":
+        if rng is None:
+            raise ValueError("degrade(kind='realistic') needs a seeded rng: np.random.default_rng(seed)")
+        return degrade_realistic(hr, rng, scale)
+    raise ValueError(f"degradation kind={kind!r} is not one of ['clean', 'realistic']")

@@ -1,0 +1,296 @@
+"""Synthetic QR codes from a real QR library (segno), each one keeping its payload.
+
+The source tutorial trained on 10,000 Kaggle QR images. Offline we make our own with the same
+library a user would, which gives us what Kaggle images lack: the payload, so "does the enhanced
+code decode to the right text?" can be measured on every sample.
+
+Three scene styles share one renderer (a homography from module space to pixels):
+- ``clean``: the tutorial's images: black on white, the code plus its quiet zone fills the frame;
+- ``realistic``: the same framing with a slight rotation/perspective, ink and paper colours and
+  uneven lighting (what a phone sees of a code held in front of it);
+- ``wild``: codes of 0.75-2.2 LR pixels per module anywhere in the frame (partly cropped too) over
+  photo-like backgrounds, stronger perspective (what a camera sees of a code in a scene).
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+import cv2
+import numpy as np
+import segno
+
+from .degrade import degrade
+
+EC_LEVELS = ("L", "M", "Q", "H")
+# Byte-mode capacities (characters) per version and error-correction level, ISO/IEC 18004 table 7.
+_BYTE_CAPACITY = {
+    1: (17, 14, 11, 7), 2: (32, 26, 20, 14), 3: (53, 42, 32, 24), 4: (78, 62, 46, 34),
+    5: (106, 84, 60, 44), 6: (134, 106, 74, 58), 7: (154, 122, 86, 64), 8: (192, 152, 108, 84),
+    9: (230, 180, 130, 98), 10: (271, 213, 151, 119),
+}
+_WORDS = (
+    "quick brown fox jumps over lazy dog pixel module code scan phone ticket menu table wifi "
+    "coffee train gate seat order paper light dark model learn image super resolution camera"
+).split()
+_URL_CHARS = string.ascii_lowercase + string.digits
+_TLDS = ("com", "org", "net", "io", "de", "fr", "dev")
+SUPERSAMPLE = 2  # scenes are drawn at 2x and area-downscaled: anti-aliased edges like a real photo
+
+
+@dataclass(frozen=True)
+class QRCode:
+    """One generated symbol: its module matrix (True = dark) and what it encodes."""
+
+    payload: str
+    version: int
+    error: str
+    matrix: np.ndarray  # bool (n, n), no quiet zone
+
+    @property
+    def modules(self) -> int:
+        return self.matrix.shape[0]
+
+
+def random_payload(rng: np.random.Generator, length: int) -> str:
+    """A URL-like or free-text payload of exactly ``length`` characters (no edge whitespace)."""
+    if length >= 14 and rng.random() < 0.6:
+        host = "".join(rng.choice(list(_URL_CHARS), size=int(rng.integers(3, 9))))
+        text = f"https://{host}.{rng.choice(_TLDS)}/"
+        fill = _URL_CHARS + string.ascii_uppercase + "-_"
+    else:
+        words = rng.choice(_WORDS, size=length)
+        text = " ".join(words).capitalize()
+        fill = string.ascii_letters + string.digits
+    while len(text) < length:
+        text += fill[int(rng.integers(len(fill)))]
+    text = text[:length]
+    if text[-1] == " ":
+        text = text[:-1] + "x"
+    return text
+
+
+def random_code(rng: np.random.Generator, max_version: int = 4) -> QRCode:
+    """A code of a uniformly drawn version (1..max_version) and EC level, with a payload sized so
+    that this version is the smallest that holds it (as any QR generator would choose)."""
+    version = int(rng.integers(1, max_version + 1))
+    ec_index = int(rng.integers(len(EC_LEVELS)))
+    low = _BYTE_CAPACITY[version - 1][ec_index] + 1 if version > 1 else 1
+    length = int(rng.integers(low, _BYTE_CAPACITY[version][ec_index] + 1))
+    payload = random_payload(rng, length)
+    # An explicit mask skips segno's 8-way mask evaluation (4x faster); any mask is a valid code.
+    qr = segno.make_qr(payload, error=EC_LEVELS[ec_index], version=version, mask=int(rng.integers(8)),
+                       boost_error=False, encoding="utf-8")
+    matrix = np.array(qr.matrix, dtype=bool)
+    return QRCode(payload=payload, version=int(qr.version), error=str(qr.error), matrix=matrix)
+
+
+def render_code(matrix: np.ndarray, size: int, quiet_zone: int = 4) -> np.ndarray:
+    """The tutorial's image: the code plus its quiet zone resized to ``size``x``size`` (INTER_AREA
+    from a sharp high-resolution rendering). float32 in [0, 1], light = 1."""
+    modules = np.pad(~matrix, quiet_zone, constant_values=True).astype(np.float32)
+    per_module = max(8, -(-4 * size // modules.shape[0]))
+    side = modules.shape[0] * per_module
+    sharp = cv2.resize(modules, (side, side), interpolation=cv2.INTER_NEAREST)
+    return cv2.resize(sharp, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _background(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A photo-like background: smooth colour blobs plus fine texture and a few hard edges."""
+    coarse = rng.random((int(rng.integers(2, 7)),) * 2 + (3,)).astype(np.float32)
+    bg = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
+    fine = cv2.resize(rng.normal(0, 1, (size // 4, size // 4, 3)).astype(np.float32), (size, size))
+    bg = bg + fine * rng.uniform(0.0, 0.12)
+    for _ in range(int(rng.integers(0, 4))):  # edges of objects: tables, frames, text lines
+        p1, p2 = rng.integers(0, size, 2), rng.integers(0, size, 2)
+        cv2.line(bg, tuple(map(int, p1)), tuple(map(int, p2)), rng.random(3).tolist(), int(rng.integers(1, 8)))
+    grey = bg.mean(axis=2, keepdims=True)  # real scenes are far less saturated than random colours
+    return np.clip(grey + (bg - grey) * rng.uniform(0.1, 0.6), 0, 1)
+
+
+def _ink_and_paper(rng: np.random.Generator, style: str) -> tuple[np.ndarray, np.ndarray]:
+    """Dark-module and light-module colours: near black/white, tinted, and with less contrast in the wild."""
+    if style == "clean":
+        return np.zeros(3, np.float32), np.ones(3, np.float32)
+    spread = 0.35 if style == "realistic" else 0.5
+    dark = rng.uniform(0.0, spread) + rng.uniform(-0.08, 0.08, 3)
+    light = rng.uniform(1 - spread, 1.0) + rng.uniform(-0.08, 0.08, 3)
+    return np.clip(dark, 0, 1).astype(np.float32), np.clip(light, 0, 1).astype(np.float32)
+
+
+def _corners(rng: np.random.Generator, style: str, canvas: int, span: int, lr_pixels: int) -> np.ndarray:
+    """Where the code's outer corners (quiet zone included) land on the canvas."""
+    if style == "realistic":
+        side = canvas * rng.uniform(0.88, 1.0)
+        centre = canvas / 2 + rng.uniform(-0.04, 0.04, 2) * canvas
+        angle, warp = np.deg2rad(rng.uniform(-6, 6)), 0.03
+    else:  # wild: module pitch of 0.75-2.2 LR pixels, anywhere, partly outside the frame too
+        side = span * rng.uniform(0.75, 2.2) * canvas / lr_pixels
+        centre = rng.uniform(0.2, 0.8, 2) * canvas
+        angle, warp = np.deg2rad(rng.uniform(-30, 30)), 0.08
+    square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * side / 2
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    jitter = rng.uniform(-warp, warp, (4, 2)) * side
+    return (square @ rotation.T + jitter + centre).astype(np.float32)
+
+
+def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: int = 128,
+                 quiet_zone: int = 4, scale: int = 4) -> np.ndarray:
+    """The sharp HR image (float32 RGB in [0, 1]) of ``code`` in a scene of the given style.
+    This is the *target* of super-resolution: geometry, colours and background are part of the
+    scene; blur, resampling, noise and JPEG belong to the LR only (``degrade``)."""
+    if style == "clean":
+        return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
+    canvas = hr_size * SUPERSAMPLE
+    modules = np.pad(~code.matrix, quiet_zone, constant_values=True)
+    span = modules.shape[0]
+    per_module = 8
+    sharp = cv2.resize(modules.astype(np.float32), (span * per_module,) * 2, interpolation=cv2.INTER_NEAREST)
+    src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32) * span * per_module
+    dst = _corners(rng, style, canvas, span, hr_size // scale)
+    homography = cv2.getPerspectiveTransform(src, dst)
+    size = (canvas, canvas)
+    warped = cv2.warpPerspective(sharp, homography, size, flags=cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.ones_like(sharp), homography, size, flags=cv2.INTER_LINEAR)
+    # Warp sharp at 2x, then compose colours at HR size (4x fewer pixels to blend).
+    warped, mask = (cv2.resize(m, (hr_size, hr_size), interpolation=cv2.INTER_AREA)[..., None] for m in (warped, mask))
+    dark, light = _ink_and_paper(rng, style)
+    code_rgb = dark + warped * (light - dark)
+    if style == "realistic":
+        background = light * np.float32(rng.uniform(0.8, 1.0))
+    else:
+        background = _background(rng, hr_size)
+    scene = background * (1 - mask) + code_rgb * mask
+    ramp = np.linspace(-0.5, 0.5, hr_size, dtype=np.float32)  # uneven lighting: a tilted plane
+    gx, gy = rng.uniform(-0.35, 0.35, 2).astype(np.float32)
+    lighting = (1 + gx * ramp[None, :] + gy * ramp[:, None]) * np.float32(rng.uniform(0.8, 1.15))
+    return np.clip(scene * lighting[..., None], 0, 1)
+
+
+@dataclass
+class Pairs:
+    """HR/LR pairs (uint8, NHWC) with each sample's payload, version and EC level."""
+
+    hr: np.ndarray
+    lr: np.ndarray
+    payloads: list[str]
+    versions: np.ndarray
+    errors: list[str]
+    styles: list[str]
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+    def subset(self, index) -> "Pairs":
+        index = np.asarray(index)
+        return Pairs(self.hr[index], self.lr[index], [self.payloads[i] for i in index],
+                     self.versions[index], [self.errors[i] for i in index], [self.styles[i] for i in index])
+
+    @staticmethod
+    def concatenate(parts: list["Pairs"]) -> "Pairs":
+        return Pairs(np.concatenate([p.hr for p in parts]), np.concatenate([p.lr for p in parts]),
+                     [s for p in parts for s in p.payloads], np.concatenate([p.versions for p in parts]),
+                     [s for p in parts for s in p.errors], [s for p in parts for s in p.styles])
+
+
+def _to_uint8(image: np.ndarray, channels: int) -> np.ndarray:
+    if channels == 1:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None]
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
+              max_version: int = 4, quiet_zone: int = 4) -> tuple[QRCode, np.ndarray, np.ndarray]:
+    """Sample ``index`` of the stream ``seed``: a code, its HR scene and its LR (uint8, HWC).
+
+    Each sample has its own generator, seeded from (seed, index), so the same pair comes out
+    whatever the number of worker processes or the order they run in."""
+    rng = np.random.default_rng([seed, index])
+    code = random_code(rng, max_version)
+    hr = _to_uint8(render_scene(code, rng, style, hr_size, quiet_zone, scale), channels)
+    lr = degrade(hr, "clean" if style == "clean" else "realistic", rng, scale)
+    return code, hr, lr
+
+
+def _make_chunk(args) -> Pairs:
+    seed, start, stop, styles, kwargs = args
+    hr, lr, payloads, versions, errors = [], [], [], [], []
+    for index in range(start, stop):
+        code, h, l = make_pair(seed, index, styles[index - start], **kwargs)
+        hr.append(h), lr.append(l), payloads.append(code.payload), versions.append(code.version), errors.append(code.error)
+    return Pairs(np.stack(hr), np.stack(lr), payloads, np.array(versions, np.int32), errors, list(styles))
+
+
+def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *, hr_size: int = 128,
+                   scale: int = 4, channels: int = 3, max_version: int = 4, quiet_zone: int = 4,
+                   workers: int | None = None) -> Pairs:
+    """``n`` HR/LR pairs. ``degradation`` is one style name or a mix ``((style, weight), ...)``.
+
+    Work is split over processes (``workers``, default: all cores) in contiguous chunks; the result
+    does not depend on the number of workers. Workers are spawned (never forked: forking a process
+    that runs TensorFlow can deadlock), so a script calling this should import TensorFlow/Keras
+    inside its ``main()``, not at module level, or each worker re-imports them."""
+    if n < 1:
+        raise ValueError(f"n={n}: need at least one pair")
+    if isinstance(degradation, str):
+        styles = [degradation] * n
+    else:
+        names, weights = zip(*degradation)
+        picks = np.random.default_rng([seed, 1 << 30]).choice(len(names), size=n, p=np.array(weights) / sum(weights))
+        styles = [names[i] for i in picks]
+    kwargs = dict(hr_size=hr_size, scale=scale, channels=channels, max_version=max_version, quiet_zone=quiet_zone)
+    # Below ~1,000 pairs a process pool costs more to start than it saves.
+    workers = workers or (_cpu_count() if n >= 1000 else 1)
+    chunk = max(64, -(-n // (workers * 4)))
+    jobs = [(seed, s, min(s + chunk, n), styles[s:s + chunk], kwargs) for s in range(0, n, chunk)]
+    if workers == 1 or len(jobs) == 1:
+        return Pairs.concatenate([_make_chunk(job) for job in jobs])
+    with get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+        return Pairs.concatenate(pool.map(_make_chunk, jobs))
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def load_or_generate(config, purpose: str = "train", n: int | None = None, degradation: str | None = None,
+                     seed: int | None = None, cache: bool = True) -> Pairs:
+    """The pairs a notebook or command needs, from ``config``: generated once, then read from
+    ``config.data_dir`` (an ``.npz`` named by every knob that shapes it, so a changed knob never
+    reads stale data).
+
+    ``purpose="train"`` uses ``config.train_mix`` (or ``degradation``) and ``config.data_seed``;
+    ``purpose="eval"`` uses ``config.degradation`` and ``config.eval_seed``, a seed never trained on.
+    """
+    import hashlib
+    import json
+    from pathlib import Path
+
+    if purpose not in ("train", "eval"):
+        raise ValueError(f"purpose={purpose!r} is not one of ['train', 'eval']")
+    n = n or config.n_codes
+    if purpose == "train":
+        mix, seed = degradation or config.train_mix, config.data_seed if seed is None else seed
+    else:
+        mix, seed = degradation or config.degradation, config.eval_seed if seed is None else seed
+    knobs = dict(n=n, seed=seed, degradation=mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
+                 max_version=config.max_version, quiet_zone=config.quiet_zone, generator_version=1)
+    key = hashlib.sha1(json.dumps(knobs, sort_keys=True, default=list).encode()).hexdigest()[:12]
+    path = Path(config.data_dir) / f"pairs_{purpose}_{n}_{key}.npz"
+    if cache and path.is_file():
+        with np.load(path, allow_pickle=False) as f:
+            return Pairs(f["hr"], f["lr"], f["payloads"].tolist(), f["versions"], f["errors"].tolist(), f["styles"].tolist())
+    pairs = generate_pairs(n, seed, mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
+                           max_version=config.max_version, quiet_zone=config.quiet_zone)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".tmp-{path.name}")
+        with open(tmp, "wb") as f:
+            np.savez(f, hr=pairs.hr, lr=pairs.lr, payloads=np.array(pairs.payloads), versions=pairs.versions,
+                     errors=np.array(pairs.errors), styles=np.array(pairs.styles))
+        tmp.replace(path)
+    return pairs

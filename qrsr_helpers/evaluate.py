@@ -1,0 +1,88 @@
+"""PSNR / SSIM / decode rate of any upscaler against the same codes, as a table.
+
+An *upscaler* is any function ``uint8 NHWC LR batch -> uint8 NHWC image batch`` (x scale). The
+classic interpolations are built in; a generator becomes one with :func:`generator_upscaler`.
+Decode rate (exact payload with zxing-cpp and OpenCV) is the headline; PSNR/SSIM say how close the
+pixels are, which is not the same thing: a blurry image can score well and still not decode.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import cv2
+import numpy as np
+import pandas as pd
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from .data.synth import Pairs
+from .decode import DECODERS, decode_matches
+
+Upscaler = Callable[[np.ndarray], np.ndarray]
+INTERPOLATIONS = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC,
+                  "lanczos": cv2.INTER_LANCZOS4}
+
+
+def interpolation_upscaler(name: str, scale: int = 4) -> Upscaler:
+    """``nearest`` | ``bilinear`` | ``bicubic`` | ``lanczos`` (OpenCV) as an upscaler."""
+    if name not in INTERPOLATIONS:
+        raise ValueError(f"upscaler={name!r} is not one of {list(INTERPOLATIONS)}")
+    flag = INTERPOLATIONS[name]
+
+    def upscale(lr: np.ndarray) -> np.ndarray:
+        h, w = lr.shape[1:3]
+        return np.stack([cv2.resize(x, (w * scale, h * scale), interpolation=flag).reshape(h * scale, w * scale, -1)
+                         for x in lr])
+
+    upscale.__name__ = name
+    return upscale
+
+
+def generator_upscaler(generator, batch_size: int = 64) -> Upscaler:
+    """A Keras generator (input/output in [0, 1]) as an upscaler of uint8 batches."""
+    from .inference import resolve
+
+    return lambda lr: resolve(generator, lr, batch_size)
+
+
+def image_metrics(sr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image PSNR (dB) and SSIM of uint8 batches (NHWC)."""
+    if sr.shape != hr.shape:
+        raise ValueError(f"SR batch {sr.shape} and HR batch {hr.shape} differ in shape")
+    psnr = np.array([peak_signal_noise_ratio(h, s, data_range=255) for s, h in zip(sr, hr)])
+    ssim = np.array([structural_similarity(h, s, data_range=255, channel_axis=-1) for s, h in zip(sr, hr)])
+    return psnr, ssim
+
+
+def per_image_results(pairs: Pairs, upscalers: dict[str, Upscaler]) -> pd.DataFrame:
+    """One row per (upscaler, image): version, EC level, decoded by each decoder, PSNR, SSIM."""
+    frames = []
+    for name, upscale in upscalers.items():
+        sr = upscale(pairs.lr)
+        psnr, ssim = image_metrics(sr, pairs.hr)
+        frame = pd.DataFrame({"upscaler": name, "version": pairs.versions, "error": pairs.errors,
+                              "psnr": psnr, "ssim": ssim})
+        for decoder in DECODERS:
+            frame[f"decoded_{decoder}"] = decode_matches(sr, pairs.payloads, decoder)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarize(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Decode rates (0-1) per decoder, mean PSNR/SSIM and n, per upscaler (and per ``by``, e.g. version)."""
+    keys = ["upscaler"] + ([by] if by else [])
+    table = results.groupby(keys, sort=False).agg(
+        decode_rate_zxing=("decoded_zxing", "mean"), decode_rate_opencv=("decoded_opencv", "mean"),
+        psnr=("psnr", "mean"), ssim=("ssim", "mean"), n=("psnr", "size"))
+    return table.round({"decode_rate_zxing": 4, "decode_rate_opencv": 4, "psnr": 2, "ssim": 4})
+
+
+def evaluate_upscalers(pairs: Pairs, upscalers: dict[str, Upscaler]) -> dict[str, pd.DataFrame]:
+    """Overall and per-version tables for every upscaler on the same pairs."""
+    results = per_image_results(pairs, upscalers)
+    return {"overall": summarize(results), "per_version": summarize(results, "version"), "per_image": results}
+
+
+def hr_decode_rate(pairs: Pairs) -> dict[str, float]:
+    """How many HR images themselves decode: the ceiling every upscaler is measured against."""
+    return {decoder: float(decode_matches(pairs.hr, pairs.payloads, decoder).mean()) for decoder in DECODERS}

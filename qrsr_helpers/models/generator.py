@@ -1,0 +1,100 @@
+"""SRResNet generator (the SRGAN paper's G), as the tutorial built it and as the paper did.
+
+Value ranges, said once: the generator takes pixels in [0, 1] and returns pixels in [0, 1]
+(a linear output, so the loss never fights a saturating activation; callers clip when they
+convert to uint8, see ``qrsr_helpers.inference``). The data pipeline feeds exactly that range.
+
+Upsampling:
+- ``"nearest"`` (the tutorial): Conv2D(256) -> UpSampling2D(2) -> PReLU. Its second block's conv
+  runs 256 -> 256 channels at 2x the resolution and the 9x9 output conv reads 256 channels:
+  about twice the FLOPs of the whole residual trunk.
+- ``"pixel_shuffle"`` (the paper): Conv2D(filters * 4) -> depth-to-space(2) -> PReLU. Every conv
+  reads ``filters`` channels; ICNR initialisation starts it free of checkerboard artefacts.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="qrsr")
+class DepthToSpace(layers.Layer):
+    """Pixel shuffle: (H, W, C*r*r) -> (H*r, W*r, C), backend-agnostic (keras.ops)."""
+
+    def __init__(self, block_size: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.block_size = block_size
+
+    def call(self, x):
+        return ops.depth_to_space(x, self.block_size)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        r = self.block_size
+        return (b, None if h is None else h * r, None if w is None else w * r, c // (r * r))
+
+    def get_config(self):
+        return {**super().get_config(), "block_size": self.block_size}
+
+
+@keras.saving.register_keras_serializable(package="qrsr")
+class ICNR(keras.initializers.Initializer):
+    """Sub-pixel conv init (Aitken et al. 2017): each group of r*r output channels starts equal,
+    so depth-to-space initially acts like nearest-neighbour upsampling: no checkerboard."""
+
+    def __init__(self, scale: int = 2, seed: int | None = None):
+        self.scale, self.seed = scale, seed
+
+    def __call__(self, shape, dtype=None):
+        kh, kw, cin, cout = shape
+        r2 = self.scale * self.scale
+        base = keras.initializers.HeNormal(seed=self.seed)((kh, kw, cin, cout // r2), dtype=dtype)
+        return ops.reshape(ops.repeat(base[..., None], r2, axis=-1), shape)
+
+    def get_config(self):
+        return {"scale": self.scale, "seed": self.seed}
+
+
+def residual_block(x, filters: int, name: str):
+    """conv3x3 -> BN -> PReLU -> conv3x3 -> BN, plus the skip (the tutorial's res_block_gen)."""
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(momentum=0.5, name=f"{name}_bn1")(y)
+    y = layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(y)
+    y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(momentum=0.5, name=f"{name}_bn2")(y)
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
+def upscale_block(x, filters: int, upsampling: str, name: str):
+    """x2 upsampling: the tutorial's (conv 256, UpSampling2D) or the paper's (conv 4f, pixel shuffle)."""
+    if upsampling == "nearest":
+        x = layers.Conv2D(256, 3, padding="same", name=f"{name}_conv")(x)
+        x = layers.UpSampling2D(2, name=f"{name}_upsample")(x)
+    elif upsampling == "pixel_shuffle":
+        x = layers.Conv2D(filters * 4, 3, padding="same", kernel_initializer=ICNR(2), name=f"{name}_conv")(x)
+        x = DepthToSpace(2, name=f"{name}_shuffle")(x)
+    else:
+        raise ValueError(f"upsampling={upsampling!r} is not one of ['nearest', 'pixel_shuffle']")
+    return layers.PReLU(shared_axes=[1, 2], name=f"{name}_prelu")(x)
+
+
+def build_generator(n_res_blocks: int = 16, n_upscale: int = 2, upsampling: str = "nearest",
+                    channels: int = 3, filters: int = 64, name: str = "generator") -> keras.Model:
+    """The SRResNet generator. Fully convolutional: any H x W in, (H, W) * 2**n_upscale out.
+
+    Input and output pixels are in [0, 1] (see the module docstring)."""
+    if n_res_blocks < 0 or n_upscale < 1:
+        raise ValueError(f"n_res_blocks={n_res_blocks} must be >= 0 and n_upscale={n_upscale} >= 1")
+    lr = keras.Input((None, None, channels), name="lr")
+    x = layers.Conv2D(filters, 9, padding="same", name="head_conv")(lr)
+    x = head = layers.PReLU(shared_axes=[1, 2], name="head_prelu")(x)
+    for i in range(n_res_blocks):
+        x = residual_block(x, filters, name=f"res{i + 1}")
+    x = layers.Conv2D(filters, 3, padding="same", name="trunk_conv")(x)
+    x = layers.BatchNormalization(momentum=0.5, name="trunk_bn")(x)
+    x = layers.Add(name="global_skip")([head, x])
+    for i in range(n_upscale):
+        x = upscale_block(x, filters, upsampling, name=f"up{i + 1}")
+    sr = layers.Conv2D(channels, 9, padding="same", dtype="float32", name="sr")(x)
+    return keras.Model(lr, sr, name=name)

@@ -1,0 +1,101 @@
+"""VGG19 feature extractor for the perceptual (content) loss.
+
+Weights, in the order they are looked for:
+1. ``weights=<path>``: a local Keras ``.h5`` / ``.weights.h5`` file of VGG19 (notop is enough);
+2. ``weights="imagenet"``: ``QRSR_VGG_WEIGHTS`` if set, else Keras' own cache
+   (``~/.keras/models``), else Keras downloads them (Colab). Offline with nothing cached this
+   raises :class:`VGGWeightsUnavailable` saying how to provide the file: never a hang, never a
+   silent fallback to random weights;
+3. ``weights=None``: random weights. The architecture and the cost are real, the features are not;
+   a warning says so every time.
+
+ImageNet preprocessing happens inside the model: it takes the generator's [0, 1] RGB (or grey)
+pixels, so no caller can forget the BGR flip or the mean subtraction.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import warnings
+from pathlib import Path
+
+import keras
+from keras import layers, ops
+
+IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
+NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+FEATURE_SCALE = 1.0 / 12.75  # the SRGAN paper's rescaling of VGG feature maps
+DOWNLOAD_TIMEOUT_S = 20
+
+
+class VGGWeightsUnavailable(RuntimeError):
+    """ImageNet VGG19 weights could not be found or downloaded."""
+
+
+@keras.saving.register_keras_serializable(package="qrsr")
+class ImageNetPreprocess(layers.Layer):
+    """[0, 1] RGB (or 1-channel grey) -> what VGG19 was trained on: BGR, 0-255, ImageNet mean removed.
+    Equal to ``keras.applications.vgg19.preprocess_input(255 * x)`` ('caffe' mode)."""
+
+    def call(self, x):
+        if x.shape[-1] == 1:
+            x = ops.repeat(x, 3, axis=-1)
+        bgr = ops.flip(x, axis=-1) * 255.0
+        return bgr - ops.convert_to_tensor(IMAGENET_BGR_MEAN, dtype=bgr.dtype)
+
+
+def resolve_vgg_weights(weights: str | os.PathLike | None) -> str | None:
+    """The weights argument Keras' VGG19 should get, or a clear error (see the module docstring)."""
+    if weights is None:
+        warnings.warn("VGG19 with RANDOM weights: architecture and cost only, not a perceptual loss. "
+                      "Pass weights='imagenet' online or a local file (QRSR_VGG_WEIGHTS) for real features.",
+                      stacklevel=3)
+        return None
+    if str(weights) != "imagenet":
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise VGGWeightsUnavailable(f"VGG19 weights file not found: {path}")
+        return str(path)
+    from_env = os.environ.get("QRSR_VGG_WEIGHTS")
+    if from_env:
+        return resolve_vgg_weights(from_env)
+    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / NOTOP_FILE
+    return str(cache) if cache.is_file() else "imagenet"
+
+
+def build_vgg(layer: str = "block3_conv4", weights: str | os.PathLike | None = None, channels: int = 3,
+              rescale: bool = False, name: str | None = None) -> keras.Model:
+    """VGG19 truncated at ``layer`` (``block3_conv4`` = the tutorial's ``layers[10]``, ``block5_conv4``
+    = the paper's VGG54), frozen, taking [0, 1] pixels of any size. ``rescale`` divides the features
+    by 12.75 as the SRGAN paper did."""
+    resolved = resolve_vgg_weights(weights)
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        vgg = keras.applications.VGG19(include_top=False, weights=resolved, input_shape=(None, None, 3))
+    except Exception as error:
+        if resolved != "imagenet":
+            raise VGGWeightsUnavailable(f"could not load VGG19 weights from {resolved}: {error}") from error
+        raise VGGWeightsUnavailable(
+            "ImageNet VGG19 weights are not cached and could not be downloaded "
+            f"({type(error).__name__}: {error}). Offline, put '{NOTOP_FILE}' in ~/.keras/models/, or set "
+            "QRSR_VGG_WEIGHTS=/path/to/vgg19 weights .h5, or pass weights=<path> (weights=None: random)."
+        ) from error
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+    try:
+        features = vgg.get_layer(layer).output
+    except ValueError as error:
+        names = [l.name for l in vgg.layers if "conv" in l.name]
+        raise ValueError(f"VGG19 has no layer {layer!r}; conv layers: {names}") from error
+    body = keras.Model(vgg.input, features, name=f"vgg19_{layer}")
+    body.trainable = False
+    image = keras.Input((None, None, channels), name="image")
+    x = body(ImageNetPreprocess(name="imagenet_preprocess")(image))
+    if rescale:
+        x = layers.Rescaling(FEATURE_SCALE, name="paper_rescale")(x)
+    model = keras.Model(image, x, name=name or f"vgg_{layer}")
+    model.trainable = False
+    model.weights_source = "random" if resolved is None else ("imagenet" if resolved == "imagenet" else resolved)
+    return model
