@@ -71,7 +71,7 @@ class Config:
     jit_compile: bool = True
     mixed_precision: str | None = None  # None | "mixed_float16" | "mixed_bfloat16"
     # --- paths ---------------------------------------------------------------------------------
-    data_dir: str = "data/generated"
+    data_dir: str = "data/generated"  # QRSR_DATA_DIR overrides
     runs_dir: str = "runs"
 
     def __post_init__(self) -> None:
@@ -134,10 +134,10 @@ _PROFILE_KNOBS: dict[str, dict] = {
 
 
 def default_profile() -> str:
-    """``QRSR_PROFILE`` if set, else ``cpu`` (the Colab setup helper picks ``gpu`` on a GPU)."""
-    profile = os.environ.get("QRSR_PROFILE", "").strip() or "cpu"
-    _check_choice("QRSR_PROFILE", profile, PROFILES)
-    return profile
+    """``QRSR_PROFILE`` if set, else ``gpu`` when TensorFlow sees a GPU or TPU, else ``cpu``."""
+    from .colab import choose_profile
+
+    return choose_profile()
 
 
 def get_config(profile: str | None = None, **overrides) -> Config:
@@ -151,4 +151,5 @@ def get_config(profile: str | None = None, **overrides) -> Config:
     unknown = set(overrides) - {f.name for f in dataclasses.fields(Config)}
     if unknown:
         raise ConfigError(f"unknown config field(s): {sorted(unknown)}")
-    return Config(profile=profile, **{**_PROFILE_KNOBS[profile], **overrides})
+    environment = {"data_dir": os.environ["QRSR_DATA_DIR"]} if os.environ.get("QRSR_DATA_DIR") else {}
+    return Config(profile=profile, **{**_PROFILE_KNOBS[profile], **environment, **overrides})
