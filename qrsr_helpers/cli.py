@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="run folder (default: runs/<profile>)")
     train.add_argument("--init", help="generator weights to start from (e.g. the bundled ones: 'pretrained')")
     train.add_argument("--epochs", type=int, help="override the profile's epochs for the chosen stage(s)")
+    train.add_argument("--minutes", type=float, help="wall-clock budget per stage (cosine LR decay, then stop)")
 
     enhance = sub.add_parser("enhance", help="super-resolve QR code image(s) and optionally decode them")
     enhance.add_argument("inputs", nargs="+", help="image files, folders or globs")

@@ -26,7 +26,7 @@ def bundled_path(model: str = DEFAULT_MODEL) -> Path:
     return WEIGHTS_DIR / f"{BUNDLED[model]}.weights.h5"
 
 
-def _architecture(weights: Path) -> dict:
+def weights_architecture(weights: Path) -> dict:
     """The architecture recorded beside a weights file (``NAME.run.json``); the bundled default otherwise."""
     info = weights.with_name(weights.name.replace(".weights.h5", ".run.json"))
     if info.is_file():
@@ -41,7 +41,7 @@ def _load(path: str):
     weights = Path(path)
     if not weights.is_file():
         raise FileNotFoundError(f"generator weights not found: {weights}")
-    arch = _architecture(weights)
+    arch = weights_architecture(weights)
     generator = build_generator(n_res_blocks=arch["n_res_blocks"], n_upscale=2, upsampling=arch["upsampling"],
                                 channels=arch["channels"], filters=arch["filters"], name=weights.name.split(".")[0])
     generator.load_weights(weights)

@@ -2,10 +2,10 @@
 
 Weights, in the order they are looked for:
 1. ``weights=<path>``: a local Keras ``.h5`` / ``.weights.h5`` file of VGG19 (notop is enough);
-2. ``weights="imagenet"``: ``QRSR_VGG_WEIGHTS`` if set, else Keras' own cache
-   (``~/.keras/models``), else Keras downloads them (Colab). Offline with nothing cached this
-   raises :class:`VGGWeightsUnavailable` saying how to provide the file: never a hang, never a
-   silent fallback to random weights;
+2. ``weights="imagenet"``: ``QRSR_VGG_WEIGHTS`` if set, else Keras' cache (``$KERAS_HOME/models``,
+   default ``~/.keras/models``), else a download (Colab). Offline with nothing cached this raises
+   :class:`VGGWeightsUnavailable` within seconds, saying how to provide the file: never a hang,
+   never a silent fallback to random weights;
 3. ``weights=None``: random weights. The architecture and the cost are real, the features are not;
    a warning says so every time.
 
@@ -17,16 +17,21 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import warnings
 from pathlib import Path
+from urllib.parse import urlparse
 
 import keras
 from keras import layers, ops
 
 IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
 NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+NOTOP_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + NOTOP_FILE
+NOTOP_MD5 = "253f8cb515780f3b799900260a226db6"  # the hash keras.applications.VGG19 checks
 FEATURE_SCALE = 1.0 / 12.75  # the SRGAN paper's rescaling of VGG feature maps
-DOWNLOAD_TIMEOUT_S = 20
+PROBE_TIMEOUT_S = 5.0  # is the download host reachable at all? (DNS + TCP connect)
+DOWNLOAD_TIMEOUT_S = 20  # a stalled read during the download
 
 
 class VGGWeightsUnavailable(RuntimeError):
@@ -45,8 +50,60 @@ class ImageNetPreprocess(layers.Layer):
         return bgr - ops.convert_to_tensor(IMAGENET_BGR_MEAN, dtype=bgr.dtype)
 
 
+def keras_home() -> Path:
+    """Keras' cache folder: ``$KERAS_HOME`` read now (Keras itself reads it once, at import), else ~/.keras."""
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
+
+
+def host_reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether a TCP connection to ``url``'s host opens within ``timeout`` seconds, DNS included.
+
+    The probe runs in a daemon thread because ``getaddrinfo`` ignores socket timeouts: behind a
+    firewall that drops packets it can block for minutes, which is the hang users report."""
+    parsed = urlparse(url)
+    result: list[bool] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection((parsed.hostname, parsed.port or 443), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    probe = threading.Thread(target=connect, daemon=True)
+    probe.start()
+    probe.join(timeout)
+    return bool(result and result[0])
+
+
+def _unavailable(reason: str) -> VGGWeightsUnavailable:
+    return VGGWeightsUnavailable(
+        f"ImageNet VGG19 weights are not cached in {keras_home() / 'models'} and {reason}. Offline, put "
+        f"'{NOTOP_FILE}' there, or set QRSR_VGG_WEIGHTS=/path/to/vgg19.h5, or pass weights=<path> "
+        "(weights=None: random features, architecture only).")
+
+
+def download_imagenet_weights() -> str:
+    """The cached ImageNet notop file, downloaded first if needed (fails in seconds when offline)."""
+    cached = keras_home() / "models" / NOTOP_FILE
+    if cached.is_file():
+        return str(cached)
+    if not host_reachable(NOTOP_URL):
+        raise _unavailable(f"{urlparse(NOTOP_URL).hostname} is not reachable (no network?)")
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        return keras.utils.get_file(NOTOP_FILE, NOTOP_URL, cache_subdir="models", file_hash=NOTOP_MD5,
+                                    cache_dir=str(keras_home()))
+    except Exception as error:
+        raise _unavailable(f"the download failed ({type(error).__name__}: {error})") from error
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+
+
 def resolve_vgg_weights(weights: str | os.PathLike | None) -> str | None:
-    """The weights argument Keras' VGG19 should get, or a clear error (see the module docstring)."""
+    """The weights file Keras' VGG19 should load (None: random), or a clear error (see the module
+    docstring for the order)."""
     if weights is None:
         warnings.warn("VGG19 with RANDOM weights: architecture and cost only, not a perceptual loss. "
                       "Pass weights='imagenet' online or a local file (QRSR_VGG_WEIGHTS) for real features.",
@@ -60,8 +117,7 @@ def resolve_vgg_weights(weights: str | os.PathLike | None) -> str | None:
     from_env = os.environ.get("QRSR_VGG_WEIGHTS")
     if from_env:
         return resolve_vgg_weights(from_env)
-    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / NOTOP_FILE
-    return str(cache) if cache.is_file() else "imagenet"
+    return download_imagenet_weights()
 
 
 def build_vgg(layer: str = "block3_conv4", weights: str | os.PathLike | None = None, channels: int = 3,
@@ -70,20 +126,10 @@ def build_vgg(layer: str = "block3_conv4", weights: str | os.PathLike | None = N
     = the paper's VGG54), frozen, taking [0, 1] pixels of any size. ``rescale`` divides the features
     by 12.75 as the SRGAN paper did."""
     resolved = resolve_vgg_weights(weights)
-    old_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
         vgg = keras.applications.VGG19(include_top=False, weights=resolved, input_shape=(None, None, 3))
     except Exception as error:
-        if resolved != "imagenet":
-            raise VGGWeightsUnavailable(f"could not load VGG19 weights from {resolved}: {error}") from error
-        raise VGGWeightsUnavailable(
-            "ImageNet VGG19 weights are not cached and could not be downloaded "
-            f"({type(error).__name__}: {error}). Offline, put '{NOTOP_FILE}' in ~/.keras/models/, or set "
-            "QRSR_VGG_WEIGHTS=/path/to/vgg19 weights .h5, or pass weights=<path> (weights=None: random)."
-        ) from error
-    finally:
-        socket.setdefaulttimeout(old_timeout)
+        raise VGGWeightsUnavailable(f"could not load VGG19 weights from {resolved}: {error}") from error
     try:
         features = vgg.get_layer(layer).output
     except ValueError as error:
@@ -97,5 +143,5 @@ def build_vgg(layer: str = "block3_conv4", weights: str | os.PathLike | None = N
         x = layers.Rescaling(FEATURE_SCALE, name="paper_rescale")(x)
     model = keras.Model(image, x, name=name or f"vgg_{layer}")
     model.trainable = False
-    model.weights_source = "random" if resolved is None else ("imagenet" if resolved == "imagenet" else resolved)
+    model.weights_source = "random" if resolved is None else resolved  # what a notebook prints as its label
     return model

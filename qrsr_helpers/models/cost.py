@@ -1,0 +1,38 @@
+"""What a model costs: parameters and convolution multiply-accumulates (MACs), counted from layer shapes.
+
+A convolution with a k x k kernel, ``c_in`` input and ``c_out`` output channels producing an H x W map
+does ``H * W * k * k * c_in * c_out`` MACs (2 FLOPs each). Convolutions and dense layers are almost
+all the work in these models; BatchNorm, PReLU, additions and the pixel shuffle are per-pixel and
+ignored, so the count is a tight lower bound that the TF profiler cross-checks in
+``benchmarks/models.py``.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+
+def layer_macs(model: keras.Model, input_hw: tuple[int, int]) -> dict[str, int]:
+    """MACs of every Conv2D and Dense layer of ``model`` for one ``input_hw`` image, by layer name.
+
+    The output sizes come from running a zero image through a model that exposes every such layer's
+    output (fully convolutional models accept any H x W, so the shapes are the real ones)."""
+    counted = [l for l in model.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense))]
+    if not counted:
+        return {}
+    probe = keras.Model(model.input, [l.output for l in counted])
+    zeros = np.zeros((1, *input_hw, model.input_shape[-1]), np.float32)
+    outputs = probe(zeros)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    macs = {}
+    for layer, out in zip(counted, outputs):
+        kernel = layer.kernel.shape  # (kh, kw, c_in, c_out) or (d_in, d_out)
+        positions = int(np.prod(out.shape[1:-1])) if len(out.shape) > 2 else 1
+        macs[layer.name] = positions * int(np.prod(kernel))
+    return macs
+
+
+def conv_macs(model: keras.Model, input_hw: tuple[int, int]) -> int:
+    """Total Conv2D + Dense MACs for one image of ``input_hw`` pixels (x2 for FLOPs)."""
+    return sum(layer_macs(model, input_hw).values())
