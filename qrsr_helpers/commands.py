@@ -20,28 +20,32 @@ def run_data(args: argparse.Namespace) -> int:
 
 
 def resolve_upscaler(spec: str):
-    """An upscaler from a CLI name: an interpolation, ``pretrained`` (bundled generator) or a weights file."""
+    """An upscaler from a CLI name: an interpolation, a bundled generator (``srresnet``, ``srgan``;
+    ``pretrained`` = the default one) or a ``.weights.h5`` file."""
+    from .enhancer import BUNDLED, DEFAULT_MODEL, bundled_path, load_pretrained
     from .evaluate import INTERPOLATIONS, generator_upscaler, interpolation_upscaler
 
     if spec in INTERPOLATIONS:
         return interpolation_upscaler(spec)
-    from .enhancer import load_pretrained
-
-    if spec == "pretrained":
-        return generator_upscaler(load_pretrained())
+    if spec in BUNDLED or spec == "pretrained":
+        path = bundled_path(DEFAULT_MODEL if spec == "pretrained" else spec)
+        if not path.is_file():
+            raise UserError(f"bundled generator {spec!r} is not installed ({path} missing)")
+        return generator_upscaler(load_pretrained(path))
     if spec.endswith(".weights.h5"):
         if not Path(spec).is_file():
             raise UserError(f"weights file not found: {spec}")
         return generator_upscaler(load_pretrained(spec))
-    raise UserError(f"unknown upscaler {spec!r}: use one of {list(INTERPOLATIONS)}, 'pretrained' or a .weights.h5 file")
+    raise UserError(f"unknown upscaler {spec!r}: use one of {list(INTERPOLATIONS)}, {list(BUNDLED)}, 'pretrained' "
+                    "or a .weights.h5 file")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    if args.n < 1:  # checked before the slow imports below
+        raise UserError(f"--n {args.n}: need at least one code")
     from .data.synth import generate_pairs
     from .evaluate import evaluate_upscalers, hr_decode_rate
 
-    if args.n < 1:
-        raise UserError(f"--n {args.n}: need at least one code")
     names = args.upscaler or ["bicubic"]
     if "bicubic" not in names:
         names = names + ["bicubic"]  # always compared with bicubic on the same images

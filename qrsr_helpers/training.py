@@ -87,7 +87,7 @@ def standard_callbacks(out_dir: Path, generator: keras.Model, config: Config, st
     """Backup/resume, NaN stop, CSV history and generator checkpoints for one stage's ``fit``."""
     callbacks = [
         StopOnNonFinite(),
-        keras.callbacks.BackupAndRestore(str(out_dir / f"backup_{stage}"), delete_checkpoint=False),
+        keras.callbacks.BackupAndRestore(str(out_dir / f"backup_{stage}")),  # deleted when the stage completes
         keras.callbacks.CSVLogger(str(out_dir / f"history_{stage}.csv"), append=True),
         GeneratorCheckpoint(generator, out_dir / "checkpoints" / stage, config.checkpoint_every),
     ]
@@ -130,21 +130,28 @@ def _in_notebook() -> bool:
 
 class TimeBudget(keras.callbacks.Callback):
     """Cosine learning-rate decay over a wall-clock budget, and a stop when it is spent: the way to
-    get the most out of a fixed lease of a machine (a GPU hour, a CPU session)."""
+    get the most out of a fixed lease of a machine (a GPU hour, a CPU session). Decays every
+    optimizer the model has (one for SRResNet, generator's and discriminator's for SRGAN)."""
 
-    def __init__(self, minutes: float, base_learning_rate: float, floor: float = 0.02):
+    def __init__(self, minutes: float, floor: float = 0.02):
         super().__init__()
-        self.seconds, self.base, self.floor = minutes * 60.0, base_learning_rate, floor
-        self.start = None
+        self.seconds, self.floor = minutes * 60.0, floor
+        self.start, self.bases = None, []
+
+    def _optimizers(self) -> list:
+        candidates = (self.model.optimizer, getattr(self.model, "g_optimizer", None), getattr(self.model, "d_optimizer", None))
+        return [o for o in candidates if o is not None]
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
+        self.bases = [(o, float(o.learning_rate)) for o in self._optimizers()]
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch % 20 == 0:
             done = min(1.0, (time.monotonic() - self.start) / self.seconds)
             factor = self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * done))
-            self.model.optimizer.learning_rate.assign(self.base * factor)
+            for optimizer, base in self.bases:
+                optimizer.learning_rate.assign(base * factor)
 
     def on_epoch_end(self, epoch, logs=None):
         if time.monotonic() - self.start >= self.seconds:
@@ -185,9 +192,9 @@ def distribution_strategy():
         return tf.distribute.TPUStrategy(resolver)
     except (ValueError, tf.errors.NotFoundError, RuntimeError):
         pass
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy([d.name for d in gpus])
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    if len(devices) > 1:
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
     return tf.distribute.get_strategy()
 
 
@@ -209,7 +216,9 @@ class SRGAN(keras.Model):
     Generator loss = ``content_weight`` x content + ``adv_weight`` x BCE(D(G(lr)), real); content is the
     VGG feature MSE (the tutorial), the pixel loss, or both. Discriminator loss = BCE on real HR vs
     G(lr). Losses are divided by the number of replicas, so gradients summed across devices by a
-    ``tf.distribute`` strategy are the global-batch mean; ``scale_loss`` makes mixed float16 safe.
+    ``tf.distribute`` strategy are the global-batch mean; under ``mixed_float16`` both optimizers are
+    wrapped in a ``LossScaleOptimizer`` (as ``compile`` would wrap a single one), whose ``scale_loss``
+    keeps small float16 gradients from underflowing to zero.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, vgg: keras.Model | None = None,
@@ -227,6 +236,9 @@ class SRGAN(keras.Model):
         # No model-level optimizer: each network has its own. Building them now gives BackupAndRestore
         # their variables to restore into, so a resumed run continues with its Adam moments and EMA.
         super().compile(optimizer=None, **kwargs)
+        if self.dtype_policy.name == "mixed_float16":  # what compile() does for a model's one optimizer
+            g_optimizer, d_optimizer = (o if isinstance(o, keras.optimizers.LossScaleOptimizer)
+                                        else keras.optimizers.LossScaleOptimizer(o) for o in (g_optimizer, d_optimizer))
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         g_optimizer.build(self.generator.trainable_variables)
         d_optimizer.build(self.discriminator.trainable_variables)
@@ -331,7 +343,7 @@ def train_from_cli(args) -> int:
           f"  an interrupted run resumes from {out}/backup_* when re-run with the same arguments", flush=True)
     pairs = load_or_generate(config, "train")
     batches = PairBatches(pairs, config.batch_size, seed=config.data_seed, steps_per_epoch=config.steps_per_epoch)
-    budget = [TimeBudget(args.minutes, config.learning_rate)] if getattr(args, "minutes", None) else []
+    budget = [TimeBudget(args.minutes)] if getattr(args, "minutes", None) else []
     strategy = distribution_strategy()
     with strategy.scope():
         generator = generator_from_config(config)
@@ -341,8 +353,6 @@ def train_from_cli(args) -> int:
             pretrain(generator, batches, config, out, epochs=args.epochs, callbacks=budget)
         if args.stage in ("gan", "both"):
             gan = build_srgan(config, generator)
-            if budget:
-                budget = [TimeBudget(args.minutes, config.gan_learning_rate)]
             train_gan(gan, batches, config, out, epochs=args.epochs, callbacks=budget)
     write_run_info(out, profile=config.profile, stage=args.stage, init=str(init) if init else None,
                    architecture=dict(n_res_blocks=config.n_res_blocks, filters=config.filters,

@@ -75,7 +75,7 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
                           workers=4, use_multiprocessing=False, max_queue_size=16)
     t0 = time.time()
     history = pretrain(generator, batches, config, work, epochs=100_000,
-                       callbacks=[TimeBudget(float(minutes), config.learning_rate)])
+                       callbacks=[TimeBudget(float(minutes))])
     seconds = time.time() - t0
     steps = len(history.history["loss"]) * args.steps_per_epoch
     rates = {}

@@ -1,0 +1,128 @@
+"""Training: both stages run and learn, resume after SIGKILL, stop cleanly on NaN, save atomically."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from qrsr_helpers.config import get_config
+from qrsr_helpers.data.arrays import PairBatches
+from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.training import (SRGAN, TrainingDiverged, atomic_save_weights, build_srgan, generator_from_config,
+                                   pretrain, train_gan)
+
+CONFIG = get_config("smoke", content_loss="pixel", jit_compile=False)
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return generate_pairs(32, seed=3, degradation="realistic")
+
+
+def _finite(model: keras.Model) -> bool:
+    return all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_pretrain_lowers_the_pixel_loss_and_saves_weights_only(pairs, tmp_path):
+    generator = generator_from_config(CONFIG)
+    history = pretrain(generator, PairBatches(pairs, 4, steps_per_epoch=8), CONFIG, tmp_path, epochs=3)
+    losses = history.history["loss"]
+    assert losses[-1] < losses[0]
+    saved = tmp_path / "generator_pretrain.weights.h5"
+    fresh = generator_from_config(CONFIG)
+    fresh.load_weights(saved)
+    for a, b in zip(fresh.get_weights(), generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # Weights alone: no optimizer state in the file (which would be ~3x the size of the weights).
+    assert saved.stat().st_size < 3 * sum(w.nbytes for w in generator.get_weights()) + 200_000
+
+
+def test_gan_step_updates_both_networks_and_reports_losses(pairs, tmp_path):
+    generator = generator_from_config(CONFIG)
+    gan = build_srgan(CONFIG, generator)
+    g_before = [w.copy() for w in gan.generator.get_weights()]
+    d_before = [w.copy() for w in gan.discriminator.get_weights()]
+    history = train_gan(gan, PairBatches(pairs, 4, steps_per_epoch=2), CONFIG, tmp_path, epochs=1)
+    for key in ("g_loss", "d_loss", "content_loss", "adv_loss", "d_real_accuracy", "d_fake_accuracy"):
+        assert math.isfinite(history.history[key][-1]), key
+    assert any(not np.array_equal(a, b) for a, b in zip(g_before, gan.generator.get_weights()))
+    assert any(not np.array_equal(a, b) for a, b in zip(d_before, gan.discriminator.get_weights()))
+    assert (tmp_path / "generator_gan.weights.h5").is_file()
+
+
+def test_gan_with_vgg_content_needs_a_vgg():
+    generator = generator_from_config(CONFIG)
+    with pytest.raises(ValueError, match="VGG"):
+        SRGAN(generator, keras.Sequential([keras.Input((128, 128, 3)), keras.layers.Flatten(), keras.layers.Dense(1)]),
+              vgg=None, content_loss="vgg")
+
+
+class _Poisoned(keras.utils.PyDataset):
+    """Batches whose LR is NaN: the loss becomes NaN at the first step."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        lr = np.full((2, 32, 32, 3), np.nan, np.float32)
+        return lr, np.zeros((2, 128, 128, 3), np.float32)
+
+
+def test_nan_loss_stops_training_without_a_latest_checkpoint(tmp_path):
+    generator = generator_from_config(CONFIG)
+    with pytest.raises(TrainingDiverged, match="loss"):
+        pretrain(generator, _Poisoned(), CONFIG, tmp_path, epochs=2)
+    checkpoints = tmp_path / "checkpoints"
+    assert not list(checkpoints.rglob("*.weights.h5")) if checkpoints.exists() else True
+    assert not (tmp_path / "generator_pretrain.weights.h5").exists()
+
+
+def test_atomic_save_leaves_no_temporary_file(tmp_path):
+    model = generator_from_config(CONFIG)
+    path = atomic_save_weights(model, tmp_path / "g.weights.h5")
+    assert path.is_file() and [p.name for p in tmp_path.iterdir()] == ["g.weights.h5"]
+
+
+def _epochs_in(history_csv: Path) -> list[int]:
+    with open(history_csv) as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+def test_qrsr_train_resumes_after_sigkill(tmp_path):
+    """A real `qrsr train` subprocess is SIGKILLed part-way, then re-run: it resumes from its backup."""
+    out = tmp_path / "run"
+    env = {**os.environ, "QRSR_DATA_DIR": str(tmp_path / "data"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "qrsr_helpers.cli", "train", "--profile", "smoke", "--stage", "pretrain",
+               "--out", str(out), "--epochs", "12"]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    history = out / "history_pretrain.csv"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and first.poll() is None:
+        if history.is_file() and len(_epochs_in(history)) >= 3:
+            break
+        time.sleep(0.2)
+    assert first.poll() is None, "the first run ended before it could be killed"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    done_before = _epochs_in(history)
+    assert 3 <= len(done_before) < 12
+
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    epochs = _epochs_in(history)
+    resumed = epochs[len(done_before):]
+    assert resumed and resumed[0] >= len(done_before) - 1, f"restarted from scratch: {epochs}"
+    assert resumed[-1] == 11
+    generator = generator_from_config(CONFIG)
+    generator.load_weights(out / "generator_pretrain.weights.h5")
+    assert _finite(generator)
