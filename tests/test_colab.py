@@ -1,0 +1,210 @@
+"""The setup cell and the Colab/GPU decisions, with the environment injected (env vars, device counts,
+loaded modules) instead of a Colab runtime or a GPU."""
+
+from __future__ import annotations
+
+import email.message
+import importlib.metadata
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qrsr_helpers import colab
+from qrsr_helpers.config import ConfigError, get_config
+
+URL = "https://github.com/qrsr-project/qrsr"
+# The cell as the house rules spell it out; setup_cell() must produce it byte for byte.
+SPEC_CELL = '''\
+# Setup: on a fresh Colab runtime this installs qrsr; everywhere it prints versions, devices and the profile.
+import importlib.util, os, subprocess, sys
+if importlib.util.find_spec("qrsr_helpers") is None:  # fresh Colab runtime: install the package
+    REPO = os.environ.get("QRSR_REPO_URL", "https://github.com/qrsr-project/qrsr")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"qrsr @ git+{REPO}"], check=True)
+from qrsr_helpers.colab import report_environment'''
+NO_DEVICES = {"GPU": 0, "TPU": 0}
+
+
+def test_setup_cell_is_the_house_text_with_the_pyproject_url():
+    assert colab.repository_url() == URL
+    assert colab.setup_cell() == SPEC_CELL
+    assert 'get("QRSR_REPO_URL", "https://example.org/fork")' in colab.setup_cell("https://example.org/fork")
+
+
+def _pyproject(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text)
+    return path
+
+
+def test_repository_url_reads_pyproject_and_names_it_when_the_entry_is_missing(tmp_path):
+    fork = _pyproject(tmp_path, '[project]\nname = "qrsr"\n[project.urls]\nRepository = "https://github.com/me/qrsr"\n')
+    assert colab.repository_url(fork) == "https://github.com/me/qrsr"
+    broken = _pyproject(tmp_path, '[project]\nname = "qrsr"\n')
+    with pytest.raises(LookupError, match="pyproject.toml has no .project.urls. Repository"):
+        colab.repository_url(broken)
+
+
+def _fake_metadata(entries: list[str]):
+    def metadata(name):
+        assert name == "qrsr"
+        message = email.message.Message()
+        for entry in entries:
+            message["Project-URL"] = entry
+        return message
+    return metadata
+
+
+def test_repository_url_falls_back_to_the_installed_metadata(tmp_path, monkeypatch):
+    # A pip install from git has no pyproject.toml beside the package, and another project's file
+    # there must not be mistaken for ours.
+    monkeypatch.setattr(importlib.metadata, "metadata",
+                        _fake_metadata(["Homepage, https://example.org", "Repository, https://github.com/x/qrsr"]))
+    assert colab.repository_url(tmp_path / "missing.toml") == "https://github.com/x/qrsr"
+    other = _pyproject(tmp_path, '[project]\nname = "other"\n[project.urls]\nRepository = "https://wrong"\n')
+    assert colab.repository_url(other) == "https://github.com/x/qrsr"
+    monkeypatch.setattr(importlib.metadata, "metadata", _fake_metadata(["Homepage, https://example.org"]))
+    with pytest.raises(LookupError, match="no Project-URL 'Repository'"):
+        colab.repository_url(None)
+
+
+def test_install_command_uses_the_fork_url_from_the_environment():
+    assert colab.install_command({}) == [sys.executable, "-m", "pip", "install", "-q", f"qrsr @ git+{URL}"]
+    fork = "https://github.com/me/qrsr@my-branch"
+    assert colab.install_command({"QRSR_REPO_URL": fork})[-1] == f"qrsr @ git+{fork}"
+
+
+def _run_setup_cell(monkeypatch, importable: bool) -> list:
+    """Execute the real cell text; find_spec and pip are the only things replaced."""
+    calls = []
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: (real_find_spec(name, *a) if importable or name != "qrsr_helpers" else None))
+    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append((command, kwargs)))
+    namespace = {}
+    exec(compile(colab.setup_cell(), "setup-cell", "exec"), namespace)
+    assert namespace["report_environment"] is colab.report_environment
+    return calls
+
+
+@pytest.mark.parametrize("fork", [None, "https://github.com/me/qrsr"])
+def test_setup_cell_installs_what_plan_setup_says_on_a_fresh_runtime(monkeypatch, fork):
+    if fork:
+        monkeypatch.setenv("QRSR_REPO_URL", fork)
+    else:
+        monkeypatch.delenv("QRSR_REPO_URL", raising=False)
+    calls = _run_setup_cell(monkeypatch, importable=False)
+    plan = colab.plan_setup(importable=False, devices=NO_DEVICES)
+    assert calls == [(plan.install, {"check": True})]
+    assert calls[0][0][-1] == f"qrsr @ git+{fork or URL}"
+
+
+def test_setup_cell_installs_nothing_when_the_package_is_importable(monkeypatch):
+    assert _run_setup_cell(monkeypatch, importable=True) == []
+    assert colab.plan_setup(importable=True, devices=NO_DEVICES).install is None
+
+
+@pytest.mark.parametrize("environ, modules, expected", [
+    ({"COLAB_RELEASE_TAG": "release-colab_20250601-060000"}, (), True),
+    ({"COLAB_GPU": ""}, (), True),  # set, empty, on a CPU runtime: presence is what counts
+    ({}, ("google.colab",), True),
+    ({}, ("IPython",), False),
+    ({"COLAB_RELEASE_TAG": "x", "KAGGLE_KERNEL_RUN_TYPE": "Interactive"}, (), False),  # Kaggle's Colab-based image
+])
+def test_on_colab(environ, modules, expected):
+    assert colab.on_colab(environ, modules) is expected
+
+
+def _no_tensorflow():
+    raise AssertionError("devices were asked for although the profile was already decided")
+
+
+@pytest.mark.parametrize("explicit, environ, devices, expected", [
+    ("cpu", {"QRSR_PROFILE": "smoke"}, {"GPU": 1}, ("cpu", "set in the parameters cell")),
+    (None, {"QRSR_PROFILE": " smoke "}, {"GPU": 1}, ("smoke", "from $QRSR_PROFILE")),
+    (None, {"QRSR_PROFILE": ""}, {"GPU": 2, "TPU": 0}, ("gpu", "a GPU is present")),
+    (None, {}, {"TPU": 8}, ("gpu", "a TPU is present")),
+    (None, {}, {"GPU": 0, "TPU": 0}, ("cpu", "no GPU or TPU found")),
+    (None, {}, {}, ("cpu", "no GPU or TPU found")),
+])
+def test_profile_choice_order(monkeypatch, explicit, environ, devices, expected):
+    assert colab.profile_choice(explicit, environ, devices) == expected
+    assert colab.choose_profile(explicit, environ, devices) == expected[0]
+    if explicit or environ.get("QRSR_PROFILE", "").strip():
+        monkeypatch.setattr(colab, "accelerators", _no_tensorflow)  # decided without TensorFlow
+        assert colab.choose_profile(explicit, environ) == expected[0]
+
+
+def test_profile_choice_asks_tensorflow_only_when_it_decides(monkeypatch):
+    monkeypatch.setattr(colab, "accelerators", lambda: {"GPU": 1, "TPU": 0})
+    assert colab.choose_profile(None, {}) == "gpu"
+    monkeypatch.delenv("QRSR_PROFILE")
+    assert get_config(None).profile == "gpu"  # get_config's default is this choice
+
+
+@pytest.mark.parametrize("explicit, environ, named", [
+    ("tpu", {}, "'tpu' (set in the parameters cell)"),
+    (None, {"QRSR_PROFILE": "GPU"}, "'GPU' (from $QRSR_PROFILE)"),
+])
+def test_unknown_profile_is_named_with_its_source(explicit, environ, named):
+    with pytest.raises(ConfigError, match=re.escape(f"profile={named} is not one of")):
+        colab.choose_profile(explicit, environ, NO_DEVICES)
+
+
+def test_plan_fresh_colab_cpu_runtime_installs_and_says_how_to_get_a_gpu():
+    plan = colab.plan_setup(False, {"COLAB_RELEASE_TAG": "x", "COLAB_GPU": "0"}, NO_DEVICES, modules=())
+    assert plan.install and plan.install[-1] == f"qrsr @ git+{URL}"
+    assert (plan.colab, plan.accelerator, plan.profile) == (True, None, "cpu")
+    assert len(plan.notes) == 1 and "Change runtime type > T4 GPU" in plan.notes[0]
+
+
+def test_plan_colab_gpu_runtime_picks_gpu_and_warns_about_the_vgg_download():
+    plan = colab.plan_setup(True, {"COLAB_RELEASE_TAG": "x", "COLAB_GPU": "1"}, {"GPU": 1, "TPU": 0}, modules=())
+    assert (plan.install, plan.colab, plan.accelerator, plan.profile) == (None, True, "GPU", "gpu")
+    assert get_config("gpu").vgg_weights == "imagenet"
+    assert len(plan.notes) == 1 and "~80 MB into ~/.keras/models" in plan.notes[0]
+    # A local VGG file (QRSR_VGG_WEIGHTS) means no download: nothing to warn about.
+    local = colab.plan_setup(True, {"COLAB_GPU": "1", "QRSR_VGG_WEIGHTS": "/content/vgg19.h5"}, {"GPU": 1}, modules=())
+    assert local.notes == []
+
+
+def test_plan_tpu_runtime_says_the_tpu_path_is_untested():
+    plan = colab.plan_setup(True, {"COLAB_RELEASE_TAG": "x"}, {"GPU": 0, "TPU": 8}, modules=())
+    assert (plan.accelerator, plan.profile) == ("TPU", "gpu")
+    assert any("TPUStrategy" in note and "untested" in note for note in plan.notes)
+
+
+def test_plan_gpu_profile_forced_on_a_cpu_warns_about_hours():
+    plan = colab.plan_setup(True, {}, NO_DEVICES, explicit="gpu", modules=())
+    assert plan.colab is False and plan.profile == "gpu"
+    assert any("hours" in note for note in plan.notes)
+
+
+def test_plan_ci_run_is_quiet():
+    plan = colab.plan_setup(True, {"QRSR_PROFILE": "smoke"}, NO_DEVICES, modules=())
+    assert (plan.install, plan.colab, plan.profile, plan.notes) == (None, False, "smoke", [])
+
+
+def test_report_environment_prints_versions_devices_and_the_profile_with_its_reason(capsys, monkeypatch):
+    import keras
+    import tensorflow as tf
+
+    monkeypatch.setenv("QRSR_PROFILE", "smoke")
+    assert colab.report_environment() == "smoke"
+    line = capsys.readouterr().out.splitlines()[0]
+    assert f"TensorFlow {tf.__version__}" in line and f"Keras {keras.__version__}" in line
+    devices = colab.accelerators()
+    assert f"GPUs {devices['GPU']} TPUs {devices['TPU']}" in line
+    assert line.endswith("profile: smoke (from $QRSR_PROFILE)")
+    assert colab.report_environment("cpu") == "cpu"
+    assert "profile: cpu (set in the parameters cell)" in capsys.readouterr().out
+
+
+def test_colab_url_opens_a_repository_notebook():
+    assert (colab.colab_url("notebooks/01_data_preparation.ipynb", URL + ".git") ==
+            "https://colab.research.google.com/github/qrsr-project/qrsr/blob/main/notebooks/01_data_preparation.ipynb")
+    with pytest.raises(ValueError, match="GitHub only"):
+        colab.colab_url("notebooks/a.ipynb", "https://gitlab.com/x/qrsr")
