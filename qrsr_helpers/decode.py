@@ -7,6 +7,7 @@ code one of them reads the other may not, so every evaluation reports both.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -62,17 +63,15 @@ def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
     raise ValueError(f"decoder={decoder!r} is not one of {list(DECODERS)}")
 
 
-_DETECTORS: dict[int, cv2.QRCodeDetector] = {}
+_THREAD_STATE = threading.local()
 
 
 def _opencv_detector() -> cv2.QRCodeDetector:
-    """One detector per thread: cv2.QRCodeDetector is not safe to share across threads."""
-    import threading
-
-    key = threading.get_ident()
-    if key not in _DETECTORS:
-        _DETECTORS[key] = cv2.QRCodeDetector()
-    return _DETECTORS[key]
+    """One detector per thread (cv2.QRCodeDetector is not safe to share across threads), freed
+    with its thread: a dict keyed by thread id grew by one detector per pool thread per call."""
+    if not hasattr(_THREAD_STATE, "detector"):
+        _THREAD_STATE.detector = cv2.QRCodeDetector()
+    return _THREAD_STATE.detector
 
 
 def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing",

@@ -74,6 +74,9 @@ def summarize(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     table = results.groupby(keys, sort=False).agg(
         decode_rate_zxing=("decoded_zxing", "mean"), decode_rate_opencv=("decoded_opencv", "mean"),
         psnr=("psnr", "mean"), ssim=("ssim", "mean"), n=("psnr", "size"))
+    if by:  # upscalers in the order given, each one's groups in ascending order (version 1, 2, ...)
+        order = {name: i for i, name in enumerate(table.index.unique("upscaler"))}
+        table = table.sort_index(key=lambda level: level.map(order) if level.name == "upscaler" else level)
     return table.round({"decode_rate_zxing": 4, "decode_rate_opencv": 4, "psnr": 2, "ssim": 4})
 
 

@@ -1,0 +1,166 @@
+"""The source tutorial's augmentation, ported from Keras 2's ``ImageDataGenerator`` to TensorFlow ops.
+
+The tutorial used ``ImageDataGenerator(rotation_range=40, shear_range=0.2, zoom_range=0.2,
+horizontal_flip=True, brightness_range=(0.5, 1.5))``. That class is gone from Keras 3; this module
+keeps its semantics, which differ from Keras 3's ``Random*`` layers in ways that matter:
+
+- ``shear_range`` is an angle in **degrees** (0.2 degrees: invisible), not a fraction of the image;
+- ``zoom_range=0.2`` draws the row and column zoom independently from [0.8, 1.2], and a factor
+  above 1 zooms *out* (the code gets smaller);
+- rotation, shear and zoom are composed into **one** affine transform about the image centre and
+  resampled once (bilinear), borders filled with the nearest pixel; the flip follows it;
+- brightness multiplies the pixels (``PIL.ImageEnhance.Brightness``), it does not add an offset.
+
+Randomness is stateless: :func:`random_augment` takes a seed pair, so the same seed gives the same
+images on any machine and in any ``tf.data`` order. It works on whole batches at once (one
+``ImageProjectiveTransformV3`` call), and :func:`transform` applies chosen parameters, so notebook
+02 can show each augmentation on its own. Augment the HR image and derive the LR from it
+(``pipeline.py`` does): augmenting both separately would break their pixel alignment.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import tensorflow as tf
+
+FILL_MODES = ("nearest", "constant", "reflect", "wrap")
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Ranges in ``ImageDataGenerator``'s units; the defaults are the tutorial's settings."""
+
+    rotation: float = 40.0  # degrees, uniform in [-rotation, rotation]
+    shear: float = 0.2  # degrees (sic: ImageDataGenerator's unit), uniform in [-shear, shear]
+    zoom: float = 0.2  # row and column zoom each uniform in [1 - zoom, 1 + zoom]; > 1 zooms out
+    horizontal_flip: bool = True  # mirror with probability 1/2
+    brightness: tuple[float, float] = (0.5, 1.5)  # multiplicative factor range
+    fill_mode: str = "nearest"  # what appears outside the transformed image
+
+    def __post_init__(self) -> None:
+        if self.fill_mode not in FILL_MODES:
+            raise ValueError(f"fill_mode={self.fill_mode!r} is not one of {list(FILL_MODES)}")
+        if not 0 <= self.zoom < 1:
+            raise ValueError(f"zoom={self.zoom} must lie in [0, 1)")
+        if not 0 < self.brightness[0] <= self.brightness[1]:
+            raise ValueError(f"brightness={self.brightness} must be a range (low, high) with 0 < low <= high")
+
+
+TUTORIAL = Augmentation()
+
+
+def _batch(images) -> tuple[tf.Tensor, bool]:
+    """Float32 NHWC tensor in [0, 1] of uint8 or float input; and whether the input was one HWC image."""
+    images = tf.convert_to_tensor(images)
+    single = images.shape.rank == 3
+    if single:
+        images = images[None]
+    if images.shape.rank != 4:
+        raise ValueError(f"images must be HWC or NHWC, got shape {images.shape}")
+    if images.dtype == tf.uint8:
+        images = tf.cast(images, tf.float32) / 255.0
+    return tf.cast(images, tf.float32), single
+
+
+def _restore(images: tf.Tensor, dtype: tf.DType, single: bool) -> tf.Tensor:
+    if dtype == tf.uint8:
+        images = tf.cast(tf.round(images * 255.0), tf.uint8)
+    return images[0] if single else images
+
+
+def _per_image(value, n: tf.Tensor) -> tf.Tensor:
+    """A scalar or per-image parameter as a float32 vector of length ``n``."""
+    return tf.broadcast_to(tf.cast(value, tf.float32), [n])
+
+
+def transform(images, rotation=0.0, shear=0.0, zoom=(1.0, 1.0), flip=False, brightness=1.0,
+              fill_mode: str = "nearest") -> tf.Tensor:
+    """Apply given parameters, scalars or one per image, the way ``ImageDataGenerator`` does:
+    ``rotation`` in degrees (positive turns the picture clockwise on screen), ``shear`` in degrees
+    (shifts each column up or down in proportion to its distance from the centre), ``zoom`` as
+    (rows, columns) with > 1 zooming out, ``flip`` mirrors left-right, ``brightness`` multiplies.
+
+    ``images``: uint8 or float in [0, 1], HWC or NHWC; returns a tensor of the same dtype and shape."""
+    if fill_mode not in FILL_MODES:
+        raise ValueError(f"fill_mode={fill_mode!r} is not one of {list(FILL_MODES)}")
+    dtype = tf.convert_to_tensor(images).dtype
+    x, single = _batch(images)
+    n, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+    theta = _per_image(rotation, n) * (math.pi / 180)
+    shear = _per_image(shear, n) * (math.pi / 180)
+    zoom_rows, zoom_cols = (_per_image(z, n) for z in (zoom if isinstance(zoom, (tuple, list)) else (zoom, zoom)))
+    mirrored = _per_image(tf.cast(flip, tf.float32), n) > 0.5
+    # ImageDataGenerator's output->input map in (row, col) coordinates: rotation @ shear @ zoom.
+    # With c = cos, s = sin: [[c, -s], [s, c]] @ [[1, -sin(shear)], [0, cos(shear)]] @ diag(zoom_rows, zoom_cols).
+    cos, sin, shear_sin, shear_cos = tf.cos(theta), tf.sin(theta), tf.sin(shear), tf.cos(shear)
+    m00 = cos * zoom_rows
+    m01 = (-cos * shear_sin - sin * shear_cos) * zoom_cols
+    m10 = sin * zoom_rows
+    m11 = (-sin * shear_sin + cos * shear_cos) * zoom_cols
+    # About the image centre (o_r, o_c); then the flip (applied after the affine: col -> w - 1 - col).
+    o_r, o_c = (tf.cast(h, tf.float32) - 1) / 2, (tf.cast(w, tf.float32) - 1) / 2
+    m02 = o_r - m00 * o_r - m01 * o_c
+    m12 = o_c - m10 * o_r - m11 * o_c
+    flip_sign = tf.where(mirrored, -1.0, 1.0)
+    flip_shift = tf.where(mirrored, tf.cast(w, tf.float32) - 1, 0.0)
+    m02, m12 = m02 + m01 * flip_shift, m12 + m11 * flip_shift
+    m01, m11 = m01 * flip_sign, m11 * flip_sign
+    # TensorFlow wants (x=col, y=row): x_in = m11 x + m10 y + m12, y_in = m01 x + m00 y + m02.
+    zeros = tf.zeros_like(m00)
+    matrices = tf.stack([m11, m10, m12, m01, m00, m02, zeros, zeros], axis=1)
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=x, transforms=matrices, output_shape=tf.shape(x)[1:3], fill_value=1.0,
+        interpolation="BILINEAR", fill_mode=fill_mode.upper())
+    out = tf.clip_by_value(out * _per_image(brightness, n)[:, None, None, None], 0.0, 1.0)
+    return _restore(out, dtype, single)
+
+
+def rotate(images, degrees, fill_mode: str = "nearest") -> tf.Tensor:
+    """Rotate by ``degrees`` about the centre (positive: clockwise on screen)."""
+    return transform(images, rotation=degrees, fill_mode=fill_mode)
+
+
+def shear(images, degrees, fill_mode: str = "nearest") -> tf.Tensor:
+    """Shear by an angle in degrees (``ImageDataGenerator``'s unit)."""
+    return transform(images, shear=degrees, fill_mode=fill_mode)
+
+
+def zoom(images, rows, cols=None, fill_mode: str = "nearest") -> tf.Tensor:
+    """Zoom by ``rows`` (and ``cols``, default the same); above 1 zooms out."""
+    return transform(images, zoom=(rows, rows if cols is None else cols), fill_mode=fill_mode)
+
+
+def flip_horizontal(images) -> tf.Tensor:
+    """Mirror left-right: a mirrored QR code is a different (usually unreadable) symbol."""
+    return transform(images, flip=True)
+
+
+def adjust_brightness(images, factor) -> tf.Tensor:
+    """Multiply the pixels by ``factor`` (clipped to the valid range)."""
+    return transform(images, brightness=factor)
+
+
+def sample_parameters(n, seed, settings: Augmentation = TUTORIAL) -> dict[str, tf.Tensor]:
+    """``n`` random parameter sets for :func:`transform`, from a stateless ``seed`` (two integers)."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 6)
+
+    def uniform(i: int, low: float, high: float) -> tf.Tensor:
+        return tf.random.stateless_uniform([n], seeds[i], low, high)
+
+    return dict(
+        rotation=uniform(0, -settings.rotation, settings.rotation),
+        shear=uniform(1, -settings.shear, settings.shear),
+        zoom=(uniform(2, 1 - settings.zoom, 1 + settings.zoom), uniform(3, 1 - settings.zoom, 1 + settings.zoom)),
+        flip=uniform(4, 0.0, 1.0) < (0.5 if settings.horizontal_flip else 0.0),
+        brightness=uniform(5, *settings.brightness),
+    )
+
+
+def random_augment(images, seed, settings: Augmentation = TUTORIAL) -> tf.Tensor:
+    """Each image with its own random parameters drawn from ``settings``; the same ``seed`` (two
+    integers, e.g. ``(config.data_seed, batch_index)``) gives the same result."""
+    images = tf.convert_to_tensor(images)
+    n = tf.shape(images)[0] if images.shape.rank == 4 else 1
+    return transform(images, **sample_parameters(n, seed, settings), fill_mode=settings.fill_mode)

@@ -1,0 +1,167 @@
+"""A folder of your own QR images as HR/LR pairs: the source tutorial's Kaggle layout (a folder of
+QR code PNG/JPGs), and the second most common request in SR repositories: "train on my data".
+
+Every file under the folder is either loaded or reported with its name and the reason it was
+skipped (not an image, unreadable/corrupt, too small, unsupported pixel format): a data set that
+silently lost a third of its files trains a different model than the one you think.
+
+Pixel formats are normalised the way a QR decoder sees them: RGBA is composited over white (a
+transparent background is paper, not black), 16-bit is scaled to 8-bit, grey is repeated to RGB
+(or kept grey for ``channels=1``). A non-square image is padded with white to a square (the quiet
+zone a code needs is light, and padding never cuts a code the way cropping could), then resized to
+``hr_size``. The LR image comes from the same ``degrade`` function the synthetic data uses.
+
+User images carry no known payload: ``Pairs.payloads`` are empty strings (``""``), versions are 0
+and error levels ``""``, so a decode-rate measurement against them counts nothing as matched; use
+``decode`` on the images themselves to see what they contain.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .degrade import degrade
+from .synth import Pairs
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+NOT_AN_IMAGE = "not an image"
+UNREADABLE = "unreadable or corrupt"
+TOO_SMALL = "too small"
+UNSUPPORTED = "unsupported pixel format"
+USER_STYLE = "user"  # Pairs.styles entry of a user image (synthetic ones say clean | realistic | wild)
+
+
+class BadImageError(ValueError):
+    """One file cannot be used; ``reason`` is one of the reasons above, the message names the file."""
+
+    def __init__(self, path: str | Path, reason: str, detail: str):
+        super().__init__(f"{path}: {reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+class ImageFolderError(FileNotFoundError):
+    """The folder is missing, is not a folder, or holds no loadable image; the message names it.
+    A ``FileNotFoundError`` so the ``qrsr`` command reports it in one line (exit status 2)."""
+
+
+@dataclass
+class LoadReport:
+    """What :func:`load_folder` did with every file: ``loaded`` (in the order of the returned pairs)
+    and ``skipped`` as ``(name, reason)``; names are relative to ``folder``."""
+
+    folder: Path
+    loaded: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def reasons(self) -> Counter:
+        """How many files were skipped for each reason (the part of a reason before ':')."""
+        return Counter(reason.split(":")[0] for _, reason in self.skipped)
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n} {reason}" for reason, n in sorted(self.reasons().items()))
+        head = f"{self.folder}: {len(self.loaded)} loaded, {len(self.skipped)} skipped"
+        lines = [head + (f" ({counts})" if counts else "")]
+        lines += [f"  skipped {name}: {reason}" for name, reason in self.skipped]
+        return "\n".join(lines)
+
+    __str__ = summary
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """The pixels of one image file, normalised to uint8 RGB (H, W, 3).
+
+    Raises :class:`BadImageError` when the file cannot be read or decoded or has an unsupported format."""
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: any path, any locale
+    except OSError as error:
+        raise BadImageError(path, UNREADABLE, error.strerror or str(error)) from error
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # the reason is reported below, not on stderr
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    finally:
+        cv2.utils.logging.setLogLevel(level)
+    if image is None:
+        detail = "cannot be decoded (truncated, or not an image)" if data.size else "empty file"
+        raise BadImageError(path, UNREADABLE, detail)
+    if image.dtype == np.uint16:
+        image = np.round(image / 257.0).astype(np.uint8)  # 65535 -> 255 exactly
+    if image.dtype != np.uint8:
+        raise BadImageError(path, UNSUPPORTED, f"{image.dtype} pixels; save it with 8 or 16 bits per channel")
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    if image.shape[2] == 4:  # BGRA over white paper
+        alpha = image[..., 3:].astype(np.float32) / 255.0
+        image = np.round(image[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    if image.shape[2] != 3:
+        raise BadImageError(path, UNSUPPORTED, f"{image.shape[2]} channels")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def to_square(image: np.ndarray, size: int) -> np.ndarray:
+    """Pad with white to a centred square, then resize to ``size`` (area when shrinking, cubic when
+    enlarging, as OpenCV recommends)."""
+    h, w = image.shape[:2]
+    side = max(h, w)
+    top, left = (side - h) // 2, (side - w) // 2
+    square = cv2.copyMakeBorder(image, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT,
+                                value=(255, 255, 255))
+    if side == size:
+        return square
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_CUBIC)
+
+
+def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: int = 3,
+                min_size: int | None = None, degradation: str = "clean",
+                seed: int = 0) -> tuple[Pairs, LoadReport]:
+    """HR/LR pairs from every image under ``path`` (sub-folders included, sorted by name), and the
+    report of what was skipped and why.
+
+    ``min_size`` (default ``hr_size``): an image whose longer side is shorter is skipped as too
+    small, because enlarging it would make a blurry HR target. ``degradation`` is ``clean`` (the
+    tutorial's INTER_AREA) or ``realistic`` (seeded per file by ``seed`` and its position).
+    """
+    folder = Path(path)
+    if not folder.exists():
+        raise ImageFolderError(f"image folder not found: {folder}")
+    if not folder.is_dir():
+        raise ImageFolderError(f"not a folder: {folder} (give the folder that holds the images)")
+    if channels not in (1, 3):
+        raise ValueError(f"channels={channels} is not one of [1, 3]")
+    if hr_size % scale:
+        raise ValueError(f"scale={scale} must divide hr_size={hr_size}")
+    if degradation not in ("clean", "realistic"):
+        raise ValueError(f"degradation={degradation!r} is not one of ['clean', 'realistic']")
+    min_size = hr_size if min_size is None else min_size
+    report = LoadReport(folder)
+    hr_images = []
+    for file in sorted(p for p in folder.rglob("*") if not p.is_dir()):
+        name = file.relative_to(folder).as_posix()
+        if file.suffix.lower() not in IMAGE_SUFFIXES:
+            report.skipped.append((name, f"{NOT_AN_IMAGE}: extension {file.suffix or '(none)'!r}"))
+            continue
+        try:
+            image = read_image(file)
+        except BadImageError as error:
+            report.skipped.append((name, f"{error.reason}: {error.detail}"))
+            continue
+        if max(image.shape[:2]) < min_size:
+            report.skipped.append((name, f"{TOO_SMALL}: {image.shape[1]}x{image.shape[0]} < {min_size} pixels"))
+            continue
+        hr = to_square(image, hr_size)
+        hr_images.append(cv2.cvtColor(hr, cv2.COLOR_RGB2GRAY)[..., None] if channels == 1 else hr)
+        report.loaded.append(name)
+    if not hr_images:
+        detail = f"; {report.summary()}" if report.skipped else ""
+        raise ImageFolderError(f"no loadable image in {folder}{detail}")
+    hr = np.stack(hr_images)
+    lr = np.stack([degrade(h, degradation, np.random.default_rng([seed, i]), scale) for i, h in enumerate(hr)])
+    n = len(hr)
+    pairs = Pairs(hr, lr, payloads=[""] * n, versions=np.zeros(n, np.int32), errors=[""] * n,
+                  styles=[USER_STYLE] * n)
+    return pairs, report

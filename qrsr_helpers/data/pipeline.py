@@ -1,0 +1,84 @@
+"""From pairs to ``tf.data``: the tutorial's train/validation split, batching, augmentation, prefetch.
+
+The tutorial split its 10,000 images with ``train_test_split(test_size=0.33, random_state=12)``;
+:func:`split` gives the same partition as scikit-learn (without depending on it), so a learner
+comparing with the original notebook validates on the same images.
+
+:func:`make_dataset` yields ``(lr, hr)`` float32 batches in [0, 1], the value range every model in
+this package takes and returns. All work is done on whole batches by TensorFlow ops (no Python loop
+per image), and the next batch is prepared while the model trains on the current one (prefetch).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from ..config import Config
+from .augment import Augmentation, random_augment
+from .synth import Pairs, load_or_generate
+
+
+def split_indices(n: int, val_fraction: float = 0.33, seed: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Train and validation indices as ``sklearn.model_selection.train_test_split(range(n),
+    test_size=val_fraction, random_state=seed)`` returns them: ``ceil(n * val_fraction)`` for
+    validation, taken first from ``RandomState(seed).permutation(n)``."""
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction={val_fraction} must lie strictly between 0 and 1")
+    n_val = math.ceil(val_fraction * n)
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(f"{n} pairs cannot be split with val_fraction={val_fraction}: both parts need a pair")
+    permutation = np.random.RandomState(seed).permutation(n)
+    return permutation[n_val:], permutation[:n_val]
+
+
+def split(pairs: Pairs, val_fraction: float = 0.33, seed: int = 12) -> tuple[Pairs, Pairs]:
+    """(train, validation) pairs, the tutorial's ``train_test_split(test_size=0.33, random_state=12)``."""
+    train, val = split_indices(len(pairs), val_fraction, seed)
+    return pairs.subset(train), pairs.subset(val)
+
+
+def _area_downscale(hr: tf.Tensor, lr_size: int) -> tf.Tensor:
+    """uint8 LR of a uint8 HR batch: box average, rounded; equals ``cv2.INTER_AREA`` for integer factors."""
+    lr = tf.image.resize(tf.cast(hr, tf.float32), (lr_size, lr_size), method="area")
+    return tf.cast(tf.round(lr), tf.uint8)
+
+
+def make_dataset(pairs: Pairs, config: Config, training: bool,
+                 augmentation: Augmentation | None = None) -> tf.data.Dataset:
+    """``(lr, hr)`` float32 batches in [0, 1] of ``config.batch_size``.
+
+    ``training=True``: shuffled (seeded by ``config.data_seed``), repeated forever (give ``fit`` a
+    ``steps_per_epoch``), every batch full; with ``config.augment`` the HR batch is augmented
+    (``augmentation``, default the tutorial's) and its LR re-derived by area downscaling, so the
+    pair stays aligned: such a batch has the clean degradation whatever the stored LR had.
+    ``training=False``: in order, once, the last batch may be smaller.
+    """
+    if pairs.hr.shape[1:3] != (config.hr_size, config.hr_size) or pairs.hr.shape[3] != config.channels:
+        raise ValueError(f"pairs have HR shape {pairs.hr.shape[1:]}, the config wants "
+                         f"({config.hr_size}, {config.hr_size}, {config.channels})")
+    if training and len(pairs) < config.batch_size:
+        raise ValueError(f"{len(pairs)} training pairs cannot fill one batch of {config.batch_size}")
+    dataset = tf.data.Dataset.from_tensor_slices((pairs.lr, pairs.hr))
+    if training:
+        dataset = dataset.shuffle(len(pairs), seed=config.data_seed, reshuffle_each_iteration=True).repeat()
+    dataset = dataset.batch(config.batch_size, drop_remainder=training, num_parallel_calls=tf.data.AUTOTUNE)
+    if training and config.augment:
+        settings = augmentation or Augmentation()
+
+        def augment(step, batch):
+            hr = random_augment(batch[1], tf.stack([tf.constant(config.data_seed, tf.int64), step]), settings)
+            return _area_downscale(hr, config.lr_size), hr
+
+        dataset = dataset.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    to_float = lambda lr, hr: (tf.cast(lr, tf.float32) / 255.0, tf.cast(hr, tf.float32) / 255.0)
+    return dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def train_val_datasets(config: Config) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """The training and validation datasets of ``config``'s generated pairs (``load_or_generate``),
+    split as the tutorial did (``config.val_fraction``, ``config.split_seed``)."""
+    train, val = split(load_or_generate(config, "train"), config.val_fraction, config.split_seed)
+    return make_dataset(train, config, training=True), make_dataset(val, config, training=False)

@@ -1,0 +1,224 @@
+"""Figures the notebooks show and training saves: image grids, decode-rate bars, curves.
+
+Every function returns its ``matplotlib`` figure (end a notebook cell with ``;`` to show it once),
+so a caller can also save or close it; callbacks that run for hours close theirs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+# --- image grids and decode-rate bars (foundation: notebooks 01-02, training samples) -----------------
+
+
+def _displayable(images: np.ndarray) -> np.ndarray:
+    """uint8 NHWC (or NHW) of uint8 or float-in-[0, 1] images, grey as (N, H, W)."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        images = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return images[..., 0] if images.ndim == 4 and images.shape[-1] == 1 else images
+
+
+def comparison_grid(columns: Mapping[str, np.ndarray], n: int = 4, size: float = 2.2,
+                    row_labels: list[str] | None = None) -> plt.Figure:
+    """One row per sample, one column per named image batch (e.g. ``{"LR": lr, "SR": sr, "HR": hr}``).
+
+    Every image is drawn at the same size with nearest-neighbour display, so a 32 x 32 LR shows
+    its real pixels next to the 128 x 128 HR: what super-resolution has to invent is visible."""
+    batches = {name: _displayable(images) for name, images in columns.items()}
+    n = min([n] + [len(images) for images in batches.values()])
+    figure, axes = plt.subplots(n, len(batches), figsize=(size * len(batches), size * n), squeeze=False)
+    for col, (name, images) in enumerate(batches.items()):
+        for row in range(n):
+            axis = axes[row, col]
+            axis.imshow(images[row], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+            axis.set_xticks([]), axis.set_yticks([])
+            if row == 0:
+                axis.set_title(f"{name}\n{images.shape[2]}x{images.shape[1]}", fontsize=9)
+            if col == 0 and row_labels:
+                axis.set_ylabel(row_labels[row], fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def save_comparison_grid(path: str | Path, lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, n: int = 4) -> Path:
+    """Write an LR | SR | HR grid to ``path`` (PNG) and free the figure (used by training callbacks)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure = comparison_grid({"LR": lr, "SR": sr, "HR": hr}, n=n)
+    figure.savefig(path, dpi=80)
+    plt.close(figure)
+    return path
+
+
+def decode_rate_bars(overall, hr_rates: Mapping[str, float] | None = None,
+                     title: str = "Decode rate by upscaler") -> plt.Figure:
+    """Grouped bars of ``evaluate.summarize``'s table: one group per upscaler, one bar per decoder;
+    ``hr_rates`` (``evaluate.hr_decode_rate``) draws the HR ceiling as dashed lines."""
+    decoders = [c.removeprefix("decode_rate_") for c in overall.columns if c.startswith("decode_rate_")]
+    names = [str(i) for i in overall.index]
+    x = np.arange(len(names))
+    width = 0.8 / len(decoders)
+    figure, axis = plt.subplots(figsize=(min(1.2 * len(names) + 2.5, 12), 3.4))
+    for i, decoder in enumerate(decoders):
+        rates = overall[f"decode_rate_{decoder}"].to_numpy() * 100
+        bars = axis.bar(x + (i - (len(decoders) - 1) / 2) * width, rates, width, label=decoder, color=f"C{i}")
+        axis.bar_label(bars, fmt="%.3g", fontsize=8 if len(names) <= 5 else 6.5)
+        if hr_rates and decoder in hr_rates:
+            axis.axhline(hr_rates[decoder] * 100, color=f"C{i}", linestyle="--", linewidth=1,
+                         label=f"HR itself ({decoder})")
+    axis.set_xticks(x, names, rotation=30 if len(names) > 5 else 0, ha="right" if len(names) > 5 else "center")
+    axis.set_ylabel("decoded exactly (%)")
+    axis.set_ylim(0, 105)
+    axis.set_title(title)
+    axis.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    figure.tight_layout()
+    return figure
+
+
+# --- training curves (notebook 06) ---------------------------------------------------------------------
+
+
+def loss_curves(histories: Mapping[str, Mapping[str, list]], keys: list[str] | None = None,
+                title: str = "Training") -> plt.Figure:
+    """One panel per stage (``{"SRResNet": history.history, "SRGAN": ...}``), one line per loss key
+    (all keys when ``keys`` is None); log scale so both early and late epochs stay readable."""
+    figure, axes = plt.subplots(1, len(histories), figsize=(4.6 * len(histories), 3.0), squeeze=False)
+    for axis, (stage, history) in zip(axes[0], histories.items()):
+        for key in keys or list(history):
+            if key in history:
+                values = np.asarray(history[key], dtype=float)
+                axis.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=key)
+        axis.set_yscale("log")
+        axis.set_xlabel("epoch")
+        axis.set_title(f"{title}: {stage}", fontsize=10)
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+# --- decoding outcomes (qrsr demo, notebooks 07-08) ----------------------------------------------------
+
+
+def decode_grid(columns: Mapping[str, np.ndarray], decoded: Mapping[str, np.ndarray], n: int = 4,
+                size: float = 2.2, row_labels: list[str] | None = None) -> plt.Figure:
+    """``comparison_grid`` with a green "decoded" or red "not decoded" tag on every image of the
+    columns named in ``decoded`` (one bool per row): for a QR code the decoder, not the eye, is the
+    judge, and a sharp-looking SR output with one wrong module shows it here."""
+    figure = comparison_grid(columns, n=n, size=size, row_labels=row_labels)
+    axes = np.array(figure.axes).reshape(-1, len(columns))
+    for col, name in enumerate(columns):
+        for row in range(axes.shape[0]) if name in decoded else ():
+            ok = bool(decoded[name][row])
+            axes[row, col].text(0.03, 0.97, "decoded" if ok else "not decoded", transform=axes[row, col].transAxes,
+                                va="top", fontsize=7, color="white",
+                                bbox=dict(facecolor="tab:green" if ok else "tab:red", alpha=0.85, pad=1.5, linewidth=0))
+    return figure
+
+
+def decode_rate_curves(table, x: str, title: str = "Decode rate", xlabel: str | None = None,
+                       decoder: str = "zxing") -> plt.Figure:
+    """One line per upscaler of ``table`` (columns ``upscaler``, ``x`` and ``decode_rate_<decoder>``,
+    e.g. ``evaluate.summarize`` results stacked over symbol sizes): where each method stops reading."""
+    figure, axis = plt.subplots(figsize=(6.0, 3.4))
+    for i, (name, rows) in enumerate(table.groupby("upscaler", sort=False)):
+        rows = rows.sort_values(x)
+        axis.plot(rows[x], rows[f"decode_rate_{decoder}"] * 100, marker="o", markersize=4, label=str(name),
+                  color=f"C{i}", linestyle="--" if str(name).startswith("HR") else "-")
+    axis.set_xlabel(xlabel or x)
+    axis.set_ylabel(f"decoded exactly, {decoder} (%)")
+    axis.set_ylim(-3, 103)
+    axis.grid(alpha=0.3)
+    axis.set_title(title)
+    axis.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    figure.tight_layout()
+    return figure
+
+
+# --- models: feature maps, curves, grouped bars (notebooks 03-05) ---------------------------------------
+
+
+def feature_maps(maps: Mapping[str, np.ndarray], n: int = 6, size: float = 1.5) -> plt.Figure:
+    """One row per named feature map of ONE image (H x W x C): its ``n`` most active channels, each
+    scaled to its own range (a layer's channels differ in scale by orders of magnitude). The row
+    label gives the map's shape, so what a network does to size and depth reads off the figure."""
+    figure, axes = plt.subplots(len(maps), n, figsize=(size * n, size * len(maps)), squeeze=False)
+    for row, (name, fmap) in enumerate(maps.items()):
+        fmap = np.asarray(fmap, np.float32)
+        order = np.argsort(-np.abs(fmap).mean(axis=(0, 1)))[:n]
+        for col in range(n):
+            axis = axes[row, col]
+            axis.set_xticks([]), axis.set_yticks([])
+            if col >= len(order):
+                axis.axis("off")
+                continue
+            channel = fmap[..., order[col]]
+            axis.imshow(channel, cmap="gray", interpolation="nearest")
+            axis.set_title(f"ch {order[col]}", fontsize=7)
+        axes[row, 0].set_ylabel(f"{name}\n{'x'.join(map(str, fmap.shape))}", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def metric_curves(curves: Mapping[str, list], xlabel: str = "step", ylabel: str = "", title: str = "",
+                  x: list | np.ndarray | None = None, ylim: tuple[float, float] | None = None) -> plt.Figure:
+    """Named curves on linear axes (accuracies, losses on a known scale) over a shared ``x``."""
+    figure, axis = plt.subplots(figsize=(6.0, 3.2))
+    for name, values in curves.items():
+        values = np.asarray(values, dtype=float)
+        axis.plot(np.arange(1, len(values) + 1) if x is None else np.asarray(x)[:len(values)], values,
+                  marker="o", markersize=3, label=name)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    if ylim:
+        axis.set_ylim(*ylim)
+    axis.grid(alpha=0.3)
+    axis.set_title(title)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def grouped_bars(table, ylabel: str = "", title: str = "", fmt: str = "%.2f", log: bool = False) -> plt.Figure:
+    """A pandas DataFrame as grouped bars: one group per row (index), one bar per column."""
+    names = [str(i) for i in table.index]
+    x = np.arange(len(names))
+    width = 0.8 / len(table.columns)
+    figure, axis = plt.subplots(figsize=(1.6 * len(names) + 2.8, 3.2))
+    for i, column in enumerate(table.columns):
+        bars = axis.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[column].to_numpy(float), width,
+                        label=str(column), color=f"C{i}")
+        axis.bar_label(bars, fmt=fmt, fontsize=7)
+    axis.set_xticks(x, names, rotation=30 if len(names) > 5 else 0, ha="right" if len(names) > 5 else "center")
+    if log:
+        axis.set_yscale("log")
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    axis.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    figure.tight_layout()
+    return figure
+
+
+def image_with_boxes(image: np.ndarray, boxes: Mapping[str, tuple[int, int, int, int]], size: float = 6.0,
+                     title: str | None = None) -> plt.Figure:
+    """A photo with labelled boxes ``{label: (x0, y0, x1, y1)}`` drawn on it (e.g. where ``locate``
+    looked versus where the code really is)."""
+    from matplotlib.patches import Rectangle
+
+    image = _displayable(image)
+    figure, axis = plt.subplots(figsize=(size, size * image.shape[0] / image.shape[1]))
+    axis.imshow(image, cmap="gray", vmin=0, vmax=255)
+    for i, (label, (x0, y0, x1, y1)) in enumerate(boxes.items()):
+        axis.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor=f"C{i + 1}",
+                                 linewidth=2, linestyle="-" if i == 0 else "--", label=label))
+    if boxes:
+        axis.legend(fontsize=8, loc="upper right")
+    axis.set_xticks([]), axis.set_yticks([])
+    if title:
+        axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    return figure

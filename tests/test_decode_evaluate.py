@@ -1,0 +1,106 @@
+"""Decoders and the evaluation table: exact payloads, input formats, threads, metrics, summaries."""
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.decode import _opencv_detector, decode, decode_matches, to_gray_uint8
+from qrsr_helpers.evaluate import (evaluate_upscalers, hr_decode_rate, image_metrics, interpolation_upscaler,
+                                   summarize)
+
+
+@pytest.fixture(scope="module")
+def clean():
+    return generate_pairs(24, seed=11, degradation="clean", max_version=2)
+
+
+@pytest.mark.parametrize("decoder", ["zxing", "opencv"])
+def test_both_decoders_read_the_exact_payload(clean, decoder):
+    result = decode(clean.hr[0], decoder)
+    assert result.ok and result.matches(clean.payloads[0])
+    assert not result.matches(clean.payloads[0] + "x")
+    blank = decode(np.full((128, 128, 3), 255, np.uint8), decoder)
+    assert not blank.ok and not blank.matches(clean.payloads[0])
+
+
+def test_unknown_decoder_is_refused(clean):
+    with pytest.raises(ValueError, match="decoder='zbar'"):
+        decode(clean.hr[0], "zbar")
+
+
+def test_gray_conversion_of_every_input_kind(clean):
+    rgb = clean.hr[0]
+    gray = to_gray_uint8(rgb)
+    assert gray.shape == (128, 128) and gray.dtype == np.uint8
+    np.testing.assert_array_equal(to_gray_uint8(rgb.astype(np.float32) / 255.0), gray)
+    np.testing.assert_array_equal(to_gray_uint8(gray[..., None]), gray)
+    transparent = np.dstack([np.zeros_like(rgb), 255 - gray])  # black ink, alpha = darkness
+    np.testing.assert_array_equal(to_gray_uint8(transparent), gray)
+
+
+def test_decode_matches_is_the_same_with_any_number_of_threads(clean):
+    payloads = list(clean.payloads)
+    payloads[3] = "not this one"
+    for decoder in ("zxing", "opencv"):
+        one = decode_matches(clean.hr, payloads, decoder, workers=1)
+        four = decode_matches(clean.hr, payloads, decoder, workers=4)
+        np.testing.assert_array_equal(one, four)
+        assert one.dtype == bool and not one[3]
+        assert one.sum() >= (23 if decoder == "zxing" else 18)  # OpenCV misses a few clean codes
+    with pytest.raises(ValueError, match="24 images but 2 payloads"):
+        decode_matches(clean.hr, payloads[:2])
+
+
+def test_each_thread_has_its_own_opencv_detector():
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(_opencv_detector())) for _ in range(3)]
+    [t.start() for t in threads], [t.join() for t in threads]
+    assert len({id(d) for d in seen}) == 3
+    assert _opencv_detector() is _opencv_detector()
+
+
+def test_interpolation_upscalers_and_metrics(clean):
+    sr = interpolation_upscaler("nearest")(clean.lr)
+    assert sr.shape == clean.hr.shape and sr.dtype == np.uint8
+    np.testing.assert_array_equal(sr[0, :4, :4, 0], np.full((4, 4), clean.lr[0, 0, 0, 0]))
+    with np.errstate(divide="ignore"):
+        psnr, ssim = image_metrics(clean.hr, clean.hr)
+    assert np.isinf(psnr).all() and np.allclose(ssim, 1.0)
+    psnr, ssim = image_metrics(interpolation_upscaler("bicubic")(clean.lr), clean.hr)
+    assert (psnr > 5).all() and (psnr < 40).all() and (ssim < 1).all()
+    with pytest.raises(ValueError, match="differ in shape"):
+        image_metrics(clean.lr, clean.hr)
+    with pytest.raises(ValueError, match="upscaler='sharp'"):
+        interpolation_upscaler("sharp")
+
+
+def test_evaluate_tables(clean):
+    tables = evaluate_upscalers(clean, {"nearest": interpolation_upscaler("nearest"),
+                                        "bicubic": interpolation_upscaler("bicubic")})
+    overall = tables["overall"]
+    assert list(overall.index) == ["nearest", "bicubic"]
+    assert list(overall.columns) == ["decode_rate_zxing", "decode_rate_opencv", "psnr", "ssim", "n"]
+    assert (overall["n"] == 24).all() and overall[["decode_rate_zxing", "decode_rate_opencv"]].le(1).all().all()
+    assert set(tables["per_version"].index.get_level_values("version")) == set(clean.versions.tolist())
+    assert len(tables["per_image"]) == 48
+
+
+def test_summarize_means_per_group_in_order():
+    results = pd.DataFrame({"upscaler": ["b", "b", "b", "a"], "version": [2, 1, 2, 1],
+                            "decoded_zxing": [True, False, True, False], "decoded_opencv": [True, True, False, False],
+                            "psnr": [10.0, 20.0, 30.0, 5.0], "ssim": [0.5, 0.7, 0.9, 0.1]})
+    overall = summarize(results)
+    assert list(overall.index) == ["b", "a"]  # upscalers keep their order
+    assert overall.loc["b", "decode_rate_zxing"] == round(2 / 3, 4) and overall.loc["b", "psnr"] == 20.0
+    assert overall.loc["a", "n"] == 1
+    by_version = summarize(results, "version")
+    assert list(by_version.index) == [("b", 1), ("b", 2), ("a", 1)]  # versions ascending
+    assert by_version.loc[("b", 2), "decode_rate_opencv"] == 0.5 and by_version.loc[("b", 2), "n"] == 2
+
+
+def test_hr_decode_rate_is_the_ceiling(clean):
+    rates = hr_decode_rate(clean)
+    assert set(rates) == {"zxing", "opencv"} and rates["zxing"] == 1.0 and rates["opencv"] >= 0.9

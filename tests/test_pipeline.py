@@ -1,0 +1,93 @@
+"""tf.data: the tutorial's split, batches in [0, 1], repetition, seeding, and aligned augmented pairs."""
+
+import cv2
+import numpy as np
+import pytest
+
+from qrsr_helpers.config import get_config
+from qrsr_helpers.data.pipeline import make_dataset, split, split_indices, train_val_datasets
+from qrsr_helpers.data.synth import generate_pairs
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return generate_pairs(14, seed=21, degradation="realistic")
+
+
+def test_split_is_scikit_learns_train_test_split():
+    # scikit-learn 1.9.1: train_test_split(np.arange(10), test_size=0.33, random_state=12)
+    train, val = split_indices(10, 0.33, 12)
+    assert train.tolist() == [4, 9, 3, 2, 1, 6] and val.tolist() == [5, 8, 7, 0]
+    train, val = split_indices(10_000)
+    assert (len(train), len(val)) == (6700, 3300)  # the tutorial's 10,000 images
+
+
+def test_split_sizes_disjoint_complete_deterministic(pairs):
+    train, val = split(pairs, 0.33, 12)
+    assert (len(train), len(val)) == (9, 5)
+    keys = lambda p: {hr.tobytes() for hr in p.hr}
+    assert not keys(train) & keys(val) and keys(train) | keys(val) == keys(pairs)
+    again, _ = split(pairs, 0.33, 12)
+    assert again.payloads == train.payloads
+    other, _ = split(pairs, 0.33, 13)
+    assert other.payloads != train.payloads
+    assert train.lr.shape[1:] == pairs.lr.shape[1:] and len(train.styles) == 9
+
+
+def test_split_refuses_impossible_fractions():
+    with pytest.raises(ValueError, match="val_fraction=1.0"):
+        split_indices(10, 1.0)
+    with pytest.raises(ValueError, match="1 pairs cannot be split"):
+        split_indices(1, 0.33)
+
+
+def test_training_batches_are_float_in_range_shuffled_and_repeated(pairs):
+    config = get_config("smoke", batch_size=4)
+    batches = list(make_dataset(pairs, config, training=True).take(8))  # 32 pairs from 14: repeated
+    for lr, hr in batches:
+        assert lr.shape == (4, 32, 32, 3) and hr.shape == (4, 128, 128, 3)
+        assert lr.dtype.name == hr.dtype.name == "float32"
+        assert 0.0 <= float(np.min(lr)) and float(np.max(hr)) <= 1.0
+    seen = np.concatenate([np.asarray(hr) for _, hr in batches])
+    stored = {h.tobytes() for h in pairs.hr.astype(np.float32) / 255.0}
+    assert {h.tobytes() for h in seen} == stored  # every pair comes back, nothing else
+    assert seen[:14].tobytes() != (pairs.hr.astype(np.float32) / 255.0).tobytes()  # shuffled
+    again = list(make_dataset(pairs, config, training=True).take(8))
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(batches, again))  # same seed, same order
+
+
+def test_validation_batches_are_the_stored_pairs_in_order(pairs):
+    config = get_config("smoke", batch_size=4)
+    batches = list(make_dataset(pairs, config, training=False))
+    assert [len(lr) for lr, _ in batches] == [4, 4, 4, 2]
+    lr = np.concatenate([np.asarray(lr) for lr, _ in batches])
+    np.testing.assert_array_equal(np.round(lr * 255).astype(np.uint8), pairs.lr)
+
+
+def test_augmented_pairs_stay_aligned(pairs):
+    config = get_config("smoke", batch_size=4, augment=True)
+    batches = list(make_dataset(pairs, config, training=True).take(3))
+    stored = {h.tobytes() for h in pairs.hr}
+    for lr, hr in batches:
+        hr8, lr8 = (np.round(np.asarray(x) * 255).astype(np.uint8) for x in (hr, lr))
+        assert not any(h.tobytes() in stored for h in hr8)  # augmented
+        # LR is the area downscale of the *augmented* HR: the pair is aligned pixel for pixel
+        expected = np.stack([cv2.resize(h, (32, 32), interpolation=cv2.INTER_AREA) for h in hr8])
+        np.testing.assert_array_equal(lr8, expected)
+    again = list(make_dataset(pairs, config, training=True).take(3))
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(batches, again))
+
+
+def test_shape_mismatch_and_tiny_sets_are_refused(pairs):
+    with pytest.raises(ValueError, match=r"HR shape \(128, 128, 3\), the config wants \(64, 64, 3\)"):
+        make_dataset(pairs, get_config("smoke", hr_size=64), training=False)
+    with pytest.raises(ValueError, match="14 training pairs cannot fill one batch of 16"):
+        make_dataset(pairs, get_config("smoke", batch_size=16), training=True)
+
+
+def test_train_val_datasets_from_the_config(tmp_path):
+    config = get_config("smoke", data_dir=str(tmp_path), n_codes=12, batch_size=4)
+    train, val = train_val_datasets(config)
+    assert sum(len(lr) for lr, _ in val) == 4  # ceil(0.33 * 12)
+    lr, hr = next(iter(train))
+    assert lr.shape == (4, 32, 32, 3) and hr.shape == (4, 128, 128, 3)
