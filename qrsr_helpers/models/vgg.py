@@ -20,6 +20,7 @@ import socket
 import threading
 import warnings
 from pathlib import Path
+from typing import Sequence
 from urllib.parse import urlparse
 
 import keras
@@ -34,8 +35,9 @@ PROBE_TIMEOUT_S = 5.0  # is the download host reachable at all? (DNS + TCP conne
 DOWNLOAD_TIMEOUT_S = 20  # a stalled read during the download
 
 
-class VGGWeightsUnavailable(RuntimeError):
-    """ImageNet VGG19 weights could not be found or downloaded."""
+class VGGWeightsUnavailable(FileNotFoundError):
+    """VGG19 weights could not be found, read or downloaded. A FileNotFoundError, so the CLI reports it
+    in one line (exit 2) like any other missing input file."""
 
 
 @keras.saving.register_keras_serializable(package="qrsr")
@@ -120,28 +122,32 @@ def resolve_vgg_weights(weights: str | os.PathLike | None) -> str | None:
     return download_imagenet_weights()
 
 
-def build_vgg(layer: str = "block3_conv4", weights: str | os.PathLike | None = None, channels: int = 3,
-              rescale: bool = False, name: str | None = None) -> keras.Model:
+def build_vgg(layer: str | Sequence[str] = "block3_conv4", weights: str | os.PathLike | None = None,
+              channels: int = 3, rescale: bool = False, name: str | None = None) -> keras.Model:
     """VGG19 truncated at ``layer`` (``block3_conv4`` = the tutorial's ``layers[10]``, ``block5_conv4``
     = the paper's VGG54), frozen, taking [0, 1] pixels of any size. ``rescale`` divides the features
-    by 12.75 as the SRGAN paper did."""
+    by 12.75 as the SRGAN paper did. A list of layers gives a model with one output per layer (the
+    feature maps a lesson shows side by side; multi-layer perceptual losses)."""
+    names = [layer] if isinstance(layer, str) else list(layer)
     resolved = resolve_vgg_weights(weights)
     try:
         vgg = keras.applications.VGG19(include_top=False, weights=resolved, input_shape=(None, None, 3))
     except Exception as error:
         raise VGGWeightsUnavailable(f"could not load VGG19 weights from {resolved}: {error}") from error
-    try:
-        features = vgg.get_layer(layer).output
-    except ValueError as error:
-        names = [l.name for l in vgg.layers if "conv" in l.name]
-        raise ValueError(f"VGG19 has no layer {layer!r}; conv layers: {names}") from error
-    body = keras.Model(vgg.input, features, name=f"vgg19_{layer}")
+    known = [l.name for l in vgg.layers if "conv" in l.name]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise ValueError(f"VGG19 has no layer {unknown or names!r}; conv layers: {known}")
+    features = [vgg.get_layer(n).output for n in names]
+    label = "-".join(names)  # "+" is not allowed in a TF name scope (predict() fails)
+    body = keras.Model(vgg.input, features if len(names) > 1 else features[0], name=f"vgg19_{label}")
     body.trainable = False
     image = keras.Input((None, None, channels), name="image")
     x = body(ImageNetPreprocess(name="imagenet_preprocess")(image))
     if rescale:
-        x = layers.Rescaling(FEATURE_SCALE, name="paper_rescale")(x)
-    model = keras.Model(image, x, name=name or f"vgg_{layer}")
+        scale = layers.Rescaling(FEATURE_SCALE, name="paper_rescale")
+        x = [scale(f) for f in x] if len(names) > 1 else scale(x)
+    model = keras.Model(image, x, name=name or f"vgg_{label}")
     model.trainable = False
     model.weights_source = "random" if resolved is None else resolved  # what a notebook prints as its label
     return model
