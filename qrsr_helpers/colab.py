@@ -93,6 +93,7 @@ def on_colab(environ: Mapping[str, str] = os.environ, modules: Collection[str] =
 
 def accelerators() -> dict[str, int]:
     """Number of GPUs and TPUs TensorFlow can see."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for learners
     import tensorflow as tf
 
     return {"GPU": len(tf.config.list_physical_devices("GPU")), "TPU": len(tf.config.list_physical_devices("TPU"))}
@@ -165,6 +166,7 @@ def plan_setup(importable: bool, environ: Mapping[str, str] = os.environ, device
 
 def report_environment(profile: str | None = None) -> str:
     """Print (and return) versions, devices, the profile and why, plus advice for this runtime."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     import tensorflow as tf
 

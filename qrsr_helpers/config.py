@@ -122,7 +122,7 @@ _PROFILE_KNOBS: dict[str, dict] = {
     # A learner's laptop: minutes per notebook. Compact generator; no ImageNet VGG offline, so pixel content loss.
     "cpu": dict(
         n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, pretrain_epochs=4,
-        gan_epochs=2, steps_per_epoch=40, vgg_weights=None, content_loss="pixel", gan_learning_rate=5e-5,
+        gan_epochs=2, steps_per_epoch=25, vgg_weights=None, content_loss="pixel", gan_learning_rate=5e-5,
     ),
     # The tutorial's scale, on a Colab GPU: 10,000 codes, 16 residual blocks, VGG19 ImageNet, XLA, AMP.
     "gpu": dict(

@@ -153,7 +153,8 @@ class TimeBudget(keras.callbacks.Callback):
             for optimizer, base in self.bases:
                 optimizer.learning_rate.assign(base * factor)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_train_batch_end(self, batch, logs=None):
+        # Checked per batch, not per epoch: on a slow machine one epoch can outlast the whole budget.
         if time.monotonic() - self.start >= self.seconds:
             self.model.stop_training = True
 

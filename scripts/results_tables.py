@@ -1,0 +1,48 @@
+"""Render the model card's / README's evaluation tables (markdown) from `qrsr evaluate --json` outputs.
+
+    for d in realistic clean; do
+      qrsr evaluate --upscaler nearest --upscaler bicubic --upscaler lanczos --upscaler srresnet \\
+          --n 1000 --degradation $d --seed 777001 --json > benchmarks/results/model_card/srresnet_$d.json
+      qrsr evaluate --upscaler srgan --n 1000 --degradation $d --seed 777001 --json \\
+          > benchmarks/results/model_card/srgan_$d.json
+    done
+    python scripts/results_tables.py benchmarks/results/model_card
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def load(folder: Path, degradation: str) -> tuple[dict, list[dict]]:
+    rows, hr = {}, None
+    for path in sorted(folder.glob(f"*_{degradation}.json")):
+        result = json.loads(path.read_text())
+        hr = result["hr_decode_rate"]
+        for row in result["upscalers"]:
+            rows[row["upscaler"]] = row  # bicubic appears in every file: the same codes, the same numbers
+    order = ["nearest", "bilinear", "bicubic", "lanczos", "srresnet", "srgan"]
+    return hr, sorted(rows.values(), key=lambda r: order.index(r["upscaler"]) if r["upscaler"] in order else 99)
+
+
+def table(folder: Path, degradation: str) -> str:
+    hr, rows = load(folder, degradation)
+    versions = sorted({v["version"] for r in rows for v in r["per_version"]})
+    head = ["upscaler", "zxing", "OpenCV", "PSNR dB", "SSIM"] + [f"zxing v{v}" for v in versions]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        per = {v["version"]: v["decode_rate_zxing"] for v in r["per_version"]}
+        cells = [r["upscaler"], f"{r['decode_rate_zxing']:.1%}", f"{r['decode_rate_opencv']:.1%}", f"{r['psnr']:.2f}",
+                 f"{r['ssim']:.3f}"] + [f"{per.get(v, float('nan')):.1%}" for v in versions]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append(f"| HR itself | {hr['zxing']:.1%} | {hr['opencv']:.1%} | | | |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results/model_card")
+    for degradation in ("realistic", "clean"):
+        print(f"\n**{degradation}** degradation, 1,000 fresh codes (seed 777001), LR 32x32, versions 1-4:\n")
+        print(table(folder, degradation))
