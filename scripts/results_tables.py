@@ -37,7 +37,8 @@ def table(folder: Path, degradation: str) -> str:
         cells = [r["upscaler"], f"{r['decode_rate_zxing']:.1%}", f"{r['decode_rate_opencv']:.1%}", f"{r['psnr']:.2f}",
                  f"{r['ssim']:.3f}"] + [f"{per.get(v, float('nan')):.1%}" for v in versions]
         lines.append("| " + " | ".join(cells) + " |")
-    lines.append(f"| HR itself | {hr['zxing']:.1%} | {hr['opencv']:.1%} | | | |")
+    hr_cells = ["HR itself", f"{hr['zxing']:.1%}", f"{hr['opencv']:.1%}"] + [""] * (len(head) - 3)
+    lines.append("| " + " | ".join(hr_cells) + " |")
     return "\n".join(lines)
 
 
