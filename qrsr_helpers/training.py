@@ -103,15 +103,28 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
     ``train_data`` yields ``(lr, hr)`` batches in [0, 1] (tf.data or ``PairBatches``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    optimizer = keras.optimizers.Adam(config.learning_rate, use_ema=True, ema_momentum=config.ema_decay)
+    epochs = epochs or config.pretrain_epochs
+    optimizer = keras.optimizers.Adam(config.learning_rate, use_ema=True,
+                                      ema_momentum=ema_momentum(config, epochs * _epoch_steps(train_data, config)))
     generator.compile(optimizer=optimizer, loss=pixel_loss(config.pixel_loss),
                       jit_compile=config.jit_compile and keras.backend.backend() != "torch")
-    history = generator.fit(train_data, validation_data=val_data, epochs=epochs or config.pretrain_epochs,
+    history = generator.fit(train_data, validation_data=val_data, epochs=epochs,
                             steps_per_epoch=_steps(train_data, config), verbose=_verbosity(),
                             callbacks=standard_callbacks(out_dir, generator, config, "pretrain") + (callbacks or []))
     # fit() swapped the EMA weights in (optimizer.finalize_variable_values): save what we evaluate.
     atomic_save_weights(generator, out_dir / "generator_pretrain.weights.h5")
     return history
+
+
+def ema_momentum(config: Config, total_steps: int) -> float:
+    """``config.ema_decay``, shortened so the average spans at most a tenth of the run: Keras' EMA starts
+    at the initial weights without bias correction, so 0.999 over a 100-step run would still be 90 %
+    the untrained network (0.999**100) when ``fit`` swaps the average in."""
+    return float(min(config.ema_decay, max(0.0, 1.0 - 10.0 / max(total_steps, 1))))
+
+
+def _epoch_steps(train_data, config: Config) -> int:
+    return len(train_data) if isinstance(train_data, keras.utils.PyDataset) else config.steps_per_epoch
 
 
 def _steps(train_data, config: Config) -> int | None:
@@ -291,15 +304,17 @@ class SRGAN(keras.Model):
         return {"content_loss": self.trackers["content_loss"].result()}
 
 
-def build_srgan(config: Config, generator: keras.Model) -> SRGAN:
-    """The stage-2 model for ``config`` around ``generator`` (call inside the strategy's scope)."""
+def build_srgan(config: Config, generator: keras.Model, total_steps: int | None = None) -> SRGAN:
+    """The stage-2 model for ``config`` around ``generator`` (call inside the strategy's scope);
+    ``total_steps`` (default: the profile's GAN epochs x steps) sizes the generator's EMA."""
     discriminator = build_discriminator((config.hr_size, config.hr_size, config.channels), filters=config.disc_filters)
     vgg = build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels) \
         if config.content_loss in ("vgg", "both") else None
     gan = SRGAN(generator, discriminator, vgg, content_loss=config.content_loss, pixel_loss_kind=config.pixel_loss,
                 adv_weight=config.adv_weight, content_weight=config.content_weight)
+    momentum = ema_momentum(config, total_steps or config.gan_epochs * config.steps_per_epoch)
     gan.compile(g_optimizer=keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9, use_ema=True,
-                                                  ema_momentum=config.ema_decay),
+                                                  ema_momentum=momentum),
                 d_optimizer=keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9),
                 jit_compile=config.jit_compile)
     return gan

@@ -126,3 +126,12 @@ def test_qrsr_train_resumes_after_sigkill(tmp_path):
     generator = generator_from_config(CONFIG)
     generator.load_weights(out / "generator_pretrain.weights.h5")
     assert _finite(generator)
+
+
+def test_ema_spans_at_most_a_tenth_of_the_run():
+    from qrsr_helpers.training import ema_momentum
+
+    config = get_config("smoke", ema_decay=0.999)
+    assert ema_momentum(config, 100) == pytest.approx(0.9)  # 0.9**100: the initial weights are forgotten
+    assert ema_momentum(config, 1_000_000) == 0.999
+    assert 0.999 ** 100 > 0.9  # what the unshortened EMA would still hold of the untrained network
