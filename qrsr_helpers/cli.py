@@ -58,16 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
     enhance.add_argument("-o", "--out", help="output file (one input) or folder")
     enhance.add_argument("--scale", type=int, default=4, choices=(4,))
     enhance.add_argument("--decode", action="store_true", help="decode before and after; exit 1 if nothing was read")
-    enhance.add_argument("--weights", help="generator weights: srresnet | srgan | a .weights.h5 file (default: srresnet)")
+    enhance.add_argument("--weights", help="srresnet | srgan | a .weights.h5 file (default: srresnet)")
     enhance.add_argument("--whole", action="store_true", help="enhance the whole image, not just the code")
     enhance.add_argument("--tile", type=int, default=128,
                          help="input tile size in px for large regions: smaller needs less memory (default 128)")
 
     demo = sub.add_parser("demo", help="the bundled generator vs bicubic on fresh codes, with a figure")
-    demo.add_argument("--n", type=int, default=200)
+    demo.add_argument("--n", type=int, default=100, help="codes to compare (default 100: under a minute on 2 cores)")
     demo.add_argument("--out", default="qrsr_demo.png")
     demo.add_argument("--seed", type=int, default=777_001)
-    demo.add_argument("--weights", help="generator weights: srresnet | srgan | a .weights.h5 file (default: srresnet)")
+    demo.add_argument("--weights", help="srresnet | srgan | a .weights.h5 file (default: srresnet)")
     return parser
 
 
@@ -84,4 +84,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m qrsr_helpers.cli` runs this file as __main__: call the package's module instead, or its
+    # UserError would be a second class that main() does not catch.
+    from qrsr_helpers.cli import main as package_main
+
+    sys.exit(package_main())
