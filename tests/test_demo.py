@@ -1,7 +1,6 @@
 """``qrsr demo``: the command end to end (subprocess, tiny generator), and the claim it exists to show:
 on fresh realistic codes the bundled generator decodes more than bicubic does."""
 
-import json
 import subprocess
 import sys
 
@@ -14,17 +13,6 @@ from qrsr_helpers.enhancer import read_image
 def qrsr_demo(*args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "qrsr_helpers.cli", "demo", *map(str, args)],
                           capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="module")
-def tiny_weights(tmp_path_factory):
-    from qrsr_helpers.models import build_generator
-
-    folder = tmp_path_factory.mktemp("tiny")
-    architecture = dict(n_res_blocks=1, filters=8, upsampling="pixel_shuffle", channels=3)
-    build_generator(n_upscale=2, **architecture).save_weights(folder / "tiny.weights.h5")
-    (folder / "tiny.run.json").write_text(json.dumps({"architecture": architecture}))
-    return folder / "tiny.weights.h5"
 
 
 def test_demo_prints_the_table_and_writes_the_figure(tmp_path, tiny_weights):
