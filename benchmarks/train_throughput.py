@@ -9,11 +9,12 @@ never leak between rows), on the same synthetic pairs, after warm-up (tracing, X
   ``3 G`` (forward + backward) + ``7 D`` (forward + backward on real and fake, plus the backward
   to G's image) + ``3 VGG`` (HR and SR forward, backward to SR). The tutorial's loop does
   ``4 G + 8 D + 3 VGG`` (its extra ``predict_on_batch`` and discriminator pass), which is not credited;
-- GFLOP/s and % of peak: model FLOPs per second against a large float32 matmul (``tf.matmul``,
-  ``--gemm`` square) timed in the same process just before the variant, so both see the same load
-  on a machine shared with other jobs (the load average is printed too). The same ratio per CPU
-  second of this process (model FLOPs / CPU s over GEMM FLOPs / CPU s) does not depend on how many
-  cores other jobs take, and cores / (CPU s per image) bounds images/s on an idle machine.
+- GFLOP/s and % of peak: model FLOPs per second against the machine's GEMM peak: the best float32
+  ``--gemm`` square matmul seen in the run, timed in every variant's process just before it, in
+  TensorFlow (``tf.matmul``) and in NumPy (OpenBLAS), which is faster than TF's on some CPUs. The
+  per-row GEMM columns show how much of the machine the row got (it is shared with other jobs; the
+  load average is printed too). "% of peak per CPU s" is model FLOPs per CPU second of the process
+  against the peak per core: how well the loop used the CPU time it was given, whatever else ran.
 
 Tables: the tutorial's architecture (16 x 64, nearest upsampling, discriminator 64) with the
 variants, then each profile's own model (cpu: 6 x 32 pixel shuffle, D 32; gpu: 16 x 64 pixel
@@ -21,8 +22,11 @@ shuffle, D 64), the tutorial's loop against qrsr's trainer, each with its own lo
 loop always uses VGG features, qrsr uses the profile's ``content_loss`` (cpu: pixel, no VGG). VGG
 weights are random (the cost is the same as ImageNet's). Writes ``train_throughput.md`` and ``.json`` to ``--out``.
 
-    python benchmarks/train_throughput.py                       # all rows, ~15 min on an idle 2-core CPU
+    python benchmarks/train_throughput.py                       # all rows, ~30 min on a 2-core CPU
     python benchmarks/train_throughput.py --variants tutorial_b1 qrsr_b16_xla --seconds 30
+
+Rows measured by an earlier run and not re-run are kept from ``train_throughput.json`` (re-run a
+row that ran under heavy load; a row older than the script's current GEMM columns is dropped).
 """
 
 from __future__ import annotations
@@ -83,27 +87,30 @@ def cpu_name() -> str:
 class Timing:
     """Work done in a timed window: wall seconds and this process's CPU seconds (all threads)."""
 
-    items: float  # images, or FLOPs for the GEMM
+    items: int  # images
     wall: float
     cpu: float
     steps: int = 0
 
 
-def gemm_peak(n: int, repeats: int = 3) -> Timing:
-    """The fastest of ``repeats`` n x n float32 matmuls (2 n^3 FLOPs) in TensorFlow, after a warm-up."""
+def gemm_gflops(n: int, repeats: int = 3) -> dict[str, float]:
+    """GFLOP/s of the fastest of ``repeats`` n x n float32 matmuls (2 n^3 FLOPs), after a warm-up,
+    in TensorFlow and in NumPy."""
     import tensorflow as tf
 
+    tf_matmul = tf.function(tf.matmul)
     a, b = tf.random.normal([n, n]), tf.random.normal([n, n])
-    matmul = tf.function(tf.matmul)
-    matmul(a, b).numpy()
-    best = Timing(2 * n**3, float("inf"), float("inf"))
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        matmul(a, b).numpy()
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        if wall < best.wall:
-            best = Timing(2 * n**3, wall, cpu)
-    return best
+    x, y = a.numpy(), b.numpy()
+    result = {}
+    for name, call in (("tf", lambda: tf_matmul(a, b).numpy()), ("numpy", lambda: x @ y)):
+        call()
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            call()
+            best = min(best, time.perf_counter() - start)
+        result[name] = 2 * n**3 / best / 1e9
+    return result
 
 
 def model_gflops_per_image(generator, discriminator, vgg, config) -> float:
@@ -112,9 +119,11 @@ def model_gflops_per_image(generator, discriminator, vgg, config) -> float:
 
     from qrsr_helpers.models import conv_macs
 
-    def flops(model, hw) -> int:  # conv_macs counts top-level layers: add nested models (VGG's body)
+    def macs(model, hw) -> int:  # conv_macs counts top-level layers: add nested models (VGG's body)
         nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-        return 2 * (conv_macs(model, hw) + sum(flops(m, hw) for m in nested))
+        return conv_macs(model, hw) + sum(macs(m, hw) for m in nested)
+
+    flops = lambda model, hw: 2 * macs(model, hw)
 
     hr = (config.hr_size, config.hr_size)
     g, d = flops(generator, (config.lr_size, config.lr_size)), flops(discriminator, hr)
@@ -182,38 +191,44 @@ def run_one(name: str, args: argparse.Namespace) -> dict:
     config = get_config(profile, **overrides, batch_size=batch, jit_compile=jit, vgg_weights=None,
                         mixed_precision=None)
     pairs = load_or_generate(config, "train", n=64)
-    peak = gemm_peak(args.gemm)
+    gemm = gemm_gflops(args.gemm)
     if loop == "tutorial":
         lr, hr = (a.astype("float32") / 255.0 for a in (pairs.lr, pairs.hr))
         run, models = time_tutorial(config, lr, hr, args.seconds)
     else:
         run, models = time_qrsr(config, pairs, args.seconds)
     per_image = model_gflops_per_image(*models, config)
-    gflops, peak_gflops = run.items * per_image / run.wall, peak.items / 1e9 / peak.wall
     return dict(name=name, table=table, loop=loop, note=note, batch=batch, jit=jit, threads=threads or "default",
                 model=f"{config.n_res_blocks}x{config.filters} {config.upsampling}, D {config.disc_filters}",
-                images_per_s=round(run.items / run.wall, 3), cpu_s_per_image=round(run.cpu / run.items, 2),
-                timed_steps=run.steps, gflop_per_image=round(per_image, 1), gflops=round(gflops, 1),
-                gemm_peak_gflops=round(peak_gflops, 1), percent_of_peak=round(100 * gflops / peak_gflops, 1),
-                # the same ratio per CPU-second: what the loop makes of the CPU time it gets, whatever else runs
-                percent_of_peak_cpu=round(100 * (run.items * per_image / run.cpu) / (peak.items / 1e9 / peak.cpu), 1),
-                load_avg=round(os.getloadavg()[0], 1))
+                images_per_s=round(run.items / run.wall, 3), cpu_s_per_image=round(run.cpu / run.items, 3),
+                timed_steps=run.steps, gflop_per_image=round(per_image, 2),
+                gflops=round(run.items * per_image / run.wall, 1),
+                gflop_per_cpu_s=round(run.items * per_image / run.cpu, 1),
+                gemm_tf_gflops=round(gemm["tf"], 1), gemm_numpy_gflops=round(gemm["numpy"], 1),
+                load_avg=round(os.getloadavg()[0], 1), date=time.strftime("%Y-%m-%d %H:%M"))
+
+
+def machine_peak(rows: list[dict]) -> float:
+    """The best GEMM GFLOP/s any row measured (TF or NumPy, default threads): the machine's peak."""
+    return max(max(r["gemm_tf_gflops"], r["gemm_numpy_gflops"]) for r in rows if r["threads"] == "default")
 
 
 def markdown(rows: list[dict]) -> str:
     """One table per ``table``, each row with its speed-up over that table's reference row."""
-    lines = []
+    peak, cores = machine_peak(rows), os.cpu_count() or 1
+    lines = [f"Machine GEMM peak (best float32 matmul of the run): {peak:.1f} GFLOP/s, {peak / cores:.1f} per core."]
     for table in dict.fromkeys(r["table"] for r in rows):
         ref = next((r for r in rows if r["name"] == REFERENCE[table]), None)
         lines += [f"\n**{table}**\n", "| variant | loop | batch | XLA | threads | images/s | x tutorial loop | "
-                  "CPU s/image | GFLOP/image | GFLOP/s | GEMM peak GFLOP/s | % of peak | % of peak per CPU s | "
+                  "CPU s/image | GFLOP/image | GFLOP/s | % of peak | % of peak per CPU s | GEMM now TF / NumPy | "
                   "load avg |", "|" + "---|" * 14]
         for r in (r for r in rows if r["table"] == table):
             ratio = f"{r['images_per_s'] / ref['images_per_s']:.1f}x" if ref else "n/a"
             lines.append(f"| {r['note']} (`{r['name']}`) | {r['loop']} | {r['batch']} | {'on' if r['jit'] else 'off'} | "
-                         f"{r['threads']} | {r['images_per_s']:.2f} | {ratio} | {r['cpu_s_per_image']} | "
-                         f"{r['gflop_per_image']} | {r['gflops']} | {r['gemm_peak_gflops']} | {r['percent_of_peak']}% | "
-                         f"{r['percent_of_peak_cpu']}% | {r['load_avg']} |")
+                         f"{r['threads']} | {r['images_per_s']:.2f} | {ratio} | {r['cpu_s_per_image']:.2f} | "
+                         f"{r['gflop_per_image']:.1f} | {r['gflops']} | {100 * r['gflops'] / peak:.0f}% | "
+                         f"{100 * r['gflop_per_cpu_s'] / (peak / cores):.0f}% | "
+                         f"{r['gemm_tf_gflops']:.0f} / {r['gemm_numpy_gflops']:.0f} | {r['load_avg']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -229,6 +244,9 @@ def main() -> None:
         load_or_generate(get_config(profile), "train", n=64)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    previous = out / "train_throughput.json"
+    kept = json.loads(previous.read_text())["rows"] if previous.is_file() else []
+    kept = {r["name"]: r for r in kept if r["name"] not in args.variants and "gemm_tf_gflops" in r}
     rows, started = [], time.time()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     for name in args.variants:
@@ -238,11 +256,13 @@ def main() -> None:
         if done.returncode or not row_lines:
             raise SystemExit(f"variant {name} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
         rows.append(json.loads(row_lines[-1][4:]))
-        print(f"{name}: {rows[-1]['images_per_s']} images/s, {rows[-1]['percent_of_peak']}% of "
-              f"{rows[-1]['gemm_peak_gflops']} GFLOP/s, load {rows[-1]['load_avg']}", flush=True)
-    header = (f"{cpu_name()}, {os.cpu_count()} cores, TensorFlow float32, {time.strftime('%Y-%m-%d')}, "
-              f"{(time.time() - started) / 60:.1f} min; command: python benchmarks/train_throughput.py "
-              f"{' '.join(sys.argv[1:])}".rstrip())
+        print(f"{name}: {rows[-1]['images_per_s']} images/s, {rows[-1]['gflops']} GFLOP/s, GEMM now "
+              f"{rows[-1]['gemm_tf_gflops']} (TF) / {rows[-1]['gemm_numpy_gflops']} (NumPy), load {rows[-1]['load_avg']}",
+              flush=True)
+    rows = sorted([*rows, *kept.values()], key=lambda r: list(VARIANTS).index(r["name"]))
+    header = (f"{cpu_name()}, {os.cpu_count()} cores, TensorFlow float32, {time.strftime('%Y-%m-%d')}; last command "
+              f"({(time.time() - started) / 60:.1f} min): python benchmarks/train_throughput.py "
+              f"{' '.join(sys.argv[1:])}".rstrip() + (f"; kept from earlier runs: {', '.join(kept)}" if kept else ""))
     text = header + "\n" + markdown(rows)
     print(text)
     (out / "train_throughput.md").write_text(text)
