@@ -34,9 +34,10 @@ PEAK_RSS = ("import resource, sys\n"
 
 
 def step_times(n_photos: int, folder: Path) -> None:
+    from qrsr_helpers import enhance, load_pretrained
+    from qrsr_helpers.data.scenes import synthetic_photo
     from qrsr_helpers.decode import DECODERS, decode
-    from qrsr_helpers.demo import synthetic_photo
-    from qrsr_helpers.enhancer import enhance, load_pretrained, read_image, write_image
+    from qrsr_helpers.io import read_image, write_image
     from qrsr_helpers.locate import locate
 
     start = time.perf_counter()
@@ -75,8 +76,8 @@ def step_times(n_photos: int, folder: Path) -> None:
 
 
 def big_photo(path: Path) -> None:
-    from qrsr_helpers.demo import synthetic_photo
-    from qrsr_helpers.enhancer import write_image
+    from qrsr_helpers.data.scenes import synthetic_photo
+    from qrsr_helpers.io import write_image
 
     big = np.full((3000, 4000, 3), 120, np.uint8)
     big[:, :, 1] = np.linspace(60, 200, 4000, dtype=np.uint8)[None, :]

@@ -169,7 +169,7 @@ def enhance_child(size: str, standin: bool) -> None:
     import keras
     import psutil
 
-    from qrsr_helpers.enhancer import enhance, load_pretrained
+    from qrsr_helpers import enhance, load_pretrained
 
     width, height = parse_size(size)
     if standin:
@@ -183,7 +183,8 @@ def enhance_child(size: str, standin: bool) -> None:
     out = enhance(image, generator)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
-    print("ENHANCE " + json.dumps(dict(size=size, generator=generator.name, pixels=width * height, output=list(out.shape), seconds=round(seconds, 1),
+    print("ENHANCE " + json.dumps(dict(size=size, generator=generator.name, pixels=width * height,
+                                       output=list(out.shape), seconds=round(seconds, 1),
                                        rss_before_gib=round(before / 2**30, 2), peak_rss_gib=round(peak / 2**30, 2))))
 
 
@@ -214,7 +215,8 @@ def estimate_peak(bundled: list[dict], standin: list[dict], size: str) -> float 
 
 def memory_markdown(bundled: list[dict], standin: list[dict]) -> list[str]:
     lines = ["", "enhance() peak memory (its default tiling, a fresh process each):", "",
-             "| generator | input | output | seconds | RSS before (GiB) | peak RSS (GiB) |", "|---|---|---|---|---|---|"]
+             "| generator | input | output | seconds | RSS before (GiB) | peak RSS (GiB) |",
+             "|---|---|---|---|---|---|"]
     lines += [f"| {m['generator']} | {m['size']} | {m['output'][1]}x{m['output'][0]} | {m['seconds']} | "
               f"{m['rss_before_gib']} | {m['peak_rss_gib']} |" for m in bundled + standin]
     if not any(m["size"] == "4000x3000" for m in bundled) and (guess := estimate_peak(bundled, standin, "4000x3000")):
@@ -237,7 +239,8 @@ def main() -> None:
     memory = {"bundled": enhance_memory(args.enhance_sizes, False), "standin": enhance_memory(args.standin_sizes, True)}
     args.out.mkdir(parents=True, exist_ok=True)
     if memory["bundled"] or memory["standin"]:
-        text = "\n".join([f"{os.cpu_count()} CPU cores, {time.strftime('%Y-%m-%d')}"] + memory_markdown(**memory)) + "\n"
+        header = f"{os.cpu_count()} CPU cores, {time.strftime('%Y-%m-%d')}"
+        text = "\n".join([header] + memory_markdown(**memory)) + "\n"
         print(text)
         (args.out / "enhance_memory.md").write_text(text)
         (args.out / "enhance_memory.json").write_text(json.dumps(memory, indent=2))
@@ -252,9 +255,10 @@ def decode_speed_table(args: argparse.Namespace) -> None:
 
     import keras
 
-    from qrsr_helpers.enhancer import bundled_path, load_pretrained
+    from qrsr_helpers import load_pretrained
     from qrsr_helpers.evaluate import generator_upscaler, interpolation_upscaler
     from qrsr_helpers.models import build_generator
+    from qrsr_helpers.models.registry import bundled_path
 
     rows = []
     hr = {d: float(decode_matches(pairs.hr, pairs.payloads, d).mean()) for d in ("zxing", "opencv")}
@@ -288,7 +292,8 @@ def decode_speed_table(args: argparse.Namespace) -> None:
              "end-to-end codes/s (upscale + zxing) |", "|" + "---|" * 8]
     for r in rows:
         lines.append(f"| {r['upscaler']} | {fmt(r['params'], 'int')} | {fmt(r['zxing'], 'rate')} | "
-                     f"{fmt(r['opencv'], 'rate')} | {fmt(r.get('wechat'), 'rate')} | {fmt(r['codes_per_s_b1'], 'speed')} | "
+                     f"{fmt(r['opencv'], 'rate')} | {fmt(r.get('wechat'), 'rate')} | "
+                     f"{fmt(r['codes_per_s_b1'], 'speed')} | "
                      f"{fmt(r['codes_per_s_b64'], 'speed')} | {fmt(r['end_to_end_codes_per_s'], 'speed')} |")
     text = "\n".join(lines) + "\n"
     print(text)

@@ -84,7 +84,8 @@ def main() -> None:
     from qrsr_helpers.models import build_generator, conv_macs
 
     cpu = get_config("cpu")
-    sizes = {"tutorial 16x64": (16, 64), f"cpu profile {cpu.n_res_blocks}x{cpu.filters}": (cpu.n_res_blocks, cpu.filters)}
+    sizes = {"tutorial 16x64": (16, 64),
+             f"cpu profile {cpu.n_res_blocks}x{cpu.filters}": (cpu.n_res_blocks, cpu.filters)}
     header = ["generator", "upsampling", "params", "GFLOPs/img (conv, analytic)", "GFLOPs/img (TF profiler)"]
     header += [f"img/s batch {b}" for b in args.batches]
     rows = []
@@ -101,7 +102,7 @@ def main() -> None:
             keras.backend.clear_session()
 
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = " (1-min load average at the end: {:.1f}: other processes share these cores)".format(os.getloadavg()[0]) \
+    load = f" (1-min load average at the end: {os.getloadavg()[0]:.1f}: other processes share these cores)" \
         if hasattr(os, "getloadavg") else ""
     lines = [
         "# Generator cost (32 -> 128, RGB)",

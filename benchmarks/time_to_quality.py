@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.synth import Pairs, load_or_generate
 from qrsr_helpers.decode import decode_matches
@@ -44,9 +42,9 @@ def parse_args() -> argparse.Namespace:
 
 def zxing_rate(generator, pairs: Pairs) -> float:
     """Share of ``pairs`` whose super-resolved image zxing reads back exactly."""
-    from qrsr_helpers.inference import resolve
+    from qrsr_helpers.inference import super_resolve
 
-    return float(decode_matches(resolve(generator, pairs.lr), pairs.payloads, "zxing").mean())
+    return float(decode_matches(super_resolve(generator, pairs.lr), pairs.payloads, "zxing").mean())
 
 
 def make_checkpoint_callback(generator, held_out: Pairs, minutes: list[float], batch_size: int, rows: list[dict]):
@@ -123,7 +121,8 @@ def main() -> None:
 
     from qrsr_helpers.data.arrays import PairBatches
     from qrsr_helpers.evaluate import interpolation_upscaler
-    from qrsr_helpers.training import generator_from_config, pretrain
+    from qrsr_helpers.models.registry import generator_from_config
+    from qrsr_helpers.training import pretrain
 
     keras.utils.set_random_seed(config.data_seed)
     generator = generator_from_config(config)

@@ -45,7 +45,8 @@ from pathlib import Path
 TUTORIAL_ARCH = dict(n_res_blocks=16, filters=64, upsampling="nearest", disc_filters=64)
 VARIANTS: dict[str, tuple] = {
     "tutorial_b1": ("tutorial architecture", "tutorial", "gpu", TUTORIAL_ARCH, 1, False, None, "the reference"),
-    "tutorial_b16": ("tutorial architecture", "tutorial", "gpu", TUTORIAL_ARCH, 16, False, None, "tutorial loop, batch 16"),
+    "tutorial_b16": ("tutorial architecture", "tutorial", "gpu", TUTORIAL_ARCH, 16, False, None,
+                     "tutorial loop, batch 16"),
     "qrsr_b1": ("tutorial architecture", "qrsr", "gpu", TUTORIAL_ARCH, 1, False, None, "one train_step, batch 1"),
     "qrsr_b16": ("tutorial architecture", "qrsr", "gpu", TUTORIAL_ARCH, 16, False, None, "+ batch 16"),
     "qrsr_b16_xla": ("tutorial architecture", "qrsr", "gpu", TUTORIAL_ARCH, 16, True, None, "+ jit_compile (XLA)"),
@@ -56,9 +57,11 @@ VARIANTS: dict[str, tuple] = {
     "qrsr_b16_xla_ps_d32": ("tutorial architecture", "qrsr", "gpu",
                             {**TUTORIAL_ARCH, "upsampling": "pixel_shuffle", "disc_filters": 32}, 16, True, None,
                             "pixel shuffle + discriminator 32"),
-    "cpu_tutorial_b1": ("cpu profile (6x32 pixel shuffle, D 32)", "tutorial", "cpu", {}, 1, False, None, "tutorial loop"),
+    "cpu_tutorial_b1": ("cpu profile (6x32 pixel shuffle, D 32)", "tutorial", "cpu", {}, 1, False, None,
+                        "tutorial loop"),
     "cpu_qrsr": ("cpu profile (6x32 pixel shuffle, D 32)", "qrsr", "cpu", {}, 16, True, None, "qrsr, profile settings"),
-    "gpu_tutorial_b1": ("gpu profile (16x64 pixel shuffle, D 64)", "tutorial", "gpu", {}, 1, False, None, "tutorial loop"),
+    "gpu_tutorial_b1": ("gpu profile (16x64 pixel shuffle, D 64)", "tutorial", "gpu", {}, 1, False, None,
+                        "tutorial loop"),
     "gpu_qrsr": ("gpu profile (16x64 pixel shuffle, D 64)", "qrsr", "gpu", {}, 16, True, None,
                  "qrsr, profile settings but batch 16 (64 on a GPU)"),
 }
@@ -155,7 +158,8 @@ def time_qrsr(config, pairs, seconds: float) -> tuple[Timing, tuple]:
     import keras
 
     from qrsr_helpers.data.arrays import PairBatches
-    from qrsr_helpers.training import build_srgan, generator_from_config
+    from qrsr_helpers.models.registry import generator_from_config
+    from qrsr_helpers.training import build_srgan
 
     gan = build_srgan(config, generator_from_config(config))
     marks: list[tuple[float, float]] = []  # (wall, cpu) at the end of each step
@@ -224,7 +228,8 @@ def markdown(rows: list[dict]) -> str:
                   "load avg |", "|" + "---|" * 14]
         for r in (r for r in rows if r["table"] == table):
             ratio = f"{r['images_per_s'] / ref['images_per_s']:.1f}x" if ref else "n/a"
-            lines.append(f"| {r['note']} (`{r['name']}`) | {r['loop']} | {r['batch']} | {'on' if r['jit'] else 'off'} | "
+            jit = "on" if r["jit"] else "off"
+            lines.append(f"| {r['note']} (`{r['name']}`) | {r['loop']} | {r['batch']} | {jit} | "
                          f"{r['threads']} | {r['images_per_s']:.2f} | {ratio} | {r['cpu_s_per_image']:.2f} | "
                          f"{r['gflop_per_image']:.1f} | {r['gflops']} | {100 * r['gflops'] / peak:.0f}% | "
                          f"{100 * r['gflop_per_cpu_s'] / (peak / cores):.0f}% | "
@@ -257,7 +262,8 @@ def main() -> None:
             raise SystemExit(f"variant {name} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
         rows.append(json.loads(row_lines[-1][4:]))
         print(f"{name}: {rows[-1]['images_per_s']} images/s, {rows[-1]['gflops']} GFLOP/s, GEMM now "
-              f"{rows[-1]['gemm_tf_gflops']} (TF) / {rows[-1]['gemm_numpy_gflops']} (NumPy), load {rows[-1]['load_avg']}",
+              f"{rows[-1]['gemm_tf_gflops']} (TF) / {rows[-1]['gemm_numpy_gflops']} (NumPy), "
+              f"load {rows[-1]['load_avg']}",
               flush=True)
     rows = sorted([*rows, *kept.values()], key=lambda r: list(VARIANTS).index(r["name"]))
     header = (f"{cpu_name()}, {os.cpu_count()} cores, TensorFlow float32, {time.strftime('%Y-%m-%d')}; last command "

@@ -1,21 +1,37 @@
 """qrsr_helpers: the code behind the qrsr notebooks — data, models, losses, training, evaluation.
 
-Importing the package is cheap (no TensorFlow): heavy modules load when first used, so data
-workers and the CLI start fast. The two functions most users need are re-exported lazily:
-``load_pretrained()`` and ``enhance(image)``.
+The public API a notebook or script needs is importable from here; names load on first use, so
+importing the package is cheap (no TensorFlow) and data workers and the CLI start fast:
+
+- configuration: ``Config``, ``get_config``
+- data: ``generate_pairs``, ``load_or_generate``
+- models: ``load_pretrained`` (a bundled or trained generator), ``super_resolve`` (uint8 batch -> uint8
+  batch), ``enhance`` (one image of any size, tiled)
+- measuring: ``decode``, ``decode_matches``, ``evaluate_upscalers``, ``interpolation_upscaler``,
+  ``generator_upscaler``, ``hr_decode_rate``
+
+The layers below it, imports pointing one way (a test enforces it): core (``config``, ``errors``,
+``io``, ``data``, ``models``, ``losses``, ``srgan``, ``inference``) <- tools (``decode``, ``locate``,
+``evaluate``, ``training``, ``photo``, ``plots``) <- front ends (``cli``, ``colab``).
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from importlib.metadata import version
+
 from .config import Config, get_config
 
-__version__ = "0.1.0"
-__all__ = ["Config", "get_config", "load_pretrained", "enhance", "__version__"]
+__version__ = version("qrsr")  # one source: pyproject.toml
+_HOMES = {"load_pretrained": "models.registry:load_generator", "super_resolve": "inference", "enhance": "inference",
+          "generate_pairs": "data.synth", "load_or_generate": "data.synth", "decode": "decode",
+          "decode_matches": "decode", "evaluate_upscalers": "evaluate", "interpolation_upscaler": "evaluate",
+          "generator_upscaler": "evaluate", "hr_decode_rate": "evaluate"}
+__all__ = ["Config", "get_config", *_HOMES, "__version__"]
 
 
 def __getattr__(name: str):
-    if name in ("load_pretrained", "enhance"):
-        from . import enhancer as _enhance_module
-
-        return getattr(_enhance_module, name)
+    if name in _HOMES:
+        module, _, attribute = _HOMES[name].partition(":")
+        return getattr(import_module(f".{module}", __name__), attribute or name)
     raise AttributeError(f"module 'qrsr_helpers' has no attribute {name!r}")

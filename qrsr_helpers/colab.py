@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Mapping
+
+from .config import accelerators, profile_choice
 
 DISTRIBUTION = "qrsr"  # the pip name; the import name is qrsr_helpers
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -91,39 +93,6 @@ def on_colab(environ: Mapping[str, str] = os.environ, modules: Collection[str] =
     return "COLAB_RELEASE_TAG" in environ or "COLAB_GPU" in environ or "google.colab" in modules
 
 
-def accelerators() -> dict[str, int]:
-    """Number of GPUs and TPUs TensorFlow can see."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for learners
-    import tensorflow as tf
-
-    return {"GPU": len(tf.config.list_physical_devices("GPU")), "TPU": len(tf.config.list_physical_devices("TPU"))}
-
-
-def profile_choice(explicit: str | None = None, environ: Mapping[str, str] = os.environ,
-                   devices: Mapping[str, int] | None = None) -> tuple[str, str]:
-    """The profile and why: ``explicit`` (the notebook's parameters cell) > ``QRSR_PROFILE`` > ``gpu`` on a
-    GPU/TPU > ``cpu``. ``devices`` is asked of TensorFlow only when it decides."""
-    from .config import PROFILES, ConfigError
-
-    if explicit:
-        choice, reason = explicit, "set in the parameters cell"
-    elif environ.get("QRSR_PROFILE", "").strip():
-        choice, reason = environ["QRSR_PROFILE"].strip(), "from $QRSR_PROFILE"
-    else:
-        devices = accelerators() if devices is None else devices
-        found = [kind for kind in ("TPU", "GPU") if devices.get(kind, 0)]
-        choice, reason = ("gpu", f"a {found[0]} is present") if found else ("cpu", "no GPU or TPU found")
-    if choice not in PROFILES:
-        raise ConfigError(f"profile={choice!r} ({reason}) is not one of {list(PROFILES)}")
-    return choice, reason
-
-
-def choose_profile(explicit: str | None = None, environ: Mapping[str, str] = os.environ,
-                   devices: Mapping[str, int] | None = None) -> str:
-    """The profile a notebook or ``get_config(None)`` uses (see :func:`profile_choice`)."""
-    return profile_choice(explicit, environ, devices)[0]
-
-
 @dataclass(frozen=True)
 class SetupPlan:
     """What the setup cell and :func:`report_environment` do on one runtime."""
@@ -137,7 +106,8 @@ class SetupPlan:
 
 
 def plan_setup(importable: bool, environ: Mapping[str, str] = os.environ, devices: Mapping[str, int] | None = None,
-               explicit: str | None = None, modules: Collection[str] = sys.modules, url: str | None = None) -> SetupPlan:
+               explicit: str | None = None, modules: Collection[str] = sys.modules,
+               url: str | None = None) -> SetupPlan:
     """Decide, without side effects, what a notebook's setup does here: install or not, which profile
     and which advice (a Colab runtime without a GPU, the VGG download, a TPU)."""
     from .config import get_config
@@ -167,15 +137,16 @@ def plan_setup(importable: bool, environ: Mapping[str, str] = os.environ, device
 def report_environment(profile: str | None = None) -> str:
     """Print (and return) versions, devices, the profile and why, plus advice for this runtime."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from importlib.metadata import version
+
     import keras
     import tensorflow as tf
-
-    from . import __version__
 
     devices = accelerators()
     plan = plan_setup(importable=True, devices=devices, explicit=profile)
     where = "Colab" if plan.colab else "local"
-    print(f"qrsr {__version__} | TensorFlow {tf.__version__} | Keras {keras.__version__} ({keras.backend.backend()}) | "
+    print(f"qrsr {version(DISTRIBUTION)} | TensorFlow {tf.__version__} | "
+          f"Keras {keras.__version__} ({keras.backend.backend()}) | "
           f"{where} | GPUs {devices['GPU']} TPUs {devices['TPU']} | profile: {plan.profile} ({plan.reason})")
     for note in plan.notes:
         print(f"  note: {note}")

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import InvalidArgument
 
 PROFILES = ("smoke", "cpu", "gpu")
 DEGRADATIONS = ("clean", "realistic", "wild")
 
 
-class ConfigError(ValueError):
+class ConfigError(InvalidArgument):
     """A configuration value is invalid; the message names the field and the allowed values."""
 
 
@@ -103,7 +106,7 @@ class Config:
     def run_dir(self) -> Path:
         return Path(self.runs_dir) / self.profile
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         """A copy with some knobs changed (the dataclass is frozen on purpose)."""
         return dataclasses.replace(self, **changes)
 
@@ -135,20 +138,44 @@ _PROFILE_KNOBS: dict[str, dict] = {
 }
 
 
-def default_profile() -> str:
-    """``QRSR_PROFILE`` if set, else ``gpu`` when TensorFlow sees a GPU or TPU, else ``cpu``."""
-    from .colab import choose_profile
+def accelerators() -> dict[str, int]:
+    """Number of GPUs and TPUs TensorFlow can see."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for learners
+    import tensorflow as tf
 
-    return choose_profile()
+    return {"GPU": len(tf.config.list_physical_devices("GPU")), "TPU": len(tf.config.list_physical_devices("TPU"))}
+
+
+def profile_choice(explicit: str | None = None, environ: Mapping[str, str] = os.environ,
+                   devices: Mapping[str, int] | None = None) -> tuple[str, str]:
+    """The profile and why: ``explicit`` (the notebook's parameters cell) > ``QRSR_PROFILE`` > ``gpu`` on a
+    GPU/TPU > ``cpu``. ``devices`` is asked of TensorFlow only when it decides."""
+    if explicit:
+        choice, reason = explicit, "set in the parameters cell"
+    elif environ.get("QRSR_PROFILE", "").strip():
+        choice, reason = environ["QRSR_PROFILE"].strip(), "from $QRSR_PROFILE"
+    else:
+        devices = accelerators() if devices is None else devices
+        found = [kind for kind in ("TPU", "GPU") if devices.get(kind, 0)]
+        choice, reason = ("gpu", f"a {found[0]} is present") if found else ("cpu", "no GPU or TPU found")
+    if choice not in PROFILES:
+        raise ConfigError(f"profile={choice!r} ({reason}) is not one of {list(PROFILES)}")
+    return choice, reason
+
+
+def choose_profile(explicit: str | None = None, environ: Mapping[str, str] = os.environ,
+                   devices: Mapping[str, int] | None = None) -> str:
+    """The profile a notebook or ``get_config(None)`` uses (see :func:`profile_choice`)."""
+    return profile_choice(explicit, environ, devices)[0]
 
 
 def get_config(profile: str | None = None, **overrides) -> Config:
-    """The named profile's config (default: :func:`default_profile`), with optional overrides.
+    """The named profile's config (default: :func:`choose_profile`), with optional overrides.
 
     >>> get_config("smoke").lr_size
     32
     """
-    profile = profile or default_profile()
+    profile = profile or choose_profile()
     _check_choice("profile", profile, PROFILES)
     unknown = set(overrides) - {f.name for f in dataclasses.fields(Config)}
     if unknown:

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import zxingcpp
 
+from .io import to_rgb
+
 DECODERS = ("zxing", "opencv")
 
 
@@ -36,14 +38,21 @@ def to_gray_uint8(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     if image.dtype != np.uint8:
         image = np.clip(image * (255.0 if image.max(initial=0) <= 1.0 else 1.0), 0, 255).round().astype(np.uint8)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    elif image.ndim == 3 and image.shape[2] == 4:
-        alpha = image[..., 3:].astype(np.float32) / 255.0
-        image = (image[..., :3] * alpha + 255.0 * (1 - alpha)).round().astype(np.uint8)
     if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        image = cv2.cvtColor(to_rgb(image), cv2.COLOR_RGB2GRAY)
     return np.ascontiguousarray(image)
+
+
+def payload_text(data: bytes) -> str:
+    """A payload's bytes as text: UTF-8, else Shift-JIS (QR's Kanji mode), else ISO-8859-1 (QR's default
+    byte charset) when that is printable, else ``hex:`` and the bytes in hex (binary payloads)."""
+    for encoding in ("utf-8", "shift_jis"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    latin = data.decode("latin-1")
+    return latin if latin.isprintable() else "hex:" + data.hex()
 
 
 def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
@@ -57,6 +66,8 @@ def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
         padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
         try:
             text, _, _ = _opencv_detector().detectAndDecode(padded)
+        except UnicodeDecodeError:  # OpenCV decodes payload bytes as UTF-8 (Shift-JIS, Latin-1, binary fail)
+            text = payload_text(_opencv_detector().detectAndDecodeBytes(padded)[0])
         except cv2.error:
             text = ""
         return DecodeResult("opencv", (text,) if text else ())

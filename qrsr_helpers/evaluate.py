@@ -8,22 +8,24 @@ pixels are, which is not the same thing: a blurry image can score well and still
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 import pandas as pd
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from .config import Config
 from .data.synth import Pairs
 from .decode import DECODERS, decode_matches
+from .errors import BadFile, InvalidArgument
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
 INTERPOLATIONS = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC,
                   "lanczos": cv2.INTER_LANCZOS4}
 
 
-def interpolation_upscaler(name: str, scale: int = 4) -> Upscaler:
+def interpolation_upscaler(name: str, scale: int = Config.scale) -> Upscaler:
     """``nearest`` | ``bilinear`` | ``bicubic`` | ``lanczos`` (OpenCV) as an upscaler."""
     if name not in INTERPOLATIONS:
         raise ValueError(f"upscaler={name!r} is not one of {list(INTERPOLATIONS)}")
@@ -40,9 +42,25 @@ def interpolation_upscaler(name: str, scale: int = 4) -> Upscaler:
 
 def generator_upscaler(generator, batch_size: int = 64) -> Upscaler:
     """A Keras generator (input/output in [0, 1]) as an upscaler of uint8 batches."""
-    from .inference import resolve
+    from .inference import super_resolve
 
-    return lambda lr: resolve(generator, lr, batch_size)
+    return lambda lr: super_resolve(generator, lr, batch_size)
+
+
+def upscaler(spec: str) -> Upscaler:
+    """An upscaler from a name: an interpolation (``nearest`` | ``bilinear`` | ``bicubic`` | ``lanczos``) or
+    a generator (``srresnet`` | ``srgan`` | ``pretrained`` | a ``.weights.h5`` file)."""
+    from .models.registry import BUNDLED, load_generator
+
+    if spec in INTERPOLATIONS:
+        return interpolation_upscaler(spec)
+    try:
+        return generator_upscaler(load_generator(spec))
+    except BadFile as error:
+        if error.reason != "missing" or spec.endswith(".weights.h5"):
+            raise
+        raise InvalidArgument(f"unknown upscaler {spec!r}: use one of {list(INTERPOLATIONS)}, {list(BUNDLED)}, "
+                              "'pretrained' or a .weights.h5 file") from None
 
 
 def image_metrics(sr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

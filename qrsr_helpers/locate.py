@@ -66,10 +66,18 @@ def zxing_regions(gray: np.ndarray) -> list[Region]:
                                np.float64) / factor
             x0, y0 = np.floor(corners.min(axis=0)).astype(int)
             x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
-            regions.append(Region(_clip((x0, y0, x1, y1), gray.shape), "zxing", decoded=barcode.valid))
+            region = Region(_clip((x0, y0, x1, y1), gray.shape), "zxing", decoded=barcode.valid)
+            if barcode.valid or _plausible(region):  # a failed detection can be a degenerate sliver
+                regions.append(region)
         if regions:
             return regions
     return []
+
+
+def _plausible(region: Region) -> bool:
+    """A code seen at up to ~60 degrees of tilt stays within 2:1 and at least MIN_CODE_SIDE wide."""
+    short, long = sorted((region.width, region.height))
+    return short >= MIN_CODE_SIDE and long <= 2 * short
 
 
 def contrast_regions(gray: np.ndarray, density: float = 0.6, window: int = 9) -> list[Region]:

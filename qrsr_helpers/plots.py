@@ -6,8 +6,8 @@ so a caller can also save or close it; callbacks that run for hours close theirs
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np

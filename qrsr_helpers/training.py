@@ -18,41 +18,33 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
-from keras import ops
 
 from .config import Config
-from .losses import adversarial_losses, pixel_loss, vgg_content_loss
-from .models import build_discriminator, build_generator, build_vgg
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; nothing was saved as "latest" after it."""
-
-
-def generator_from_config(config: Config, name: str = "generator") -> keras.Model:
-    return build_generator(n_res_blocks=config.n_res_blocks, n_upscale=config.n_upscale, upsampling=config.upsampling,
-                           channels=config.channels, filters=config.filters, name=name)
+from .errors import TrainingDiverged
+from .io import atomic_path, write_json
+from .losses import pixel_loss
+from .models import build_discriminator, build_vgg
+from .models.registry import ARCHITECTURE_FIELDS
+from .srgan import SRGAN
 
 
 def atomic_save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
     """Save the model's weights alone (a compiled model would also write its optimizer's state, 4x
     the size) to a temporary name, then rename: a crash mid-write never leaves a corrupt ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     if getattr(model, "optimizer", None) is not None:
         bare = keras.models.clone_model(model)
         bare.set_weights(model.get_weights())
         model = bare
-    model.save_weights(tmp)
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path) as tmp:
+        model.save_weights(tmp)
+    return Path(path)
 
 
 class GeneratorCheckpoint(keras.callbacks.Callback):
@@ -83,11 +75,44 @@ class StopOnNonFinite(keras.callbacks.Callback):
                                        "or check the data range; the last good checkpoint is kept.")
 
 
+class ResumableBackup(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` that survives a kill at any instant. Keras rewrites its backup in place, so a
+    SIGKILL during that write leaves a broken file; with ``double_checkpoint`` the previous backup is
+    kept beside it, and here any unreadable state (weights, JSON metadata) falls back to that previous
+    one, and when that fails too the backup folder is set aside with a message and the stage starts
+    over, instead of crashing every re-run until someone deletes it."""
+
+    def __init__(self, backup_dir: str):
+        super().__init__(backup_dir, double_checkpoint=True)
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+            return
+        except Exception as error:  # noqa: BLE001 - OSError, ValueError, JSONDecodeError, h5py's errors
+            reason = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:120]}"
+        backup = Path(self.backup_dir)
+        for current, previous in ((self._weights_path, self._prev_weights_path),
+                                  (self._training_metadata_path, self._prev_training_metadata_path)):
+            if Path(previous).is_file():
+                shutil.copyfile(previous, current)
+        try:
+            super().on_train_begin(logs)
+            print(f"qrsr: the latest backup in {backup} was unreadable ({reason}); resumed from the one before",
+                  flush=True)
+            return
+        except Exception:  # noqa: BLE001
+            aside = backup.with_name(f"{backup.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            backup.rename(aside)
+            print(f"qrsr: the backup in {backup} was unreadable ({reason}); moved it to {aside} and started "
+                  "this stage over", flush=True)
+
+
 def standard_callbacks(out_dir: Path, generator: keras.Model, config: Config, stage: str) -> list:
     """Backup/resume, NaN stop, CSV history and generator checkpoints for one stage's ``fit``."""
     callbacks = [
         StopOnNonFinite(),
-        keras.callbacks.BackupAndRestore(str(out_dir / f"backup_{stage}")),  # deleted when the stage completes
+        ResumableBackup(str(out_dir / f"backup_{stage}")),  # deleted when the stage completes
         keras.callbacks.CSVLogger(str(out_dir / f"history_{stage}.csv"), append=True),
         GeneratorCheckpoint(generator, out_dir / "checkpoints" / stage, config.checkpoint_every),
     ]
@@ -152,7 +177,8 @@ class TimeBudget(keras.callbacks.Callback):
         self.start, self.bases = None, []
 
     def _optimizers(self) -> list:
-        candidates = (self.model.optimizer, getattr(self.model, "g_optimizer", None), getattr(self.model, "d_optimizer", None))
+        candidates = (self.model.optimizer, getattr(self.model, "g_optimizer", None),
+                      getattr(self.model, "d_optimizer", None))
         return [o for o in candidates if o is not None]
 
     def on_train_begin(self, logs=None):
@@ -173,12 +199,19 @@ class TimeBudget(keras.callbacks.Callback):
 
 
 def write_run_info(out_dir: str | os.PathLike, **info) -> Path:
-    """Write (merge) ``run.json`` beside the checkpoints: what was trained, how, for how long."""
+    """Write (merge) ``run.json`` beside the checkpoints: what was trained, how, for how long. Its
+    ``architecture`` entry is what makes every weights file of the run loadable (``models.registry``)."""
     path = Path(out_dir) / "run.json"
-    old = json.loads(path.read_text()) if path.is_file() else {}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**old, **info}, indent=2, default=str))
-    return path
+    try:
+        old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        old = {}  # a corrupt description is rewritten whole
+    return write_json(path, {**old, **info})
+
+
+def architecture_info(config: Config) -> dict:
+    """The config fields that define the generator, as ``run.json`` records them."""
+    return {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
 
 
 def sample_grid_callback(generator: keras.Model, lr: np.ndarray, hr: np.ndarray, out_dir: str | os.PathLike):
@@ -224,86 +257,6 @@ def mixed_precision_policy(config: Config) -> str:
     return config.mixed_precision if tf.config.list_logical_devices("GPU") else "float32"
 
 
-class SRGAN(keras.Model):
-    """Stage 2: generator and discriminator trained together in one ``train_step`` (TensorFlow backend).
-
-    Generator loss = ``content_weight`` x content + ``adv_weight`` x BCE(D(G(lr)), real); content is the
-    VGG feature MSE (the tutorial), the pixel loss, or both. Discriminator loss = BCE on real HR vs
-    G(lr). Losses are divided by the number of replicas, so gradients summed across devices by a
-    ``tf.distribute`` strategy are the global-batch mean; under ``mixed_float16`` both optimizers are
-    wrapped in a ``LossScaleOptimizer`` (as ``compile`` would wrap a single one), whose ``scale_loss``
-    keeps small float16 gradients from underflowing to zero.
-    """
-
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, vgg: keras.Model | None = None,
-                 content_loss: str = "vgg", pixel_loss_kind: str = "l1", adv_weight: float = 1e-3,
-                 content_weight: float = 1.0, **kwargs):
-        super().__init__(**kwargs)
-        if content_loss in ("vgg", "both") and vgg is None:
-            raise ValueError(f"content_loss={content_loss!r} needs a VGG feature extractor (build_vgg)")
-        self.generator, self.discriminator, self.vgg = generator, discriminator, vgg
-        self.content_loss, self.adv_weight, self.content_weight = content_loss, adv_weight, content_weight
-        self.pixel_loss = pixel_loss(pixel_loss_kind)
-        self.built = True  # its parts are built functional models: nothing left to infer from data
-
-    def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer, **kwargs):
-        # No model-level optimizer: each network has its own. Building them now gives BackupAndRestore
-        # their variables to restore into, so a resumed run continues with its Adam moments and EMA.
-        super().compile(optimizer=None, **kwargs)
-        if self.dtype_policy.name == "mixed_float16":  # what compile() does for a model's one optimizer
-            g_optimizer, d_optimizer = (o if isinstance(o, keras.optimizers.LossScaleOptimizer)
-                                        else keras.optimizers.LossScaleOptimizer(o) for o in (g_optimizer, d_optimizer))
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in
-                         ("g_loss", "d_loss", "content_loss", "adv_loss", "d_real_accuracy", "d_fake_accuracy")}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def call(self, lr, training=False):
-        return self.generator(lr, training=training)
-
-    def content(self, hr, sr):
-        sr32, hr32 = ops.cast(sr, "float32"), ops.cast(hr, "float32")
-        if self.content_loss == "pixel":
-            return self.pixel_loss(hr32, sr32)
-        features = vgg_content_loss(self.vgg, hr, sr)
-        return features if self.content_loss == "vgg" else features + self.pixel_loss(hr32, sr32)
-
-    def train_step(self, data):
-        import tensorflow as tf
-
-        lr, hr = data
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            sr = self.generator(lr, training=True)
-            real_logits = self.discriminator(hr, training=True)
-            fake_logits = self.discriminator(sr, training=True)
-            d_loss, adv_loss = adversarial_losses(real_logits, fake_logits)
-            content = self.content(hr, sr)
-            g_loss = self.content_weight * content + self.adv_weight * adv_loss
-            g_scaled = self.g_optimizer.scale_loss(g_loss / replicas)
-            d_scaled = self.d_optimizer.scale_loss(d_loss / replicas)
-        g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_scaled, g_vars), g_vars))
-        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_scaled, d_vars), d_vars))
-        values = dict(g_loss=g_loss, d_loss=d_loss, content_loss=content, adv_loss=adv_loss,
-                      d_real_accuracy=ops.mean(ops.cast(real_logits > 0, "float32")),
-                      d_fake_accuracy=ops.mean(ops.cast(fake_logits < 0, "float32")))
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    def test_step(self, data):
-        lr, hr = data
-        sr = self.generator(lr, training=False)
-        self.trackers["content_loss"].update_state(self.content(hr, sr))
-        return {"content_loss": self.trackers["content_loss"].result()}
-
-
 def build_srgan(config: Config, generator: keras.Model, total_steps: int | None = None) -> SRGAN:
     """The stage-2 model for ``config`` around ``generator`` (call inside the strategy's scope);
     ``total_steps`` (default: the profile's GAN epochs x steps) sizes the generator's EMA."""
@@ -331,47 +284,3 @@ def train_gan(gan: SRGAN, train_data, config: Config, out_dir: str | os.PathLike
     gan.g_optimizer.finalize_variable_values(gan.generator.trainable_variables)
     atomic_save_weights(gan.generator, out_dir / "generator_gan.weights.h5")
     return history
-
-
-def train_from_cli(args) -> int:
-    """``qrsr train``: the same calls as notebook 06, with the run folder printed up front.
-
-    ``--init pretrained`` (or a ``.weights.h5`` with its ``.run.json``) starts from existing weights
-    and takes their architecture; ``--minutes`` bounds each stage's wall time (cosine LR decay)."""
-    from .data.arrays import PairBatches
-    from .data.synth import load_or_generate
-    from .enhancer import bundled_path, weights_architecture
-    from .config import get_config
-
-    overrides = {}
-    init = None
-    if args.init:
-        init = bundled_path() if args.init == "pretrained" else Path(args.init)
-        if not init.is_file():
-            raise FileNotFoundError(f"--init weights not found: {init}")
-        arch = weights_architecture(init)
-        overrides = {k: arch[k] for k in ("n_res_blocks", "filters", "upsampling", "channels")}
-    config = get_config(args.profile, **overrides)
-    keras.mixed_precision.set_global_policy(mixed_precision_policy(config))
-    out = Path(args.out) if args.out else config.run_dir
-    print(f"qrsr train: profile={config.profile} stage={args.stage} -> {out.resolve()}\n"
-          f"  checkpoints: {out / 'checkpoints'}  history: {out}/history_*.csv  TensorBoard: {out / 'logs'}\n"
-          f"  an interrupted run resumes from {out}/backup_* when re-run with the same arguments", flush=True)
-    pairs = load_or_generate(config, "train")
-    batches = PairBatches(pairs, config.batch_size, seed=config.data_seed, steps_per_epoch=config.steps_per_epoch)
-    budget = [TimeBudget(args.minutes)] if getattr(args, "minutes", None) else []
-    strategy = distribution_strategy()
-    with strategy.scope():
-        generator = generator_from_config(config)
-        if init:
-            generator.load_weights(init)
-        if args.stage in ("pretrain", "both"):
-            pretrain(generator, batches, config, out, epochs=args.epochs, callbacks=budget)
-        if args.stage in ("gan", "both"):
-            gan = build_srgan(config, generator)
-            train_gan(gan, batches, config, out, epochs=args.epochs, callbacks=budget)
-    write_run_info(out, profile=config.profile, stage=args.stage, init=str(init) if init else None,
-                   architecture=dict(n_res_blocks=config.n_res_blocks, filters=config.filters,
-                                     upsampling=config.upsampling, channels=config.channels))
-    print(f"qrsr train: done; generator weights in {out}", flush=True)
-    return 0

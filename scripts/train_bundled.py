@@ -46,7 +46,8 @@ def make_data(args: argparse.Namespace):
                   max_version=config.max_version, quiet_zone=config.quiet_zone)
     t0 = time.time()
     train = generate_pairs(args.pairs, config.data_seed, config.train_mix, **common)
-    evaluation = {kind: generate_pairs(args.eval_codes, config.eval_seed, kind, **common) for kind in ("realistic", "clean")}
+    evaluation = {kind: generate_pairs(args.eval_codes, config.eval_seed, kind, **common)
+                  for kind in ("realistic", "clean")}
     print(f"data: {len(train)} training pairs in {time.time() - t0:.0f} s", flush=True)
     return train, evaluation
 
@@ -55,8 +56,9 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
     import keras
 
     from qrsr_helpers.data.arrays import PairBatches
-    from qrsr_helpers.inference import resolve
-    from qrsr_helpers.training import TimeBudget, generator_from_config, pretrain, write_run_info
+    from qrsr_helpers.inference import super_resolve
+    from qrsr_helpers.models.registry import generator_from_config
+    from qrsr_helpers.training import TimeBudget, pretrain, write_run_info
 
     size, minutes = spec.split(":")
     blocks, filters = (int(v) for v in size.split("x"))
@@ -80,12 +82,13 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
     steps = len(history.history["loss"]) * args.steps_per_epoch
     rates = {}
     for kind, pairs in evaluation.items():
-        sr = resolve(generator, pairs.lr)
+        sr = super_resolve(generator, pairs.lr)
         rates[kind] = {d: round(float(decode_matches(sr, pairs.payloads, d).mean()), 4) for d in ("zxing", "opencv")}
     info = dict(
         architecture=dict(n_res_blocks=blocks, filters=filters, upsampling=config.upsampling, channels=config.channels,
                           params=generator.count_params()),
-        training=dict(profile=config.profile, stage="pretrain", pixel_loss=config.pixel_loss, batch_size=config.batch_size,
+        training=dict(profile=config.profile, stage="pretrain", pixel_loss=config.pixel_loss,
+                      batch_size=config.batch_size,
                       learning_rate=config.learning_rate, schedule="cosine over wall time", ema_decay=config.ema_decay,
                       steps=steps, images_seen=steps * config.batch_size, wall_seconds=round(seconds),
                       images_per_second=round(steps * config.batch_size / seconds, 1),

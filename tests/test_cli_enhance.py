@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
+from qrsr_helpers.data.scenes import synthetic_photo
 from qrsr_helpers.data.synth import random_code, render_code
-from qrsr_helpers.demo import synthetic_photo
-from qrsr_helpers.enhancer import read_image, write_image
+from qrsr_helpers.io import read_image, write_image
 
 PEAK_RSS = ("import resource, sys\n"
             "from qrsr_helpers.cli import main\n"

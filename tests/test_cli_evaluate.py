@@ -42,7 +42,7 @@ def test_json_has_every_key():
 @pytest.mark.parametrize("args, message", [
     (("--n", "0"), "qrsr evaluate: error: --n 0: need at least one code"),
     (("--upscaler", "magic"), "qrsr evaluate: error: unknown upscaler 'magic'"),
-    (("--upscaler", "missing.weights.h5"), "qrsr evaluate: error: weights file not found: missing.weights.h5"),
+    (("--upscaler", "missing.weights.h5"), "qrsr evaluate: error: --upscaler missing.weights.h5: no such file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     done = qrsr("evaluate", *args)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qrsr_helpers import colab
+from qrsr_helpers import colab, config
 from qrsr_helpers.config import ConfigError, get_config
 
 URL = "https://github.com/qrsr-project/qrsr"
@@ -131,16 +131,16 @@ def _no_tensorflow():
     (None, {}, {}, ("cpu", "no GPU or TPU found")),
 ])
 def test_profile_choice_order(monkeypatch, explicit, environ, devices, expected):
-    assert colab.profile_choice(explicit, environ, devices) == expected
-    assert colab.choose_profile(explicit, environ, devices) == expected[0]
+    assert config.profile_choice(explicit, environ, devices) == expected
+    assert config.choose_profile(explicit, environ, devices) == expected[0]
     if explicit or environ.get("QRSR_PROFILE", "").strip():
-        monkeypatch.setattr(colab, "accelerators", _no_tensorflow)  # decided without TensorFlow
-        assert colab.choose_profile(explicit, environ) == expected[0]
+        monkeypatch.setattr(config, "accelerators", _no_tensorflow)  # decided without TensorFlow
+        assert config.choose_profile(explicit, environ) == expected[0]
 
 
 def test_profile_choice_asks_tensorflow_only_when_it_decides(monkeypatch):
-    monkeypatch.setattr(colab, "accelerators", lambda: {"GPU": 1, "TPU": 0})
-    assert colab.choose_profile(None, {}) == "gpu"
+    monkeypatch.setattr(config, "accelerators", lambda: {"GPU": 1, "TPU": 0})
+    assert config.choose_profile(None, {}) == "gpu"
     monkeypatch.delenv("QRSR_PROFILE")
     assert get_config(None).profile == "gpu"  # get_config's default is this choice
 
@@ -151,7 +151,7 @@ def test_profile_choice_asks_tensorflow_only_when_it_decides(monkeypatch):
 ])
 def test_unknown_profile_is_named_with_its_source(explicit, environ, named):
     with pytest.raises(ConfigError, match=re.escape(f"profile={named} is not one of")):
-        colab.choose_profile(explicit, environ, NO_DEVICES)
+        config.choose_profile(explicit, environ, NO_DEVICES)
 
 
 def test_plan_fresh_colab_cpu_runtime_installs_and_says_how_to_get_a_gpu():

@@ -8,8 +8,7 @@ import pytest
 
 from qrsr_helpers.data.synth import generate_pairs
 from qrsr_helpers.decode import _opencv_detector, decode, decode_matches, to_gray_uint8
-from qrsr_helpers.evaluate import (evaluate_upscalers, hr_decode_rate, image_metrics, interpolation_upscaler,
-                                   summarize)
+from qrsr_helpers.evaluate import evaluate_upscalers, hr_decode_rate, image_metrics, interpolation_upscaler, summarize
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from qrsr_helpers.demo import compare_on_fresh_codes
-from qrsr_helpers.enhancer import read_image
+from qrsr_helpers.cli.demo import compare_on_fresh_codes
+from qrsr_helpers.io import read_image
 
 
 def qrsr_demo(*args) -> subprocess.CompletedProcess:

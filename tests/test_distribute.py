@@ -32,6 +32,7 @@ from qrsr_helpers import training
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.arrays import PairBatches
 from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.models.registry import generator_from_config
 
 if mode != "mirrored":
     keras.mixed_precision.set_global_policy(mode)
@@ -39,7 +40,7 @@ config = get_config("smoke", content_loss="pixel", hr_size=32, jit_compile=False
 pairs = generate_pairs(8, seed=3, hr_size=32, workers=1)
 strategy = training.distribution_strategy()
 with strategy.scope():
-    gan = training.build_srgan(config, training.generator_from_config(config))
+    gan = training.build_srgan(config, generator_from_config(config))
     replica_batch = keras.metrics.Mean(name="replica_batch")
 
 step = gan.train_step
@@ -68,7 +69,8 @@ print("RESULT " + json.dumps(dict(
     policy=keras.mixed_precision.global_policy().name,
     compute_dtype=gan.generator.get_layer("head_conv").compute_dtype,
     activation_dtype=keras.backend.standardize_dtype(head(lr).dtype),
-    variable_dtypes=sorted({keras.backend.standardize_dtype(v.dtype) for v in gan.generator.weights + gan.discriminator.weights}),
+    variable_dtypes=sorted({keras.backend.standardize_dtype(v.dtype)
+                            for v in gan.generator.weights + gan.discriminator.weights}),
     sr_dtype=keras.backend.standardize_dtype(gan.generator(lr).dtype),
     logit_dtype=keras.backend.standardize_dtype(gan.discriminator(gan.generator(lr)).dtype),
     optimizers=[type(gan.g_optimizer).__name__, type(gan.d_optimizer).__name__],

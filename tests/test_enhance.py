@@ -1,4 +1,4 @@
-"""enhancer (files, tiling, streaming PNG) and locate: in-process, with a nearest-neighbour "generator"
+"""io (files, streaming PNG), inference (tiling) and locate: in-process, with a nearest-neighbour "generator"
 whose right answer is known exactly, and synthetic photos whose code position is known."""
 
 import cv2
@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from qrsr_helpers.demo import _scene_background, synthetic_photo
-from qrsr_helpers.enhancer import (ImageError, enhance, read_image, super_resolve, write_image,
-                                   write_png_strips)
+from qrsr_helpers.data.scenes import scene_background, synthetic_photo
+from qrsr_helpers.inference import enhance
+from qrsr_helpers.io import ImageError, read_image, to_rgb, write_image, write_png_strips
 from qrsr_helpers.locate import locate
 
 
@@ -92,7 +92,7 @@ def test_png_strips_round_trip(tmp_path, image):
 def test_tiles_cover_the_image_exactly(nearest_x4):
     image = RNG.integers(0, 256, (150, 97, 3), dtype=np.uint8)  # sizes that no tile divides
     for tile in (40, 64, 200):
-        np.testing.assert_array_equal(super_resolve(nearest_x4, image, tile=tile, overlap=8), _nearest(image))
+        np.testing.assert_array_equal(enhance(image, nearest_x4, tile=tile), _nearest(image))
 
 
 def test_enhance_keeps_the_kind(nearest_x4):
@@ -100,7 +100,8 @@ def test_enhance_keeps_the_kind(nearest_x4):
     assert gray.shape == (92, 124) and gray.dtype == np.uint8
     np.testing.assert_array_equal(gray, _nearest(GRAY))
     rgba = enhance(RGBA, nearest_x4, tile=40)
-    np.testing.assert_array_equal(rgba[..., :3], _nearest(RGBA[..., :3]))
+    # issue 12: colour under transparency is composited over white paper (ink only in alpha is still ink)
+    np.testing.assert_array_equal(rgba[..., :3], _nearest(to_rgb(RGBA)))
     opaque = RGBA.copy()
     opaque[..., 3] = 255
     assert (enhance(opaque, nearest_x4)[..., 3] == 255).all()
@@ -122,5 +123,5 @@ def test_locate_finds_the_code_in_a_photo(seed, module_px):
 
 
 def test_locate_finds_nothing_in_a_scene_without_code():
-    scene = _scene_background(np.random.default_rng(3), 480, 640)
+    scene = scene_background(np.random.default_rng(3), 480, 640)
     assert locate(np.round(scene * 255).astype(np.uint8)) is None

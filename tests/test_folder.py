@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from qrsr_helpers.data.folder import (NOT_AN_IMAGE, TOO_SMALL, UNREADABLE, ImageFolderError, load_folder,
-                                      read_image)
+from qrsr_helpers.data.folder import NOT_AN_IMAGE, TOO_SMALL, UNREADABLE, ImageFolderError, load_folder
 from qrsr_helpers.data.synth import random_code, render_code
 from qrsr_helpers.decode import decode
+from qrsr_helpers.io import read_rgb
 
 
 def qr_gray(size: int = 160, seed: int = 0) -> tuple[np.ndarray, str]:
@@ -112,7 +112,7 @@ def test_rgba_is_composited_on_white(tmp_path):
     gray, payload = qr_gray()
     rgba = np.zeros(gray.shape + (4,), np.uint8)  # black everywhere, alpha = darkness of the module
     rgba[..., 3] = 255 - gray
-    image = read_image(write(tmp_path / "transparent.png", rgba))
+    image = read_rgb(write(tmp_path / "transparent.png", rgba))
     np.testing.assert_array_equal(image, np.repeat(gray[..., None], 3, axis=2))
     pairs, _ = load_folder(tmp_path)
     assert decode(pairs.hr[0]).matches(payload)
@@ -120,11 +120,11 @@ def test_rgba_is_composited_on_white(tmp_path):
 
 def test_sixteen_bit_and_gray_load_as_eight_bit_rgb(tmp_path):
     gray, payload = qr_gray()
-    image16 = read_image(write(tmp_path / "deep.png", gray.astype(np.uint16) * 257))
+    image16 = read_rgb(write(tmp_path / "deep.png", gray.astype(np.uint16) * 257))
     np.testing.assert_array_equal(image16, np.repeat(gray[..., None], 3, axis=2))
     rgb16 = np.repeat(gray[..., None], 3, axis=2).astype(np.uint16) * 257
-    np.testing.assert_array_equal(read_image(write(tmp_path / "deep_rgb.tif", rgb16)), image16)
-    np.testing.assert_array_equal(read_image(write(tmp_path / "plain.png", gray)), image16)
+    np.testing.assert_array_equal(read_rgb(write(tmp_path / "deep_rgb.tif", rgb16)), image16)
+    np.testing.assert_array_equal(read_rgb(write(tmp_path / "plain.png", gray)), image16)
     pairs, report = load_folder(tmp_path)
     assert len(report.loaded) == 3 and not report.skipped
     assert all(decode(hr).matches(payload) for hr in pairs.hr)
@@ -133,7 +133,7 @@ def test_sixteen_bit_and_gray_load_as_eight_bit_rgb(tmp_path):
 def test_colour_order_is_rgb(tmp_path):
     red = np.zeros((130, 130, 3), np.uint8)
     red[..., 0] = 255
-    np.testing.assert_array_equal(read_image(write(tmp_path / "red.png", red))[0, 0], [255, 0, 0])
+    np.testing.assert_array_equal(read_rgb(write(tmp_path / "red.png", red))[0, 0], [255, 0, 0])
 
 
 def test_odd_sizes_are_padded_white_to_a_square(tmp_path):

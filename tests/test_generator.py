@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from qrsr_helpers.enhancer import bundled_path
 from qrsr_helpers.models import build_generator, conv_macs
 from qrsr_helpers.models.generator import ICNR, DepthToSpace
+from qrsr_helpers.models.registry import bundled_path
 
 MODES = ("nearest", "pixel_shuffle")
 

@@ -75,7 +75,8 @@ def test_stored_outputs_come_from_one_clean_cpu_profile_run(path):
     code = _code_cells(_read(path))
     errors = [(i, o.get("ename")) for i, cell in enumerate(code) for o in cell.outputs if o.output_type == "error"]
     assert not errors, f"stored error outputs in code cells {errors}"
-    tracebacks = [i for i, cell in enumerate(code) for o in cell.outputs if "Traceback (most recent call last)" in _text(o)]
+    tracebacks = [i for i, cell in enumerate(code) for o in cell.outputs
+                  if "Traceback (most recent call last)" in _text(o)]
     assert not tracebacks, f"stored tracebacks in code cells {tracebacks}"
     counts = [cell.execution_count for cell in code]
     assert counts == list(range(1, len(code) + 1)), (

@@ -18,8 +18,10 @@ import pytest
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.arrays import PairBatches
 from qrsr_helpers.data.synth import generate_pairs
-from qrsr_helpers.training import (SRGAN, TrainingDiverged, atomic_save_weights, build_srgan, generator_from_config,
-                                   pretrain, train_gan)
+from qrsr_helpers.errors import TrainingDiverged
+from qrsr_helpers.models.registry import generator_from_config
+from qrsr_helpers.srgan import SRGAN
+from qrsr_helpers.training import atomic_save_weights, build_srgan, pretrain, train_gan
 
 CONFIG = get_config("smoke", content_loss="pixel", jit_compile=False)
 

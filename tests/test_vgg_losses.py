@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from qrsr_helpers import losses
+from qrsr_helpers import losses, srgan
 from qrsr_helpers.models import VGGWeightsUnavailable, build_vgg
 from qrsr_helpers.models import vgg as vgg_module
 from qrsr_helpers.models.vgg import ImageNetPreprocess
@@ -190,10 +190,10 @@ def test_vgg_content_loss_with_the_real_network():
 
 def test_adversarial_losses_from_logits():
     zero = np.zeros((4, 1), np.float32)  # D undecided: p = 0.5 everywhere
-    d_loss, g_loss = losses.adversarial_losses(zero, zero)
+    d_loss, g_loss = srgan.adversarial_losses(zero, zero)
     assert float(d_loss) == pytest.approx(2 * math.log(2), rel=1e-5)
     assert float(g_loss) == pytest.approx(math.log(2), rel=1e-5)
     # A confident D: sigmoid(-30) underflows in float16, log(sigmoid) from logits stays exact.
-    d_loss, g_loss = losses.adversarial_losses(np.full((4, 1), 30.0, np.float16), np.full((4, 1), -30.0, np.float16))
+    d_loss, g_loss = srgan.adversarial_losses(np.full((4, 1), 30.0, np.float16), np.full((4, 1), -30.0, np.float16))
     assert float(d_loss) == pytest.approx(0.0, abs=1e-6)
     assert float(g_loss) == pytest.approx(30.0, rel=1e-4)

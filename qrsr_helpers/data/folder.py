@@ -25,28 +25,20 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..errors import BadFile
+from ..io import IMAGE_SUFFIXES, UNREADABLE, UNSUPPORTED, ImageError, read_rgb
 from .degrade import degrade
 from .synth import Pairs
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+__all__ = ["load_folder", "LoadReport", "ImageFolderError", "NOT_AN_IMAGE", "TOO_SMALL", "UNREADABLE", "UNSUPPORTED"]
+
 NOT_AN_IMAGE = "not an image"
-UNREADABLE = "unreadable or corrupt"
 TOO_SMALL = "too small"
-UNSUPPORTED = "unsupported pixel format"
 USER_STYLE = "user"  # Pairs.styles entry of a user image (synthetic ones say clean | realistic | wild)
 
 
-class BadImageError(ValueError):
-    """One file cannot be used; ``reason`` is one of the reasons above, the message names the file."""
-
-    def __init__(self, path: str | Path, reason: str, detail: str):
-        super().__init__(f"{path}: {reason}: {detail}")
-        self.reason, self.detail = reason, detail
-
-
-class ImageFolderError(FileNotFoundError):
-    """The folder is missing, is not a folder, or holds no loadable image; the message names it.
-    A ``FileNotFoundError`` so the ``qrsr`` command reports it in one line (exit status 2)."""
+class ImageFolderError(BadFile, FileNotFoundError):
+    """The folder is missing, is not a folder, or holds no loadable image; the message names it."""
 
 
 @dataclass
@@ -70,37 +62,6 @@ class LoadReport:
         return "\n".join(lines)
 
     __str__ = summary
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """The pixels of one image file, normalised to uint8 RGB (H, W, 3).
-
-    Raises :class:`BadImageError` when the file cannot be read or decoded or has an unsupported format."""
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: any path, any locale
-    except OSError as error:
-        raise BadImageError(path, UNREADABLE, error.strerror or str(error)) from error
-    level = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # the reason is reported below, not on stderr
-    try:
-        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    finally:
-        cv2.utils.logging.setLogLevel(level)
-    if image is None:
-        detail = "cannot be decoded (truncated, or not an image)" if data.size else "empty file"
-        raise BadImageError(path, UNREADABLE, detail)
-    if image.dtype == np.uint16:
-        image = np.round(image / 257.0).astype(np.uint8)  # 65535 -> 255 exactly
-    if image.dtype != np.uint8:
-        raise BadImageError(path, UNSUPPORTED, f"{image.dtype} pixels; save it with 8 or 16 bits per channel")
-    if image.ndim == 2:
-        return np.repeat(image[..., None], 3, axis=2)
-    if image.shape[2] == 4:  # BGRA over white paper
-        alpha = image[..., 3:].astype(np.float32) / 255.0
-        image = np.round(image[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-    if image.shape[2] != 3:
-        raise BadImageError(path, UNSUPPORTED, f"{image.shape[2]} channels")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def to_square(image: np.ndarray, size: int) -> np.ndarray:
@@ -142,13 +103,14 @@ def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: 
     hr_images = []
     for file in sorted(p for p in folder.rglob("*") if not p.is_dir()):
         name = file.relative_to(folder).as_posix()
-        if file.suffix.lower() not in IMAGE_SUFFIXES:
-            report.skipped.append((name, f"{NOT_AN_IMAGE}: extension {file.suffix or '(none)'!r}"))
+        if file.suffix.lower() not in IMAGE_SUFFIXES or not file.is_file():  # a FIFO named x.png would hang a read
+            what = f"extension {file.suffix or '(none)'!r}" if file.is_file() else "not a regular file"
+            report.skipped.append((name, f"{NOT_AN_IMAGE}: {what}"))
             continue
         try:
-            image = read_image(file)
-        except BadImageError as error:
-            report.skipped.append((name, f"{error.reason}: {error.detail}"))
+            image = read_rgb(file)
+        except ImageError as error:
+            report.skipped.append((name, f"{error.reason}: {str(error).removeprefix(f'{file}: ')}"))
             continue
         if max(image.shape[:2]) < min_size:
             report.skipped.append((name, f"{TOO_SMALL}: {image.shape[1]}x{image.shape[0]} < {min_size} pixels"))

@@ -183,13 +183,13 @@ class Pairs:
     def __len__(self) -> int:
         return len(self.payloads)
 
-    def subset(self, index) -> "Pairs":
+    def subset(self, index) -> Pairs:
         index = np.asarray(index)
         return Pairs(self.hr[index], self.lr[index], [self.payloads[i] for i in index],
                      self.versions[index], [self.errors[i] for i in index], [self.styles[i] for i in index])
 
     @staticmethod
-    def concatenate(parts: list["Pairs"]) -> "Pairs":
+    def concatenate(parts: list[Pairs]) -> Pairs:
         return Pairs(np.concatenate([p.hr for p in parts]), np.concatenate([p.lr for p in parts]),
                      [s for p in parts for s in p.payloads], np.concatenate([p.versions for p in parts]),
                      [s for p in parts for s in p.errors], [s for p in parts for s in p.styles])
@@ -218,8 +218,9 @@ def _make_chunk(args) -> Pairs:
     seed, start, stop, styles, kwargs = args
     hr, lr, payloads, versions, errors = [], [], [], [], []
     for index in range(start, stop):
-        code, h, l = make_pair(seed, index, styles[index - start], **kwargs)
-        hr.append(h), lr.append(l), payloads.append(code.payload), versions.append(code.version), errors.append(code.error)
+        code, high, low = make_pair(seed, index, styles[index - start], **kwargs)
+        hr.append(high), lr.append(low), payloads.append(code.payload)
+        versions.append(code.version), errors.append(code.error)
     return Pairs(np.stack(hr), np.stack(lr), payloads, np.array(versions, np.int32), errors, list(styles))
 
 
@@ -282,15 +283,18 @@ def load_or_generate(config, purpose: str = "train", n: int | None = None, degra
     key = hashlib.sha1(json.dumps(knobs, sort_keys=True, default=list).encode()).hexdigest()[:12]
     path = Path(config.data_dir) / f"pairs_{purpose}_{n}_{key}.npz"
     if cache and path.is_file():
-        with np.load(path, allow_pickle=False) as f:
-            return Pairs(f["hr"], f["lr"], f["payloads"].tolist(), f["versions"], f["errors"].tolist(), f["styles"].tolist())
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return Pairs(f["hr"], f["lr"], f["payloads"].tolist(), f["versions"], f["errors"].tolist(),
+                             f["styles"].tolist())
+        except Exception as error:  # noqa: BLE001 - truncated, corrupt or foreign: a cache is rebuilt, never trusted
+            print(f"qrsr: data cache {path} is unreadable ({type(error).__name__}); generating it again", flush=True)
     pairs = generate_pairs(n, seed, mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
                            max_version=config.max_version, quiet_zone=config.quiet_zone)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".tmp-{path.name}")
-        with open(tmp, "wb") as f:
+        from ..io import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.savez(f, hr=pairs.hr, lr=pairs.lr, payloads=np.array(pairs.payloads), versions=pairs.versions,
                      errors=np.array(pairs.errors), styles=np.array(pairs.styles))
-        tmp.replace(path)
     return pairs

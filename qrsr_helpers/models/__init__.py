@@ -1,8 +1,18 @@
-"""Models: ``build_generator``, ``build_discriminator``, ``build_vgg``; their cost: ``conv_macs``."""
+"""Models: ``build_generator``, ``build_discriminator``, ``build_vgg``; their cost: ``conv_macs``; which
+weights file a name means and loading it: ``registry``.
 
-from .cost import conv_macs, layer_macs
-from .discriminator import build_discriminator
-from .generator import build_generator
-from .vgg import VGGWeightsUnavailable, build_vgg
+Names are loaded on first use, so ``models.registry`` (name parsing, no Keras) stays cheap to import.
+"""
 
-__all__ = ["build_generator", "build_discriminator", "build_vgg", "VGGWeightsUnavailable", "conv_macs", "layer_macs"]
+from importlib import import_module
+
+_HOMES = {"build_generator": "generator", "build_discriminator": "discriminator", "build_vgg": "vgg",
+          "VGGWeightsUnavailable": "vgg", "conv_macs": "cost", "layer_macs": "cost",
+          "generator_from_config": "registry", "load_generator": "registry"}
+__all__ = list(_HOMES)
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,10 +18,10 @@ def layer_macs(model: keras.Model, input_hw: tuple[int, int]) -> dict[str, int]:
 
     The output sizes come from running a zero image through a model that exposes every such layer's
     output (fully convolutional models accept any H x W, so the shapes are the real ones)."""
-    counted = [l for l in model.layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense))]
+    counted = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
     if not counted:
         return {}
-    probe = keras.Model(model.input, [l.output for l in counted])
+    probe = keras.Model(model.input, [layer.output for layer in counted])
     zeros = np.zeros((1, *input_hw, model.input_shape[-1]), np.float32)
     outputs = probe(zeros)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]

@@ -19,12 +19,14 @@ import os
 import socket
 import threading
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import urlparse
 
 import keras
 from keras import layers, ops
+
+from ..errors import BadFile
 
 IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
 NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -35,9 +37,8 @@ PROBE_TIMEOUT_S = 5.0  # is the download host reachable at all? (DNS + TCP conne
 DOWNLOAD_TIMEOUT_S = 20  # a stalled read during the download
 
 
-class VGGWeightsUnavailable(FileNotFoundError):
-    """VGG19 weights could not be found, read or downloaded. A FileNotFoundError, so the CLI reports it
-    in one line (exit 2) like any other missing input file."""
+class VGGWeightsUnavailable(BadFile, FileNotFoundError):
+    """VGG19 weights could not be found, read or downloaded; the message says how to provide them."""
 
 
 @keras.saving.register_keras_serializable(package="qrsr")
@@ -103,7 +104,7 @@ def download_imagenet_weights() -> str:
         socket.setdefaulttimeout(old_timeout)
 
 
-def resolve_vgg_weights(weights: str | os.PathLike | None) -> str | None:
+def vgg_weights_file(weights: str | os.PathLike | None) -> str | None:
     """The weights file Keras' VGG19 should load (None: random), or a clear error (see the module
     docstring for the order)."""
     if weights is None:
@@ -118,7 +119,7 @@ def resolve_vgg_weights(weights: str | os.PathLike | None) -> str | None:
         return str(path)
     from_env = os.environ.get("QRSR_VGG_WEIGHTS")
     if from_env:
-        return resolve_vgg_weights(from_env)
+        return vgg_weights_file(from_env)
     return download_imagenet_weights()
 
 
@@ -129,12 +130,12 @@ def build_vgg(layer: str | Sequence[str] = "block3_conv4", weights: str | os.Pat
     by 12.75 as the SRGAN paper did. A list of layers gives a model with one output per layer (the
     feature maps a lesson shows side by side; multi-layer perceptual losses)."""
     names = [layer] if isinstance(layer, str) else list(layer)
-    resolved = resolve_vgg_weights(weights)
+    resolved = vgg_weights_file(weights)
     try:
         vgg = keras.applications.VGG19(include_top=False, weights=resolved, input_shape=(None, None, 3))
     except Exception as error:
         raise VGGWeightsUnavailable(f"could not load VGG19 weights from {resolved}: {error}") from error
-    known = [l.name for l in vgg.layers if "conv" in l.name]
+    known = [layer.name for layer in vgg.layers if "conv" in layer.name]
     unknown = [n for n in names if n not in known]
     if unknown or not names:
         raise ValueError(f"VGG19 has no layer {unknown or names!r}; conv layers: {known}")

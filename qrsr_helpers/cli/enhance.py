@@ -1,0 +1,141 @@
+"""``qrsr enhance``: which files the arguments name, where each output goes, and the per-file loop.
+
+Every input is accounted for: a missing file, a folder's non-images, earlier outputs (``*.x4.png``)
+and outputs that would overwrite an input or each other are reported by name. One file's failure
+of any kind is reported for that file and the batch goes on; the summary counts both.
+"""
+
+from __future__ import annotations
+
+import glob
+import sys
+from pathlib import Path
+
+from ..errors import InvalidArgument, QrsrError
+from ..io import IMAGE_SUFFIXES
+from . import checked_weights
+
+OUTPUT_TAG = ".x4"  # photo.jpg -> photo.x4.png
+
+
+def _is_output(path: Path) -> bool:
+    return path.name.endswith(OUTPUT_TAG + ".png")
+
+
+def _images_in(paths: list[Path], where: str, notes: list[str]) -> list[Path]:
+    """The regular image files among ``paths``; earlier outputs and other entries are noted, not dropped silently."""
+    images = [p for p in paths if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not _is_output(p)]
+    outputs = [p.name for p in paths if _is_output(p)]
+    others = [p.name for p in paths if p not in images and p.name not in outputs]
+    if outputs:
+        notes.append(f"{where}: skipped {len(outputs)} earlier output(s) (*{OUTPUT_TAG}.png)")
+    if others:
+        notes.append(f"{where}: skipped {len(others)} non-image entr{'y' if len(others) == 1 else 'ies'}: "
+                     f"{', '.join(others[:5])}{' ...' if len(others) > 5 else ''}")
+    return images
+
+
+def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str], list[str]]:
+    """Files from the command line's files, folders (their images, not recursive) and globs.
+
+    Returns ``(files, errors, notes)``: an input that names nothing is an error (reported, never
+    dropped); what folders and globs hold that is not an image, or is an earlier output
+    (``*.x4.png``), is skipped and listed in ``notes``. A file named twice is enhanced once."""
+    files, errors, notes = [], [], []
+    for item in inputs:
+        path = Path(item)
+        if not item.strip():
+            errors.append("an empty input name (an unset shell variable?): name a file, folder or pattern")
+        elif path.is_file() and path.suffix.lower() not in IMAGE_SUFFIXES:
+            errors.append(f"{item}: not a supported image type ({', '.join(IMAGE_SUFFIXES)})")
+        elif path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            images = _images_in(sorted(p for p in path.iterdir() if not p.name.startswith(".")), str(path), notes)
+            files += images
+            if not images:
+                errors.append(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        elif glob.has_magic(item):
+            images = _images_in([Path(m) for m in sorted(glob.glob(item))], item, notes)
+            files += images
+            if not images:
+                errors.append(f"{item}: no file matches this pattern")
+        else:
+            errors.append(f"{item}: {'not a regular file' if path.exists() else 'no such file or folder'}")
+    unique = {}
+    for path in files:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values()), errors, notes
+
+
+def output_paths(files: list[Path], out: str | None) -> tuple[dict[Path, Path], list[str]]:
+    """``NAME.x4.png`` beside each input, or in the folder ``out``, or ``out`` itself when it names an
+    image file and there is one input. An output that would overwrite an input (its own or another's)
+    or another output is an error for that input."""
+    target = Path(out) if out else None
+    to_file = target is not None and not target.is_dir() and target.suffix != ""
+    if to_file and target.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InvalidArgument(f"{target}: -o names neither an image file ({', '.join(IMAGE_SUFFIXES)}) nor a folder")
+    if to_file and len(files) > 1:
+        raise InvalidArgument(f"{target}: -o names one file but there are {len(files)} inputs; give a folder")
+    if target is not None and target.exists() and not target.is_dir() and not to_file:
+        raise InvalidArgument(f"{target}: -o names an existing file that is not an image; give a folder")
+    inputs = {path.resolve(): path for path in files}
+    outputs, errors, taken = {}, [], {}
+    for path in files:
+        destination = target if to_file else (target or path.parent) / f"{path.stem}{OUTPUT_TAG}.png"
+        key = destination.resolve()
+        if key in inputs:
+            errors.append(f"{path}: its output {destination} would overwrite the input {inputs[key]}; use -o")
+        elif key in taken:
+            errors.append(f"{path}: would write {destination} as {taken[key]} does; use -o")
+        else:
+            outputs[path], taken[key] = destination, path
+    return outputs, errors
+
+
+def run(args) -> int:
+    """``qrsr enhance``: exit 0 when done (with ``--decode``: when a payload was read), 1 when
+    ``--decode`` read nothing, 2 when an input was missing, unreadable or could not be written (the
+    others still run)."""
+    from tqdm import tqdm
+
+    from ..inference import check_tile
+    from ..photo import MAX_PIXELS, Enhanced, enhance_file
+
+    check_tile(args.tile)
+    files, errors, notes = expand_inputs(args.inputs)
+    outputs, clashes = output_paths(files, args.out) if files else ({}, [])
+    errors += clashes
+    for message in errors:
+        print(f"qrsr enhance: error: {message}", file=sys.stderr)
+    for message in notes:
+        print(f"qrsr enhance: {message}", file=sys.stderr)
+    checked_weights("--weights", args.weights)  # a bad name fails once, up front (the file loads with the first image)
+    done: list[Enhanced] = []
+    for path in tqdm(outputs, unit="image", disable=len(outputs) < 2, file=sys.stderr):
+        try:
+            result = enhance_file(path, outputs[path], args.weights, decode=args.decode, whole=args.whole,
+                                  tile=args.tile, max_pixels=args.max_pixels or MAX_PIXELS)
+        except QrsrError as error:
+            message = str(error)
+        except MemoryError:
+            message = f"{path}: out of memory (try a smaller --tile, or without --whole/--decode)"
+        except Exception as error:  # noqa: BLE001 - one file's failure never stops the batch
+            message = f"{path}: failed ({type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]})"
+        else:
+            done.append(result)
+            tqdm.write(result.describe())
+            continue
+        errors.append(message)
+        tqdm.write(f"qrsr enhance: error: {message}", file=sys.stderr)
+    read = [r for r in done if r.payloads]
+    if len(args.inputs) > 1 or len(files) > 1:
+        summary = f"qrsr enhance: {len(done)} enhanced, {len(errors)} bad input(s)"
+        if args.decode:
+            by_sr = sum(1 for r in read if not any(r.decoded["original"].values()))
+            summary += f"; payload read from {len(read)}/{len(done)} ({by_sr} only after enhancing)"
+        print(summary, file=sys.stderr)
+    if errors:
+        return 2
+    return 1 if args.decode and not read else 0

@@ -1,0 +1,83 @@
+"""``qrsr train``: the same calls as notebook 06, with the run folder printed up front.
+
+A run folder is resumable at every instant: ``run.json`` (written first) records the architecture,
+so every weights file in the folder loads in every command even while training runs; a finished
+stage is recorded there and never redone when the command is re-run; an interrupted stage resumes
+from its backup (see ``training.ResumableBackup``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from . import checked_weights
+
+STAGES = {"pretrain": ("pretrain",), "gan": ("gan",), "both": ("pretrain", "gan")}
+
+
+def _finished_stages(out: Path) -> list[str]:
+    try:
+        return list(json.loads((out / "run.json").read_text(encoding="utf-8")).get("finished_stages", []))
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+def run(args: argparse.Namespace) -> int:
+    """``--init`` (``pretrained``, ``srresnet``, ``srgan`` or a ``.weights.h5``) starts from existing weights
+    and takes their architecture; ``--minutes`` bounds each stage's wall time (cosine LR decay)."""
+    from ..config import get_config
+    from ..io import check_writable
+    from ..models.registry import architecture
+
+    init = checked_weights("--init", args.init) if args.init else None
+    config = get_config(args.profile, **(architecture(init) if init else {}))
+    out = Path(args.out) if args.out else config.run_dir
+    check_writable(out)  # before minutes of work, not after
+
+    import keras
+
+    from ..data.arrays import PairBatches
+    from ..data.synth import load_or_generate
+    from ..models.registry import generator_from_config, load_generator
+    from ..training import (
+        TimeBudget,
+        architecture_info,
+        build_srgan,
+        distribution_strategy,
+        mixed_precision_policy,
+        pretrain,
+        train_gan,
+        write_run_info,
+    )
+
+    finished = [s for s in _finished_stages(out) if s in STAGES[args.stage]]
+    print(f"qrsr train: profile={config.profile} stage={args.stage} -> {out.resolve()}\n"
+          f"  checkpoints: {out / 'checkpoints'}  history: {out}/history_*.csv  TensorBoard: {out / 'logs'}\n"
+          f"  an interrupted run resumes from {out}/backup_* when re-run with the same arguments", flush=True)
+    if finished:
+        print(f"  already finished here, not redone: {', '.join(finished)}", flush=True)
+    keras.mixed_precision.set_global_policy(mixed_precision_policy(config))
+    write_run_info(out, profile=config.profile, stage=args.stage, init=str(init) if init else None,
+                   architecture=architecture_info(config))
+    pairs = load_or_generate(config, "train")
+    batches = PairBatches(pairs, config.batch_size, seed=config.data_seed, steps_per_epoch=config.steps_per_epoch)
+    budget = [TimeBudget(args.minutes)] if args.minutes else []
+    with distribution_strategy().scope():
+        generator = generator_from_config(config)
+        if "pretrain" in finished:
+            generator.set_weights(load_generator(out / "generator_pretrain.weights.h5").get_weights())
+        elif init:
+            generator.set_weights(load_generator(init).get_weights())
+        for stage in STAGES[args.stage]:
+            if stage in finished:
+                continue
+            if stage == "pretrain":
+                pretrain(generator, batches, config, out, epochs=args.epochs, callbacks=budget)
+            else:
+                train_gan(build_srgan(config, generator), batches, config, out, epochs=args.epochs, callbacks=budget)
+            finished.append(stage)
+            write_run_info(out, finished_stages=sorted(set(_finished_stages(out) + [stage])))
+    print(f"qrsr train: done; generator weights in {out}", flush=True)
+    return 0

@@ -1,0 +1,35 @@
+"""The package's exceptions: one small hierarchy, so a front end needs one ``except`` per kind.
+
+- :class:`InvalidArgument` — a value the caller chose is wrong (a profile name, ``--n -5``); the message
+  names the value and what is allowed.
+- :class:`BadFile` — a file cannot be read or written (a corrupt image, weights of an unknown
+  architecture, a read-only folder); the message starts with the file's name.
+- :class:`TrainingDiverged` — a loss became NaN or infinite; nothing was saved after it.
+
+All derive from :class:`QrsrError`; the ``qrsr`` command prints any of them as one line and exits 2.
+``InvalidArgument`` and ``BadFile`` are also ``ValueError`` (and ``BadFile`` an ``OSError`` would be
+too broad: it is raised for files that exist but hold the wrong thing).
+"""
+
+from __future__ import annotations
+
+
+class QrsrError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class InvalidArgument(QrsrError, ValueError):
+    """A value given by the user or the caller is not allowed; the message says which and why."""
+
+
+class BadFile(QrsrError, ValueError):
+    """A file (image, weights, cache, output) cannot be used; the message starts with its path.
+    ``reason`` is a short category (e.g. ``unreadable or corrupt``) for reports that group failures."""
+
+    def __init__(self, message: str, reason: str = "bad file"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class TrainingDiverged(QrsrError, RuntimeError):
+    """A loss became NaN or infinite; nothing was saved as "latest" after it."""

@@ -1,0 +1,232 @@
+"""Files in and out: one image reader, one atomic writer under every file the package writes.
+
+* :func:`read_image` — PNG / JPEG / WebP / BMP / TIFF as uint8 gray, RGB or RGBA (16-bit rounded to
+  8, JPEG turned upright by its EXIF orientation); :func:`to_rgb` gives the RGB a decoder sees
+  (grey repeated, transparency composited over white paper).
+* :func:`atomic_path` — write to a temporary name beside the target, rename when done: an interrupted
+  run, a full disk or a refused encoder never leaves a half-written file under the real name, and a
+  failure never leaves the temporary one either. Images, PNG streams, weights, JSON and data caches
+  all go through it.
+
+This module sits at the bottom of the package (the data layer reads folders and writes caches with
+it); it knows files, not terminals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BadFile
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+UNREADABLE = "unreadable or corrupt"
+UNSUPPORTED = "unsupported pixel format"
+MAX_NAME_BYTES = 255  # a file name's limit on every common file system
+MAX_PIXELS = 50_000_000  # a 50 MP photo; a 439 KB PNG can claim 20000 x 20000 (6 GB decoded, hours to enhance)
+TOO_LARGE = "too large"
+
+
+class ImageError(BadFile):
+    """An image file that cannot be read or written; the message starts with its path."""
+
+
+def _os_reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; rename it onto ``path`` when the block ends, remove
+    it when the block raises (any exception, Ctrl-C included). The temporary name keeps ``path``'s
+    suffixes (encoders choose their format by them) and is shortened from the left so that a legal
+    long name never makes an illegal temporary one; it is unique per call, so concurrent writers of
+    the same file never share one. OS errors become :class:`BadFile` naming ``path``."""
+    path = Path(path)
+    prefix = f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}-"
+    name = path.name
+    while len(os.fsencode(prefix + name)) > MAX_NAME_BYTES:
+        name = name[1:]
+    tmp = path.with_name(prefix + name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise BadFile(f"{path}: is a folder, cannot write a file there", "not writable")
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as error:
+        raise BadFile(f"{path}: cannot write ({_os_reason(error)})", "not writable") from None
+    finally:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # the error that brought us here is the one to report
+
+
+def check_writable(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` if needed and prove a file can be written there, before hours of work that end
+    in writing one; :class:`BadFile` naming the folder otherwise."""
+    folder = Path(folder)
+    try:
+        with atomic_path(folder / ".qrsr-write-test") as probe:
+            probe.write_bytes(b"")
+        (folder / ".qrsr-write-test").unlink(missing_ok=True)
+    except (BadFile, OSError) as error:
+        reason = str(error).rpartition("cannot write ")[2] or str(error)
+        raise BadFile(f"{folder}: cannot write files there {reason}", "not writable") from None
+    return folder
+
+
+def write_json(path: str | os.PathLike, data: dict) -> Path:
+    """``data`` as indented JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    return Path(path)
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header alone (Pillow reads no pixels), or None when Pillow cannot
+    tell (the decoder below then decides whether it is an image at all)."""
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we judge the size ourselves
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Exception:  # noqa: BLE001 - not an image Pillow knows: not our verdict to give here
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
+    """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray (H x W), RGB or RGBA (H x W x 3|4).
+
+    16-bit images are rounded to 8 bits (the generator sees 8-bit pixels); JPEG photos are turned
+    upright by their EXIF orientation, as every viewer shows them. An image above ``max_pixels`` is
+    refused from its header, before any memory is spent on it. :class:`ImageError` (with a ``reason``)
+    names the file otherwise."""
+    import cv2
+
+    path = Path(path)
+    if not path.is_file():
+        what = "not a regular file" if path.exists() else "no such file"
+        raise ImageError(f"{path}: {'is a folder, not an image' if path.is_dir() else what}", UNREADABLE)
+    size = image_size(path)
+    if size and max_pixels and size[0] * size[1] > max_pixels:
+        raise ImageError(f"{path}: {size[0]}x{size[1]} is too large ({size[0] * size[1] / 1e6:.0f} MP > "
+                         f"{max_pixels / 1e6:.0f} MP; raise the limit with --max-pixels)", TOO_LARGE)
+    try:
+        data = np.fromfile(path, np.uint8)  # fromfile + imdecode: any path, any locale
+    except OSError as error:
+        raise ImageError(f"{path}: cannot read ({_os_reason(error)})", UNREADABLE) from None
+    if data.size == 0:
+        raise ImageError(f"{path}: empty file", UNREADABLE)
+    # JPEG has no alpha: decode it with the flags that apply EXIF orientation; others keep alpha.
+    flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR if data[:2].tobytes() == b"\xff\xd8" else cv2.IMREAD_UNCHANGED
+    quiet = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our message below replaces its warning
+    try:
+        image = cv2.imdecode(data, flags)
+    except cv2.error:
+        image = None
+    finally:
+        cv2.utils.logging.setLogLevel(quiet)
+    if image is None:
+        raise ImageError(f"{path}: not a readable image (PNG, JPEG, WebP, BMP, TIFF): corrupt, truncated or "
+                         "another format", UNREADABLE)
+    if image.dtype == np.uint16:
+        image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)  # 65535 -> 255 exactly
+    elif image.dtype != np.uint8:
+        raise ImageError(f"{path}: {image.dtype} pixels are not supported (8- or 16-bit images only)", UNSUPPORTED)
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[..., 0]
+    if image.ndim == 3:
+        code = {3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGBA}.get(image.shape[2])
+        if code is None:
+            raise ImageError(f"{path}: {image.shape[2]} channels are not supported (gray, RGB or RGBA)", UNSUPPORTED)
+        image = cv2.cvtColor(image, code)
+    return image
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """uint8 RGB as a decoder or a camera sees ``image``: grey repeated, RGBA composited over white
+    paper (a transparent background is paper, not black ink)."""
+    image = np.asarray(image)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return np.repeat(image.reshape(image.shape[:2])[..., None], 3, axis=2)
+    if image.shape[2] == 4:
+        alpha = image[..., 3:].astype(np.float32) / 255.0
+        return np.round(image[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    return image
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """:func:`read_image`, then :func:`to_rgb`: what the folder loader and the decoders work on."""
+    return to_rgb(read_image(path))
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Write a uint8 gray/RGB/RGBA image atomically; the format follows the suffix. Colour images are
+    channel-swapped in place for OpenCV and swapped back afterwards, so a 16000 x 12000 result is
+    never copied."""
+    import cv2
+
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ImageError(f"{path}: unknown image format {path.suffix!r}; use one of {', '.join(IMAGE_SUFFIXES)}",
+                         "not writable")
+    swap = {3: cv2.COLOR_RGB2BGR, 4: cv2.COLOR_RGBA2BGRA}.get(image.shape[2]) if image.ndim == 3 else None
+    if swap is not None and not image.flags.writeable:
+        image, swap = cv2.cvtColor(image, swap), None
+    elif swap is not None:
+        cv2.cvtColor(image, swap, dst=image)
+    try:
+        with atomic_path(path) as tmp:
+            try:
+                written, reason = cv2.imwrite(str(tmp), image), "the encoder refused it"
+            except cv2.error as error:
+                written, reason = False, str(error).strip().splitlines()[-1]
+            if not written:
+                raise ImageError(f"{path}: could not write the {image.shape[1]}x{image.shape[0]} image ({reason})",
+                                 "not writable")
+    finally:
+        if swap is not None:
+            cv2.cvtColor(image, swap, dst=image)  # the same swap undoes itself
+    return path
+
+
+def write_png_strips(path: str | os.PathLike, shape: tuple[int, ...], strips: Iterator[tuple[int, np.ndarray]]) -> Path:
+    """Write a PNG from row blocks as they come (``inference.enhanced_strips``), atomically: the image
+    never exists whole in memory, so a 16000 x 12000 result costs two strips, not 576 MB.
+
+    The encoder is pypng (pure Python over zlib). Measured against the hand-written Sub-filter
+    encoder it replaced, on a 16000 x 12000 RGB image written in 512-row strips (AMD EPYC):
+    1.15 s vs 1.58 s, peak RSS 212 vs 235 MB, file 14.1 vs 11.5 MB; ``cv2.imwrite`` of the whole
+    image needs it whole (3.4x the memory at 8000 x 6000)."""
+    import png
+
+    height, width = shape[:2]
+    channels = shape[2] if len(shape) == 3 else 1
+    expected = [0]
+
+    def rows() -> Iterator[np.ndarray]:
+        for top, block in strips:
+            if top != expected[0]:
+                raise ValueError(f"rows {top}.. arrived after rows ..{expected[0]}: strips must come in order")
+            expected[0] += len(block)
+            yield from block.reshape(len(block), width * channels)
+
+    writer = png.Writer(width, height, greyscale=channels < 3, alpha=channels == 4, bitdepth=8, compression=1)
+    with atomic_path(path) as tmp, open(tmp, "wb") as file:
+        try:
+            writer.write(file, rows())
+        except png.ProtocolError as error:  # e.g. fewer rows than the height: a caller's bug, said plainly
+            raise ValueError(f"{path}: {error}") from None
+    return Path(path)

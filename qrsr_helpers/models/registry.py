@@ -1,0 +1,136 @@
+"""Which generator a name means, what architecture a weights file holds, and loading it.
+
+One place parses every way a user names a generator — ``srresnet`` / ``srgan`` (the bundled ones),
+``pretrained`` (the default bundled one) or a path to a ``.weights.h5`` file — and one place knows
+an architecture: the ``Config`` fields in :data:`ARCHITECTURE_FIELDS`. A weights file's architecture
+comes from JSON beside it, as config overrides: ``NAME.run.json`` next to ``NAME.weights.h5`` (the
+bundled files), else the ``run.json`` that ``qrsr train`` writes into its run folder (looked for in
+the file's folder and two levels up, for ``checkpoints/<stage>/`` files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Config
+from ..errors import BadFile, InvalidArgument
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+BUNDLED = {"srresnet": "srresnet_16x64", "srgan": "srgan_16x64"}
+DEFAULT_MODEL = "srresnet"
+ARCHITECTURE_FIELDS = ("n_res_blocks", "filters", "upsampling", "channels", "scale")
+WEIGHTS_SUFFIX = ".weights.h5"
+HOW_TO_DESCRIBE = ('write NAME.run.json beside it holding {"architecture": {"n_res_blocks": 6, "filters": 32, '
+                   '"upsampling": "pixel_shuffle", "channels": 3}} (the values it was trained with)')
+
+
+def bundled_path(model: str = DEFAULT_MODEL) -> Path:
+    """The weights file of a bundled model (``srresnet`` | ``srgan``)."""
+    if model not in BUNDLED:
+        raise InvalidArgument(f"bundled model {model!r} is not one of {list(BUNDLED)}")
+    return WEIGHTS_DIR / f"{BUNDLED[model]}{WEIGHTS_SUFFIX}"
+
+
+def weights_path(spec: str | os.PathLike | None) -> Path:
+    """The weights file a user means: ``None``/``pretrained`` (the default bundled model),
+    ``srresnet`` | ``srgan``, or a path to an existing ``.weights.h5`` file."""
+    text = DEFAULT_MODEL if spec is None or str(spec) == "pretrained" else str(spec)
+    if text in BUNDLED:
+        path = bundled_path(text)
+        if not path.is_file():
+            raise BadFile(f"{path}: the bundled generator {text!r} is not installed (reinstall qrsr)", "missing")
+        return path
+    path = Path(text).expanduser()
+    if not text.strip():
+        raise InvalidArgument(f"empty weights name: use one of {list(BUNDLED)}, 'pretrained' or a "
+                              f"{WEIGHTS_SUFFIX} file")
+    if not path.exists():
+        raise BadFile(f"{path}: no such file", "missing")
+    if not path.is_file():
+        raise BadFile(f"{path}: not a weights file", "missing")
+    if not path.name.endswith(WEIGHTS_SUFFIX):
+        raise BadFile(f"{path}: generator weights are Keras {WEIGHTS_SUFFIX} files (as qrsr train writes them)",
+                      "wrong format")
+    return path
+
+
+def describe_path(weights: Path) -> Path | None:
+    """The JSON that describes ``weights``: ``NAME.run.json`` beside it, else a run folder's ``run.json``."""
+    stem = weights.name[: -len(WEIGHTS_SUFFIX)] if weights.name.endswith(WEIGHTS_SUFFIX) else weights.stem
+    candidates = [weights.with_name(f"{stem}.run.json")] + [folder / "run.json" for folder in
+                                                            list(weights.resolve().parents)[:3]]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def architecture(weights: str | os.PathLike) -> dict:
+    """The architecture of a weights file as ``Config`` overrides (see the module docstring). A file
+    nothing describes is assumed to be the bundled 16 x 64 pixel-shuffle generator; :func:`load_generator`
+    says how to describe it when that guess does not fit."""
+    weights = Path(weights)
+    info = describe_path(weights)
+    if info is None:
+        return {}
+    try:
+        recorded = json.loads(info.read_text(encoding="utf-8")).get("architecture")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
+        raise BadFile(f"{info}: not a readable run description ({type(error).__name__}); {HOW_TO_DESCRIBE}",
+                      "bad description") from None
+    if not isinstance(recorded, dict):
+        raise BadFile(f"{info}: has no \"architecture\" entry; {HOW_TO_DESCRIBE}", "bad description")
+    return {key: recorded[key] for key in ARCHITECTURE_FIELDS if key in recorded}
+
+
+def generator_from_config(config: Config, name: str = "generator"):
+    """The generator ``config`` describes (the only place that maps config fields to the builder)."""
+    from .generator import build_generator
+
+    return build_generator(n_res_blocks=config.n_res_blocks, n_upscale=config.n_upscale, upsampling=config.upsampling,
+                           channels=config.channels, filters=config.filters, name=name)
+
+
+def config_for_weights(weights: str | os.PathLike) -> Config:
+    """A config whose generator fits ``weights``: its described architecture over the defaults (the
+    bundled 16 x 64 pixel-shuffle generator, x4)."""
+    overrides = architecture(weights)
+    try:
+        return Config(**overrides)
+    except InvalidArgument as error:
+        raise BadFile(f"{describe_path(Path(weights))}: {error}", "bad description") from None
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime_ns: int, size: int):
+    import h5py
+
+    weights = Path(path)
+    if not h5py.is_hdf5(weights):
+        raise BadFile(f"{weights}: not a Keras weights file (empty, truncated or another format)",
+                      "unreadable or corrupt")
+    generator = generator_from_config(config_for_weights(weights), name=weights.name.split(".")[0])
+    try:
+        generator.load_weights(weights)
+    except Exception as error:  # h5py/Keras raise OSError, ValueError, KeyError... for a file that does not fit
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+        if describe_path(weights) is None:
+            raise BadFile(f"{weights}: does not load as the bundled 16x64 generator and nothing describes its "
+                          f"architecture; {HOW_TO_DESCRIBE}", "unknown architecture") from None
+        raise BadFile(f"{weights}: does not load as the architecture {describe_path(weights)} describes "
+                      f"({type(error).__name__}: {first})", "unreadable or corrupt") from None
+    if not all(np.isfinite(w).all() for w in generator.get_weights()):
+        raise BadFile(f"{weights}: holds NaN or infinite values (saved from a diverged run?); use an earlier "
+                      "checkpoint", "diverged")
+    return generator
+
+
+def load_generator(weights: str | os.PathLike | None = None):
+    """The generator named by ``weights`` (see :func:`weights_path`), built with its architecture and
+    checked to hold finite values. Cached per file version: loading twice costs nothing, loading a
+    file the trainer has rewritten since loads the new one. Pixels in and out are in [0, 1]."""
+    path = weights_path(weights).resolve()
+    stat = path.stat()
+    return _load(str(path), stat.st_mtime_ns, stat.st_size)
