@@ -18,6 +18,8 @@ from .inference import TILE, enhance, enhanced_strips
 from .io import MAX_PIXELS, read_image, write_image, write_png_strips
 from .models.registry import load_generator
 
+DECODE_MAX_PIXELS = 8_000_000  # input px: its x4 result (128 MP, 384 MB as RGB) is decoded in memory
+
 
 @dataclass
 class Enhanced:
@@ -47,6 +49,8 @@ class Enhanced:
             readers = ", ".join(d for d, ts in by_decoder.items() if ts)
             shown = "; ".join(json.dumps(t, ensure_ascii=False) for t in texts)
             lines.append(f"  {path:<9} {shown} ({readers})" if texts else f"  {path:<9} nothing read")
+        if self.decoded and "enhanced" not in self.decoded:
+            lines.append(f"  {'enhanced':<9} not decoded: the region is too large to hold whole in memory")
         return "\n".join(lines)
 
 
@@ -63,8 +67,9 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
     when none is found or ``whole``), write ``output`` atomically; with ``decode``, decode the
     original and the enhanced image with every decoder. The file is read before the generator is
     loaded, so a bad input fails fast; ``seconds`` leaves the (once per process) model load out.
-    A PNG output that is not decoded is streamed to disk strip by strip (bounded memory); images above
-    ``max_pixels`` are refused from their header."""
+    A PNG output is streamed to disk strip by strip (bounded memory) unless it is decoded, which needs
+    it whole: a region above ``DECODE_MAX_PIXELS`` is streamed and not decoded after enhancing (the
+    original still is). Images above ``max_pixels`` are refused from their header."""
     from .locate import locate
 
     start = time.perf_counter()
@@ -77,12 +82,13 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
     box = region.box if region else (0, 0, w, h)
     found_by = region.source if region else ("whole" if whole else "none")
     crop = image[box[1]:box[3], box[0]:box[2]]
-    decoded = {}
-    if decode or Path(output).suffix.lower() != ".png":
+    decoded = {"original": decode_all(image)} if decode else {}
+    in_memory = Path(output).suffix.lower() != ".png" or (decode and crop.shape[0] * crop.shape[1] <= DECODE_MAX_PIXELS)
+    if in_memory:
         sr = enhance(crop, generator, tile)
         if decode:
-            decoded = {"original": decode_all(image), "enhanced": decode_all(sr)}
+            decoded["enhanced"] = decode_all(sr)
         write_image(output, sr)
-    else:
+    else:  # streamed: memory bounded whatever the size; a region too large to decode whole is not decoded
         write_png_strips(output, *enhanced_strips(crop, generator, tile))
     return Enhanced(Path(source), Path(output), box, found_by, time.perf_counter() - start, decoded)

@@ -52,12 +52,15 @@ def run(args: argparse.Namespace) -> int:
         write_run_info,
     )
 
-    finished = [s for s in _finished_stages(out) if s in STAGES[args.stage]]
+    finished = [s for s in STAGES[args.stage] if s in _finished_stages(out)]
     print(f"qrsr train: profile={config.profile} stage={args.stage} -> {out.resolve()}\n"
           f"  checkpoints: {out / 'checkpoints'}  history: {out}/history_*.csv  TensorBoard: {out / 'logs'}\n"
           f"  an interrupted run resumes from {out}/backup_* when re-run with the same arguments", flush=True)
     if finished:
         print(f"  already finished here, not redone: {', '.join(finished)}", flush=True)
+    if finished == list(STAGES[args.stage]):
+        print(f"qrsr train: nothing left to do; generator weights in {out}", flush=True)
+        return 0
     keras.mixed_precision.set_global_policy(mixed_precision_policy(config))
     write_run_info(out, profile=config.profile, stage=args.stage, init=str(init) if init else None,
                    architecture=architecture_info(config))
