@@ -127,7 +127,7 @@ def _broken_weights(tmp_path: Path, tiny_weights: Path) -> dict[str, Path]:
 def test_broken_weights_are_one_line_exit_2(tmp_path, tiny_weights):
     image, _ = code_image()
     write_image(tmp_path / "code.png", image)
-    for name, path in _broken_weights(tmp_path, tiny_weights).items():
+    for path in _broken_weights(tmp_path, tiny_weights).values():
         result = qrsr("enhance", tmp_path / "code.png", "--weights", path)
         assert_one_clean_error(result, 2, str(path))
     h5 = tmp_path / "model.h5"  # a valid weights file under a name Keras 3 does not load as weights
