@@ -135,8 +135,8 @@ def model_gflops_per_image(generator, discriminator, vgg, config) -> float:
 
 
 def time_tutorial(config, lr, hr, seconds: float) -> tuple[Timing, tuple]:
-    """The tutorial's loop (tutorial_loop.py), timed after two untimed steps (tracing)."""
-    from tutorial_loop import build_tutorial_models, tutorial_step
+    """The tutorial's loop (qrsr_helpers/tutorial.py), timed after two untimed steps (tracing)."""
+    from qrsr_helpers.tutorial import build_tutorial_models, tutorial_step
 
     models = build_tutorial_models(config.hr_size, config.scale, config.n_res_blocks, config.filters,
                                    config.upsampling, config.disc_filters, None, config.vgg_layer)

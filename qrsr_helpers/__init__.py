@@ -20,7 +20,10 @@ from __future__ import annotations
 from importlib import import_module
 from importlib.metadata import version
 
+from . import quiet
 from .config import Config, get_config
+
+quiet.install()  # before anything imports TensorFlow: its C++ start-up chatter is filtered
 
 __version__ = version("qrsr")  # one source: pyproject.toml
 _HOMES = {"load_pretrained": "models.registry:load_generator", "super_resolve": "inference", "enhance": "inference",

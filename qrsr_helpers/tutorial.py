@@ -1,5 +1,6 @@
-"""The source tutorial's SRGAN training loop, reproduced faithfully: the reference every speed-up
-in ``train_throughput.py`` is measured against. Not used for training anything.
+"""The source tutorial's SRGAN training loop, reproduced faithfully: notebook 06 runs two steps of it
+(the text between the ``lesson`` markers is the notebook's cell, kept identical by a test) and
+``benchmarks/train_throughput.py`` measures every speed-up against it. Not used for training anything.
 
 What the tutorial did, and what is kept here on purpose, inefficiencies included:
 - batch size 1; per step ``generator.predict_on_batch(lr)`` (a separate forward pass),
@@ -25,7 +26,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from qrsr_helpers.models import build_discriminator, build_generator, build_vgg
+from .models import build_discriminator, build_generator, build_vgg
 
 
 @dataclass
@@ -60,9 +61,10 @@ def build_tutorial_models(hr_size: int = 128, scale: int = 4, n_res_blocks: int 
     return TutorialModels(generator, discriminator, vgg, gan_model)
 
 
+# --- lesson: notebook 06 shows this text verbatim ----------------------------------------------------
 def tutorial_step(models: TutorialModels, lr_imgs: np.ndarray, hr_imgs: np.ndarray) -> tuple[float, float]:
-    """One iteration of the tutorial's inner loop on one batch (pixels in [0, 1]); returns
-    (discriminator loss, generator loss) as the tutorial computed them."""
+    """One iteration of the tutorial's inner loop (pixels in [0, 1]): D on fakes, D on reals, then G
+    through the combined model, whose discriminator is frozen. Returns (D loss, G loss)."""
     n = len(lr_imgs)
     fake_label, real_label = np.zeros((n, 1)), np.ones((n, 1))
     fake_imgs = models.generator.predict_on_batch(lr_imgs)
@@ -74,6 +76,7 @@ def tutorial_step(models: TutorialModels, lr_imgs: np.ndarray, hr_imgs: np.ndarr
     image_features = models.vgg.predict(hr_imgs, verbose=0)
     g_loss, _, _ = models.gan_model.train_on_batch([lr_imgs, hr_imgs], [real_label, image_features])
     return float(np.ravel(d_loss)[0]), float(g_loss)
+# --- end of lesson -----------------------------------------------------------------------------------
 
 
 def tutorial_epoch(models: TutorialModels, lr: np.ndarray, hr: np.ndarray, batch_size: int = 1) -> list[tuple]:
