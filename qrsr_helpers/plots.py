@@ -47,12 +47,13 @@ def comparison_grid(columns: Mapping[str, np.ndarray], n: int = 4, size: float =
 
 def save_comparison_grid(path: str | Path, lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, n: int = 4) -> Path:
     """Write an LR | SR | HR grid to ``path`` (PNG) and free the figure (used by training callbacks)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from .io import atomic_path
+
     figure = comparison_grid({"LR": lr, "SR": sr, "HR": hr}, n=n)
-    figure.savefig(path, dpi=80)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=80, format="png")
     plt.close(figure)
-    return path
+    return Path(path)
 
 
 def decode_rate_bars(overall, hr_rates: Mapping[str, float] | None = None,

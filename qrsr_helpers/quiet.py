@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 from contextlib import contextmanager
 
 NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)"
@@ -61,8 +62,10 @@ class _QuietLoader(importlib.abc.Loader):
     def exec_module(self, module):
         with filtered_stderr():
             self.loader.exec_module(module)
-            try:
-                module.config.list_physical_devices()  # device discovery logs (cuInit) happen here, once
+            try:  # device discovery and XLA's platform start-up log here (cuInit), once per process
+                module.get_logger().setLevel("ERROR")
+                module.config.list_physical_devices()
+                module.function(lambda: module.constant(1.0) + 1.0, jit_compile=True)()
             except Exception:  # noqa: BLE001 - a broken device setup is TensorFlow's to report later
                 pass
 
@@ -80,8 +83,12 @@ class _QuietTensorFlow(importlib.abc.MetaPathFinder):
 
 def install() -> None:
     """Filter TensorFlow's start-up chatter from the first ``import tensorflow`` on (a no-op when it is
-    already imported; ``QRSR_TF_CHATTER=1`` keeps it, for debugging a broken install)."""
+    already imported; ``QRSR_TF_CHATTER=1`` keeps it, for debugging a broken install). Also silenced:
+    Keras' warning that ``fit(shuffle=True)`` cannot shuffle a ``tf.data`` set (ours are shuffled in
+    the pipeline) and TensorFlow's Python-side "retracing" warnings (many models of many shapes are
+    this tutorial's normal case); TensorFlow's Python errors still show."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    warnings.filterwarnings("ignore", message="`shuffle=True` was passed", category=UserWarning)
     if "tensorflow" in sys.modules or os.environ.get("QRSR_TF_CHATTER") == "1":
         return
     if not any(isinstance(finder, _QuietTensorFlow) for finder in sys.meta_path):

@@ -3,6 +3,7 @@
 import cv2
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.pipeline import make_dataset, split, split_indices, train_val_datasets
@@ -91,3 +92,16 @@ def test_train_val_datasets_from_the_config(tmp_path):
     assert sum(len(lr) for lr, _ in val) == 4  # ceil(0.33 * 12)
     lr, hr = next(iter(train))
     assert lr.shape == (4, 32, 32, 3) and hr.shape == (4, 128, 128, 3)
+
+
+def test_random_crops_stay_aligned_and_vary():
+    """An LR crop and its HR crop show the same place: for clean pairs the LR crop is the HR crop's area
+    downscale, exactly as the whole images are."""
+    config = get_config("smoke", crop_size=8, batch_size=4)
+    pairs = generate_pairs(8, seed=5, degradation="clean")
+    lr, hr = next(iter(make_dataset(pairs, config, training=True)))
+    assert lr.shape == (4, 8, 8, 3) and hr.shape == (4, 32, 32, 3)
+    area = tf.image.resize(hr * 255.0, (8, 8), method="area")
+    np.testing.assert_allclose(lr.numpy() * 255.0, np.round(area.numpy()), atol=1.01)
+    batches = [b[0].numpy() for b in make_dataset(pairs, config, training=True).take(6)]
+    assert len({b.tobytes() for b in batches}) == 6  # different windows, different images

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     import keras
 
-    from ..data.arrays import PairBatches
+    from ..data.pipeline import make_dataset
     from ..data.synth import load_or_generate
     from ..models.registry import generator_from_config, load_generator
     from ..training import (
@@ -65,8 +65,12 @@ def run(args: argparse.Namespace) -> int:
     write_run_info(out, profile=config.profile, stage=args.stage, init=str(init) if init else None,
                    architecture=architecture_info(config))
     pairs = load_or_generate(config, "train")
-    batches = PairBatches(pairs, config.batch_size, seed=config.data_seed, steps_per_epoch=config.steps_per_epoch)
-    budget = [TimeBudget(args.minutes)] if args.minutes else []
+
+    def budget(profile_minutes: float | None) -> list:
+        """--minutes; else the profile's budget, unless --epochs asked for a number of epochs."""
+        minutes = args.minutes or (None if args.epochs else profile_minutes)
+        return [TimeBudget(minutes)] if minutes else []
+
     with distribution_strategy().scope():
         generator = generator_from_config(config)
         if "pretrain" in finished:
@@ -76,10 +80,13 @@ def run(args: argparse.Namespace) -> int:
         for stage in STAGES[args.stage]:
             if stage in finished:
                 continue
-            if stage == "pretrain":
-                pretrain(generator, batches, config, out, epochs=args.epochs, callbacks=budget)
+            if stage == "pretrain":  # on crops (config.crop_size); the discriminator needs whole images
+                pretrain(generator, make_dataset(pairs, config, training=True), config, out, epochs=args.epochs,
+                         callbacks=budget(config.pretrain_minutes))
             else:
-                train_gan(build_srgan(config, generator), batches, config, out, epochs=args.epochs, callbacks=budget)
+                whole = make_dataset(pairs, config.replace(crop_size=None), training=True)
+                train_gan(build_srgan(config, generator), whole, config, out, epochs=args.epochs,
+                          callbacks=budget(config.gan_minutes))
             finished.append(stage)
             write_run_info(out, finished_stages=sorted(set(_finished_stages(out) + [stage])))
     print(f"qrsr train: done; generator weights in {out}", flush=True)

@@ -46,12 +46,28 @@ def _area_downscale(hr: tf.Tensor, lr_size: int) -> tf.Tensor:
     return tf.cast(tf.round(lr), tf.uint8)
 
 
+def _aligned_crop(crop: int, scale: int):
+    """A ``(seed, lr, hr) -> (lr crop, hr crop)`` function: a random ``crop`` x ``crop`` window of the LR
+    image and the ``scale`` x larger window of the HR image that shows the same place. Small crops are
+    how SR models are trained (BasicSR's ``paired_random_crop``): the convolutions see as many module
+    edges per second, at a fraction of the cost per image."""
+
+    def cut(seed, lr, hr):
+        limit = tf.shape(lr)[0] - crop + 1
+        y, x = tf.unstack(tf.random.stateless_uniform([2], seed, 0, limit, dtype=tf.int32))
+        return (tf.slice(lr, [y, x, 0], [crop, crop, -1]),
+                tf.slice(hr, [y * scale, x * scale, 0], [crop * scale, crop * scale, -1]))
+
+    return cut
+
+
 def make_dataset(pairs: Pairs, config: Config, training: bool,
                  augmentation: Augmentation | None = None) -> tf.data.Dataset:
     """``(lr, hr)`` float32 batches in [0, 1] of ``config.batch_size``.
 
     ``training=True``: shuffled (seeded by ``config.data_seed``), repeated forever (give ``fit`` a
-    ``steps_per_epoch``), every batch full; with ``config.augment`` the HR batch is augmented
+    ``steps_per_epoch``), every batch full, cut to random aligned ``config.crop_size`` LR crops when
+    that is set; with ``config.augment`` the HR batch is augmented
     (``augmentation``, default the tutorial's) and its LR re-derived by area downscaling, so the
     pair stays aligned: such a batch has the clean degradation whatever the stored LR had.
     ``training=False``: in order, once, the last batch may be smaller.
@@ -64,13 +80,17 @@ def make_dataset(pairs: Pairs, config: Config, training: bool,
     dataset = tf.data.Dataset.from_tensor_slices((pairs.lr, pairs.hr))
     if training:
         dataset = dataset.shuffle(len(pairs), seed=config.data_seed, reshuffle_each_iteration=True).repeat()
+        if config.crop_size:
+            crop = _aligned_crop(config.crop_size, config.scale)
+            dataset = dataset.enumerate().map(lambda i, pair: crop(tf.stack([config.data_seed, i]), *pair),
+                                              num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(config.batch_size, drop_remainder=training, num_parallel_calls=tf.data.AUTOTUNE)
     if training and config.augment:
         settings = augmentation or Augmentation()
 
         def augment(step, batch):
             hr = random_augment(batch[1], tf.stack([tf.constant(config.data_seed, tf.int64), step]), settings)
-            return _area_downscale(hr, config.lr_size), hr
+            return _area_downscale(hr, config.crop_size or config.lr_size), hr
 
         dataset = dataset.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     to_float = lambda lr, hr: (tf.cast(lr, tf.float32) / 255.0, tf.cast(hr, tf.float32) / 255.0)

@@ -1,8 +1,13 @@
 """The SRGAN discriminator, as in the tutorial (and the paper).
 
 It outputs a *logit* (no sigmoid): the adversarial losses use ``from_logits=True``, which computes
-log(sigmoid(x)) stably. The tutorial's sigmoid + BCE saturates: once D is confident, G's gradient
-through a sigmoid that outputs 0.0 vanishes, and float16 rounds it to exactly zero.
+log(sigmoid(x)) stably. The tutorial's sigmoid + ``binary_crossentropy`` works too (Keras recovers the
+logit from the probability, and the generator's loss is already the non-saturating one), but only up to
+the probability's rounding: a sigmoid output that rounds to exactly 0 or 1 (float32 near |logit| 17,
+float16 much earlier) is clipped, and its gradient is lost. Logits avoid the round trip.
+
+Its first step maps [0, 1] pixels to [-1, 1]: this repository's choice (inputs centred on zero for the
+LeakyReLU convs), not the paper's, which does not say how its D scales inputs.
 """
 
 from __future__ import annotations
