@@ -6,16 +6,21 @@ install), so its text is generated here (:func:`setup_cell`) and the decisions i
 :func:`report_environment` make live in one pure function, :func:`plan_setup`, which the tests call
 with an injected environment (Colab or not, GPU/TPU or not) instead of mocking TensorFlow away.
 
-The install URL has one source of truth: ``[project.urls] Repository`` in ``pyproject.toml`` (read from
-the checkout when there is one, else from the installed package's metadata, which pip built from that
-same file). ``QRSR_REPO_URL`` overrides it at run time, so a fork's notebooks install the fork.
+What it installs, first found first (:func:`install_command`): the newest ``qrsr-*.whl`` in the working
+folder (uploaded next to the notebook), else the newest in ``/content/drive/MyDrive/`` (Colab's Drive
+mount), else ``qrsr @ git+<URL>``. The URL has one source of truth: ``[project.urls] Repository`` in
+``pyproject.toml`` (read from the checkout when there is one, else from the installed package's
+metadata, which pip built from that same file); ``QRSR_REPO_URL`` overrides it at run time, so a fork's
+notebooks install the fork. When pip fails (no network, a wrong URL, a broken wheel) the cell stops with
+one sentence (:func:`install_failure`), not pip's traceback.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,12 +29,27 @@ from .config import accelerators, profile_choice
 DISTRIBUTION = "qrsr"  # the pip name; the import name is qrsr_helpers
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
+WHEEL_PATTERN = "qrsr-*.whl"  # what `python -m pip wheel --no-deps -w dist .` writes
+WHEEL_FOLDERS = ("", "/content/drive/MyDrive/")  # searched in this order: the working folder, Colab's Drive mount
+HOW_TO_FIX = ("upload a qrsr-*.whl built with `python -m pip wheel --no-deps -w dist .` next to this notebook or to "
+              "MyDrive, or set QRSR_REPO_URL")  # the setup cell spells it out too (tests/test_colab.py compares)
+
+# install_command(find_wheels()) and install_failure(), written out in the standard library (tests compare them).
 _SETUP_CELL = '''\
-# Setup: on a fresh Colab runtime this installs qrsr; everywhere it prints versions, devices and the profile.
-import importlib.util, os, subprocess, sys
-if importlib.util.find_spec("qrsr_helpers") is None:  # fresh Colab runtime: install the package
-    REPO = os.environ.get("QRSR_REPO_URL", "{url}")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"qrsr @ git+{{REPO}}"], check=True)
+# Setup: on a fresh runtime this installs qrsr; everywhere it prints versions, devices and the profile.
+import glob, importlib.util, os, subprocess, sys
+if importlib.util.find_spec("qrsr_helpers") is None:  # fresh runtime: an uploaded wheel, else GitHub
+    NEWEST = lambda folder: sorted(glob.glob(folder + "{pattern}"), key=os.path.getmtime)[-1:]
+    WHEEL = NEWEST("{folders[0]}") or NEWEST("{folders[1]}")  # next to this notebook, else on Drive
+    SOURCE = WHEEL[0] if WHEEL else "qrsr @ git+" + os.environ.get("QRSR_REPO_URL", "{url}")
+    PIP = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", SOURCE],
+                         capture_output=True, text=True)
+    if PIP.returncode:  # one sentence, not pip's traceback
+        SAID = [line.strip() for line in (PIP.stdout + PIP.stderr).splitlines() if line.strip()] or ["nothing"]
+        SAID = ([line for line in SAID if line.startswith(("ERROR:", "fatal:"))] or SAID)[-1]
+        raise SystemExit(f"Could not install {{SOURCE}}: upload a qrsr-*.whl built with `python -m pip wheel --no-deps "
+                         f"-w dist .` next to this notebook or to MyDrive, or set QRSR_REPO_URL; pip said: {{SAID}}")
+    importlib.invalidate_caches()
 from qrsr_helpers.colab import report_environment'''
 
 
@@ -64,14 +84,34 @@ def repository_url(pyproject: Path | None = PYPROJECT) -> str:
 
 def setup_cell(url: str | None = None) -> str:
     """The exact source of every notebook's first cell (tag ``setup``), installing from ``url``
-    (default: :func:`repository_url`)."""
-    return _SETUP_CELL.format(url=url or repository_url())
+    (default: :func:`repository_url`) when no wheel was uploaded."""
+    return _SETUP_CELL.format(url=url or repository_url(), pattern=WHEEL_PATTERN, folders=WHEEL_FOLDERS)
 
 
-def install_command(environ: Mapping[str, str] = os.environ, url: str | None = None) -> list[str]:
-    """What the setup cell runs when ``qrsr_helpers`` is missing: pip, from ``QRSR_REPO_URL`` or ``url``."""
-    repo = environ.get("QRSR_REPO_URL", url or repository_url())
-    return [sys.executable, "-m", "pip", "install", "-q", f"{DISTRIBUTION} @ git+{repo}"]
+def find_wheels(folders: Sequence[str] = WHEEL_FOLDERS, pattern: str = WHEEL_PATTERN) -> list[str]:
+    """The newest (last modified) ``qrsr-*.whl`` of each folder that holds one, in the order of ``folders``
+    (each a prefix ending in "/", or "" for the working folder): what the setup cell looks for."""
+    return [found[-1] for folder in folders if (found := sorted(glob.glob(folder + pattern), key=os.path.getmtime))]
+
+
+def install_command(environ: Mapping[str, str] = os.environ, url: str | None = None,
+                    found_wheels: Sequence[str] | None = None) -> list[str]:
+    """What the setup cell runs when ``qrsr_helpers`` is missing: pip on the first of ``found_wheels``
+    (default: :func:`find_wheels`), else on the repository at ``QRSR_REPO_URL`` or ``url``."""
+    found_wheels = find_wheels() if found_wheels is None else found_wheels
+    if found_wheels:
+        source = found_wheels[0]
+    else:
+        source = f"{DISTRIBUTION} @ git+{environ.get('QRSR_REPO_URL', url or repository_url())}"
+    return [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", source]
+
+
+def install_failure(source: str, pip_output: str) -> str:
+    """The one sentence the setup cell stops with when pip fails on ``source``: what to do, and pip's
+    telling line (its last ``ERROR:`` or git ``fatal:`` line, else its last line)."""
+    lines = [line.strip() for line in pip_output.splitlines() if line.strip()] or ["nothing"]
+    said = ([line for line in lines if line.startswith(("ERROR:", "fatal:"))] or lines)[-1]
+    return f"Could not install {source}: {HOW_TO_FIX}; pip said: {said}"
 
 
 def colab_url(notebook: str | os.PathLike, url: str | None = None, branch: str = "main") -> str:
@@ -107,9 +147,10 @@ class SetupPlan:
 
 def plan_setup(importable: bool, environ: Mapping[str, str] = os.environ, devices: Mapping[str, int] | None = None,
                explicit: str | None = None, modules: Collection[str] = sys.modules,
-               url: str | None = None) -> SetupPlan:
-    """Decide, without side effects, what a notebook's setup does here: install or not, which profile
-    and which advice (a Colab runtime without a GPU, the VGG download, a TPU)."""
+               url: str | None = None, found_wheels: Sequence[str] | None = None) -> SetupPlan:
+    """Decide, without side effects, what a notebook's setup does here: install what (``found_wheels``
+    default: :func:`find_wheels`, a look at the wheel folders) or nothing, which profile and which advice
+    (a Colab runtime without a GPU, the VGG download, a TPU)."""
     from .config import get_config
 
     devices = accelerators() if devices is None else devices
@@ -130,7 +171,7 @@ def plan_setup(importable: bool, environ: Mapping[str, str] = os.environ, device
         notes.append(f"profile {profile!r} uses ImageNet VGG19 features: the first GAN run downloads ~80 MB into "
                      "~/.keras/models (once per runtime; offline, set QRSR_VGG_WEIGHTS=/path/to/"
                      "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5).")
-    return SetupPlan(install=None if importable else install_command(environ, url), colab=colab,
+    return SetupPlan(install=None if importable else install_command(environ, url, found_wheels), colab=colab,
                      accelerator=accelerator, profile=profile, reason=reason, notes=notes)
 
 

@@ -12,6 +12,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+# Notebook figures at 72 dpi (matplotlib's default is 100): half the pixels, so the eight lessons' stored
+# outputs stay small enough to hand out (tests/test_notebook_outputs.py), and still sharp on screen.
+plt.rcParams["figure.dpi"] = 72
+
 # --- image grids and decode-rate bars (foundation: notebooks 01-02, training samples) -----------------
 
 

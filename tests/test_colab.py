@@ -4,8 +4,10 @@ loaded modules) instead of a Colab runtime or a GPU."""
 from __future__ import annotations
 
 import email.message
+import glob
 import importlib.metadata
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -19,12 +21,41 @@ from qrsr_helpers.config import ConfigError, get_config
 URL = "https://github.com/qrsr-project/qrsr"
 # The cell as the house rules spell it out; setup_cell() must produce it byte for byte.
 SPEC_CELL = '''\
-# Setup: on a fresh Colab runtime this installs qrsr; everywhere it prints versions, devices and the profile.
-import importlib.util, os, subprocess, sys
-if importlib.util.find_spec("qrsr_helpers") is None:  # fresh Colab runtime: install the package
-    REPO = os.environ.get("QRSR_REPO_URL", "https://github.com/qrsr-project/qrsr")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"qrsr @ git+{REPO}"], check=True)
+# Setup: on a fresh runtime this installs qrsr; everywhere it prints versions, devices and the profile.
+import glob, importlib.util, os, subprocess, sys
+if importlib.util.find_spec("qrsr_helpers") is None:  # fresh runtime: an uploaded wheel, else GitHub
+    NEWEST = lambda folder: sorted(glob.glob(folder + "qrsr-*.whl"), key=os.path.getmtime)[-1:]
+    WHEEL = NEWEST("") or NEWEST("/content/drive/MyDrive/")  # next to this notebook, else on Drive
+    SOURCE = WHEEL[0] if WHEEL else "qrsr @ git+" + os.environ.get("QRSR_REPO_URL", "https://github.com/qrsr-project/qrsr")
+    PIP = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", SOURCE],
+                         capture_output=True, text=True)
+    if PIP.returncode:  # one sentence, not pip's traceback
+        SAID = [line.strip() for line in (PIP.stdout + PIP.stderr).splitlines() if line.strip()] or ["nothing"]
+        SAID = ([line for line in SAID if line.startswith(("ERROR:", "fatal:"))] or SAID)[-1]
+        raise SystemExit(f"Could not install {SOURCE}: upload a qrsr-*.whl built with `python -m pip wheel --no-deps "
+                         f"-w dist .` next to this notebook or to MyDrive, or set QRSR_REPO_URL; pip said: {SAID}")
+    importlib.invalidate_caches()
 from qrsr_helpers.colab import report_environment'''
+PIP = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+# What pip 26 prints (stderr) for `pip install "qrsr @ git+https://github.com/qrsr-project/qrsr"` without network.
+GIT_OFFLINE = '''\
+  error: subprocess-exited-with-error
+
+  × git clone --filter=blob:none --quiet https://github.com/qrsr-project/qrsr /tmp/pip-x/q did not run successfully.
+  │ exit code: 128
+  ╰─> [1 lines of output]
+      fatal: unable to access 'https://github.com/qrsr-project/qrsr/': Could not resolve host: github.com
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+error: subprocess-exited-with-error
+
+× git clone --filter=blob:none --quiet https://github.com/qrsr-project/qrsr /tmp/pip-x/q did not run successfully.
+│ exit code: 128
+╰─> See above for output.
+
+note: This error originates from a subprocess, and is likely not a problem with pip.
+'''
 NO_DEVICES = {"GPU": 0, "TPU": 0}
 
 
@@ -72,37 +103,117 @@ def test_repository_url_falls_back_to_the_installed_metadata(tmp_path, monkeypat
 
 
 def test_install_command_uses_the_fork_url_from_the_environment():
-    assert colab.install_command({}) == [sys.executable, "-m", "pip", "install", "-q", f"qrsr @ git+{URL}"]
+    assert colab.install_command({}, found_wheels=[]) == [*PIP, f"qrsr @ git+{URL}"]
     fork = "https://github.com/me/qrsr@my-branch"
-    assert colab.install_command({"QRSR_REPO_URL": fork})[-1] == f"qrsr @ git+{fork}"
+    assert colab.install_command({"QRSR_REPO_URL": fork}, found_wheels=[])[-1] == f"qrsr @ git+{fork}"
 
 
-def _run_setup_cell(monkeypatch, importable: bool) -> list:
+def test_install_command_prefers_an_uploaded_wheel_to_any_url():
+    wheels = ["qrsr-0.1.0-py3-none-any.whl", "/content/drive/MyDrive/qrsr-0.1.0-py3-none-any.whl"]
+    assert colab.install_command({"QRSR_REPO_URL": "https://github.com/me/qrsr"}, URL, wheels) == [*PIP, wheels[0]]
+    assert colab.install_command({}, URL, wheels[1:]) == [*PIP, wheels[1]]
+
+
+def _wheel(folder: Path, name: str, mtime: float) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"PK")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+@pytest.fixture
+def runtime(tmp_path, monkeypatch):
+    """A fresh working folder, and Colab's Drive mount (/content/drive/MyDrive/) redirected to a temporary
+    folder for every glob (the setup cell's and find_wheels')."""
+    work, drive = tmp_path / "content", tmp_path / "MyDrive"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    real_glob, mount = glob.glob, colab.WHEEL_FOLDERS[1]
+    monkeypatch.setattr(glob, "glob", lambda pattern, *a, **k: real_glob(
+        f"{drive}/{pattern[len(mount):]}" if pattern.startswith(mount) else pattern, *a, **k))
+    return work, drive
+
+
+def test_find_wheels_takes_the_newest_of_each_folder_the_working_folder_first(runtime):
+    work, drive = runtime
+    assert colab.find_wheels() == []
+    _wheel(drive, "qrsr-0.1.0-py3-none-any.whl", 1_000)
+    assert colab.find_wheels() == [f"{drive}/qrsr-0.1.0-py3-none-any.whl"]
+    _wheel(work, "qrsr-0.2.0-py3-none-any.whl", 2_000)
+    _wheel(work, "qrsr-0.1.0-py3-none-any.whl", 3_000)  # rebuilt last: the newest, whatever its name says
+    _wheel(work, "other-9.0-py3-none-any.whl", 4_000)
+    assert colab.find_wheels() == ["qrsr-0.1.0-py3-none-any.whl", f"{drive}/qrsr-0.1.0-py3-none-any.whl"]
+
+
+def test_install_failure_is_one_sentence_with_the_line_that_says_why():
+    message = colab.install_failure(f"qrsr @ git+{URL}", GIT_OFFLINE)
+    assert message == (f"Could not install qrsr @ git+{URL}: {colab.HOW_TO_FIX}; pip said: fatal: unable to access "
+                       "'https://github.com/qrsr-project/qrsr/': Could not resolve host: github.com")
+    assert "\n" not in message and "python -m pip wheel --no-deps -w dist ." in message
+    missing = ("WARNING: Requirement 'q.whl' looks like a filename, but the file does not exist\n"
+               "ERROR: Could not install packages due to an OSError: [Errno 2] No such file or directory: 'q.whl'\n")
+    assert colab.install_failure("q.whl", missing).endswith("pip said: ERROR: Could not install packages due to an "
+                                                             "OSError: [Errno 2] No such file or directory: 'q.whl'")
+    assert colab.install_failure("q.whl", "\n  odd last words \n\n").endswith("pip said: odd last words")
+    assert colab.install_failure("q.whl", "").endswith("pip said: nothing")
+
+
+def _run_setup_cell(monkeypatch, importable: bool, returncode: int = 0, stderr: str = "") -> list:
     """Execute the real cell text; find_spec and pip are the only things replaced."""
     calls = []
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: (real_find_spec(name, *a) if importable or name != "qrsr_helpers" else None))
-    monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: calls.append((command, kwargs)))
+
+    def pip(command, **kwargs):
+        calls.append((command, kwargs))
+        return subprocess.CompletedProcess(command, returncode, stdout="", stderr=stderr)
+
+    monkeypatch.setattr(subprocess, "run", pip)
     namespace = {}
     exec(compile(colab.setup_cell(), "setup-cell", "exec"), namespace)
     assert namespace["report_environment"] is colab.report_environment
     return calls
 
 
+@pytest.mark.parametrize("wheels, expected", [
+    ({}, "git"),
+    ({"content": ["qrsr-0.1.0-py3-none-any.whl"]}, "content/qrsr-0.1.0-py3-none-any.whl"),
+    ({"MyDrive": ["qrsr-0.1.0-py3-none-any.whl"]}, "MyDrive/qrsr-0.1.0-py3-none-any.whl"),
+    ({"content": ["qrsr-0.1.0-py3-none-any.whl", "qrsr-0.1.1-py3-none-any.whl"],  # the last one written wins
+      "MyDrive": ["qrsr-0.2.0-py3-none-any.whl"]}, "content/qrsr-0.1.1-py3-none-any.whl"),
+])
 @pytest.mark.parametrize("fork", [None, "https://github.com/me/qrsr"])
-def test_setup_cell_installs_what_plan_setup_says_on_a_fresh_runtime(monkeypatch, fork):
+def test_setup_cell_installs_what_plan_setup_says_on_a_fresh_runtime(monkeypatch, runtime, wheels, expected, fork):
     if fork:
         monkeypatch.setenv("QRSR_REPO_URL", fork)
     else:
         monkeypatch.delenv("QRSR_REPO_URL", raising=False)
+    root = runtime[0].parent
+    for folder, names in wheels.items():
+        for age, name in enumerate(names):
+            _wheel(root / folder, name, 1_000 + age)
     calls = _run_setup_cell(monkeypatch, importable=False)
     plan = colab.plan_setup(importable=False, devices=NO_DEVICES)
-    assert calls == [(plan.install, {"check": True})]
-    assert calls[0][0][-1] == f"qrsr @ git+{fork or URL}"
+    assert calls == [(plan.install, {"capture_output": True, "text": True})]
+    source = calls[0][0][-1]
+    if expected == "git":
+        assert source == f"qrsr @ git+{fork or URL}"
+    else:
+        assert Path(source).resolve() == (root / expected).resolve()  # relative to the working folder
 
 
-def test_setup_cell_installs_nothing_when_the_package_is_importable(monkeypatch):
+def test_setup_cell_stops_with_one_sentence_when_pip_fails(monkeypatch, runtime):
+    monkeypatch.delenv("QRSR_REPO_URL", raising=False)
+    with pytest.raises(SystemExit) as stop:
+        _run_setup_cell(monkeypatch, importable=False, returncode=1, stderr=GIT_OFFLINE)
+    assert str(stop.value) == colab.install_failure(f"qrsr @ git+{URL}", GIT_OFFLINE)
+    assert "\n" not in str(stop.value) and str(stop.value).endswith("Could not resolve host: github.com")
+
+
+def test_setup_cell_installs_nothing_when_the_package_is_importable(monkeypatch, runtime):
+    _wheel(runtime[0], "qrsr-0.1.0-py3-none-any.whl", 1_000)
     assert _run_setup_cell(monkeypatch, importable=True) == []
     assert colab.plan_setup(importable=True, devices=NO_DEVICES).install is None
 
@@ -155,8 +266,9 @@ def test_unknown_profile_is_named_with_its_source(explicit, environ, named):
 
 
 def test_plan_fresh_colab_cpu_runtime_installs_and_says_how_to_get_a_gpu():
-    plan = colab.plan_setup(False, {"COLAB_RELEASE_TAG": "x", "COLAB_GPU": "0"}, NO_DEVICES, modules=())
-    assert plan.install and plan.install[-1] == f"qrsr @ git+{URL}"
+    plan = colab.plan_setup(False, {"COLAB_RELEASE_TAG": "x", "COLAB_GPU": "0"}, NO_DEVICES, modules=(),
+                            found_wheels=[])
+    assert plan.install == [*PIP, f"qrsr @ git+{URL}"]
     assert (plan.colab, plan.accelerator, plan.profile) == (True, None, "cpu")
     assert len(plan.notes) == 1 and "Change runtime type > T4 GPU" in plan.notes[0]
 

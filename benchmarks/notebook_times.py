@@ -1,0 +1,91 @@
+"""Wall time of every lesson notebook in one profile, each in a fresh kernel, as a learner would run it.
+
+Each notebook runs top to bottom with ``QRSR_PROFILE`` set (nbclient, the engine of ``jupyter nbconvert
+--execute``), from the ``notebooks/`` folder, with generated data in a fresh temporary folder (so data
+generation is timed too, as on a learner's first run). ``--store`` writes the executed notebook back:
+that is how the stored outputs are made (``--profile cpu --store``). Prints a Markdown table with the CPU
+model and writes ``notebook_times_<profile>.json`` to ``--out``.
+
+    python benchmarks/notebook_times.py --profile cpu --store          # all eight, outputs stored
+    python benchmarks/notebook_times.py --profile smoke 01 06          # some, by number
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        return "unknown CPU"
+
+
+def run(path: Path, profile: str, store: bool, timeout: int) -> dict:
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="qrsr-nb-data-") as data:
+        os.environ.update(QRSR_PROFILE=profile, QRSR_DATA_DIR=data)
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(NOTEBOOKS)}})
+        start, cpu = time.perf_counter(), os.times()
+        error = None
+        try:
+            client.execute()
+        except Exception as failure:  # noqa: BLE001 - report it in the table, go on with the next notebook
+            error = f"{type(failure).__name__}: {str(failure).strip().splitlines()[-1][:200]}"
+        seconds = time.perf_counter() - start
+        children = os.times()
+    if store and error is None:
+        nbformat.write(notebook, path)
+    return dict(notebook=path.name, profile=profile, seconds=round(seconds, 1),
+                kernel_cpu_seconds=round(children.children_user + children.children_system
+                                         - cpu.children_user - cpu.children_system, 1),
+                load_avg=round(os.getloadavg()[0], 1), error=error, size_kb=round(path.stat().st_size / 1024))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="*", help="notebook numbers (default: all)")
+    parser.add_argument("--profile", default="cpu", choices=("smoke", "cpu", "gpu"))
+    parser.add_argument("--store", action="store_true", help="write the executed notebooks back (stored outputs)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args()
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    if args.which:
+        paths = [p for p in paths if p.name[:2] in {w.zfill(2) for w in args.which}]
+    rows = []
+    for path in paths:
+        rows.append(run(path, args.profile, args.store, args.timeout))
+        print(json.dumps(rows[-1]), flush=True)
+    header = (f"{cpu_model()}, {os.cpu_count()} cores, profile `{args.profile}`, {time.strftime('%Y-%m-%d')}; "
+              f"command: python benchmarks/notebook_times.py --profile {args.profile}"
+              f"{' --store' if args.store else ''} {' '.join(args.which)}".rstrip())
+    lines = [header, "", "| notebook | wall time | kernel CPU time | load avg | stored size | result |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['notebook']} | {r['seconds'] / 60:.1f} min | {r['kernel_cpu_seconds'] / 60:.1f} min | "
+                     f"{r['load_avg']} | {r['size_kb']} KB | {r['error'] or 'ok'} |")
+    print("\n".join(lines))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"notebook_times_{args.profile}.json").write_text(json.dumps(dict(header=header, rows=rows), indent=2))
+    (out / f"notebook_times_{args.profile}.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
