@@ -137,6 +137,10 @@ def wechat_rows(directory: Path, pairs, repeats: int) -> list[dict]:
     if missing:
         print(f"WeChat QR rows skipped: {', '.join(missing)} not found in {directory}")
         return []
+    if not hasattr(cv2, "wechat_qrcode_WeChatQRCode"):
+        print("WeChat QR rows skipped: this OpenCV has no wechat_qrcode module; pip install '.[benchmarks]' "
+              "(OpenCV contrib) to compare with it")
+        return []
     paths = [str(directory / name) for name in WECHAT_FILES]
     detector = cv2.wechat_qrcode_WeChatQRCode(*paths)
     bgr = [cv2.cvtColor(x, cv2.COLOR_RGB2BGR) for x in pairs.lr]
