@@ -5,6 +5,6 @@ import os
 import tempfile
 
 os.environ["QRSR_PROFILE"] = "smoke"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("QRSR_DATA_DIR", tempfile.mkdtemp(prefix="qrsr-test-data-"))

@@ -51,9 +51,10 @@ def zxing_rate(generator, pairs: Pairs) -> float:
 
 
 def make_checkpoint_callback(generator, held_out: dict[str, Pairs], minutes: list[float], batch_size: int,
-                             rows: list[dict]):
+                             rows: list[dict], budget):
     """A callback scoring the generator when training wall time crosses each checkpoint; the time spent
-    scoring is taken off both clocks. Stops training after the last checkpoint."""
+    scoring is taken off both clocks and off ``budget`` (the ``TimeBudget``, so its cosine runs over
+    training time alone). Stops training after the last checkpoint."""
     import keras
 
     class Checkpoints(keras.callbacks.Callback):
@@ -76,6 +77,7 @@ def make_checkpoint_callback(generator, held_out: dict[str, Pairs], minutes: lis
             print(f"[time_to_quality] {rows[-1]}", flush=True)
             self.pending.pop(0)
             self.paused += time.monotonic() - t0
+            budget.start += time.monotonic() - t0
             self.cpu_paused += time.process_time() - cpu0
             if not self.pending:
                 self.model.stop_training = True
@@ -133,9 +135,10 @@ def main() -> None:
     optimizer = keras.optimizers.Adam(config.learning_rate, use_ema=True, ema_momentum=0.99)
     generator.compile(optimizer=optimizer, loss="mae", jit_compile=config.jit_compile)
     rows: list[dict] = []
-    callback = make_checkpoint_callback(generator, held_out, args.minutes, config.batch_size, rows)
+    budget = TimeBudget(args.minutes[-1] + 0.05)  # a little past the last checkpoint, which ends the run
+    callback = make_checkpoint_callback(generator, held_out, args.minutes, config.batch_size, rows, budget)
     generator.fit(make_dataset(train, config, training=True), epochs=1_000_000, steps_per_epoch=config.steps_per_epoch,
-                  verbose=0, callbacks=[TimeBudget(args.minutes[-1]), callback])
+                  verbose=0, callbacks=[budget, callback])
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -177,7 +177,6 @@ def plan_setup(importable: bool, environ: Mapping[str, str] = os.environ, device
 
 def report_environment(profile: str | None = None) -> str:
     """Print (and return) versions, devices, the profile and why, plus advice for this runtime."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from importlib.metadata import version
 
     import keras
@@ -192,3 +191,46 @@ def report_environment(profile: str | None = None) -> str:
     for note in plan.notes:
         print(f"  note: {note}")
     return plan.profile
+
+
+# --- your own photo in notebook 08: an upload control, on Colab and in Jupyter -------------------------
+
+
+def upload_control(environ: Mapping[str, str] = os.environ, modules: Collection[str] = sys.modules):
+    """Ask for a photo the way the runtime can: on Colab, ``google.colab.files.upload()`` (a file chooser
+    that waits; Cancel gives nothing); in a Jupyter kernel, an ``ipywidgets.FileUpload`` button, shown
+    and returned (its file is read by :func:`uploaded_photo` in a later cell, after you pick one);
+    anywhere else (a script, CI) ``None``."""
+    if on_colab(environ, modules):
+        from google.colab import files
+
+        return files.upload()
+    shell = modules.get("IPython") and modules["IPython"].get_ipython() if isinstance(modules, Mapping) else None
+    if shell is None or "ZMQ" not in type(shell).__name__:  # not a notebook kernel: nobody to click
+        return None
+    import ipywidgets
+    from IPython.display import display
+
+    control = ipywidgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo")
+    display(control)
+    return control
+
+
+def uploaded_photo(control, folder: str | os.PathLike) -> Path | None:
+    """The photo given to :func:`upload_control`, written into ``folder`` (atomically), or ``None`` when
+    nothing was uploaded. Accepts Colab's ``{name: bytes}`` and an ``ipywidgets.FileUpload``."""
+    from .io import atomic_path
+
+    if control is None:
+        return None
+    if isinstance(control, Mapping):
+        items = [(name, bytes(data)) for name, data in control.items()]
+    else:  # ipywidgets 8: a tuple of {"name", "content", ...}
+        items = [(item["name"], bytes(item["content"])) for item in control.value]
+    if not items:
+        return None
+    name, data = items[-1]
+    path = Path(folder) / Path(name).name
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path

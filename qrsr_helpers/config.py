@@ -152,7 +152,6 @@ _PROFILE_KNOBS: dict[str, dict] = {
 
 def accelerators() -> dict[str, int]:
     """Number of GPUs and TPUs TensorFlow can see."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter is not for learners
     import tensorflow as tf
 
     return {"GPU": len(tf.config.list_physical_devices("GPU")), "TPU": len(tf.config.list_physical_devices("TPU"))}

@@ -87,7 +87,9 @@ def install() -> None:
     Keras' warning that ``fit(shuffle=True)`` cannot shuffle a ``tf.data`` set (ours are shuffled in
     the pipeline) and TensorFlow's Python-side "retracing" warnings (many models of many shapes are
     this tutorial's normal case); TensorFlow's Python errors still show."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # 3: also TensorFlow's C++ "errors" after start-up, which are Grappler notices (e.g. "remapper failed" for a
+    # LeakyReLU it could not fuse; harmless); a real failure raises a Python exception whatever this says.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed", category=UserWarning)
     if "tensorflow" in sys.modules or os.environ.get("QRSR_TF_CHATTER") == "1":
         return

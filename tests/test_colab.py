@@ -320,3 +320,19 @@ def test_colab_url_opens_a_repository_notebook():
             "https://colab.research.google.com/github/qrsr-project/qrsr/blob/main/notebooks/01_data_preparation.ipynb")
     with pytest.raises(ValueError, match="GitHub only"):
         colab.colab_url("notebooks/a.ipynb", "https://gitlab.com/x/qrsr")
+
+
+def test_upload_control_is_none_where_nobody_can_click():
+    assert colab.upload_control(environ={}, modules={}) is None  # a script or CI: no kernel, no Colab
+
+
+def test_uploaded_photo_reads_colab_and_widget_uploads(tmp_path):
+    class Widget:  # what ipywidgets 8's FileUpload holds after a pick
+        value = ({"name": "../escape/photo.jpg", "content": memoryview(b"jpeg bytes")},)
+
+    assert colab.uploaded_photo(None, tmp_path) is None
+    assert colab.uploaded_photo({}, tmp_path) is None
+    from_colab = colab.uploaded_photo({"shot.png": b"png bytes"}, tmp_path)
+    assert from_colab == tmp_path / "shot.png" and from_colab.read_bytes() == b"png bytes"
+    from_widget = colab.uploaded_photo(Widget(), tmp_path)
+    assert from_widget == tmp_path / "photo.jpg" and from_widget.read_bytes() == b"jpeg bytes"  # no path escape
