@@ -1,5 +1,5 @@
-"""What every notebook's first (setup) cell does: install on a fresh runtime, then report versions,
-devices and the profile.
+"""What every notebook's setup cell (the first code cell, under the title) does: install on a fresh
+runtime, then report versions, devices and the profile.
 
 The setup cell itself can only use the standard library (``qrsr_helpers`` is not importable before the
 install), so its text is generated here (:func:`setup_cell`) and the decisions it and
@@ -83,7 +83,7 @@ def repository_url(pyproject: Path | None = PYPROJECT) -> str:
 
 
 def setup_cell(url: str | None = None) -> str:
-    """The exact source of every notebook's first cell (tag ``setup``), installing from ``url``
+    """The exact source of every notebook's setup cell (the first code cell, tag ``setup``), installing from ``url``
     (default: :func:`repository_url`) when no wheel was uploaded."""
     return _SETUP_CELL.format(url=url or repository_url(), pattern=WHEEL_PATTERN, folders=WHEEL_FOLDERS)
 

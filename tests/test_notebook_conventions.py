@@ -42,11 +42,12 @@ def test_is_valid_notebook_json_for_the_python3_kernel(path):
     assert notebook.metadata.get("kernelspec", {}).get("name") == "python3", notebook.metadata.get("kernelspec")
 
 
-def test_first_cell_is_the_setup_cell_then_an_introduction(path):
+def test_title_first_then_the_setup_cell(path):
     cells = _read(path).cells
-    assert cells[0].cell_type == "code" and "setup" in cells[0].metadata.get("tags", [])
-    assert cells[0].source == setup_cell(), "regenerate it from qrsr_helpers.colab.setup_cell()"
-    assert cells[1].cell_type == "markdown", "the lesson explains itself before it computes"
+    title = cells[0]
+    assert title.cell_type == "markdown" and title.source.startswith("# "), "a title and what you will learn first"
+    assert cells[1].cell_type == "code" and "setup" in cells[1].metadata.get("tags", [])
+    assert cells[1].source == setup_cell(), "regenerate it from qrsr_helpers.colab.setup_cell()"
 
 
 def test_parameters_cell_leaves_the_profile_to_the_environment(path):
