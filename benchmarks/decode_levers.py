@@ -1,0 +1,106 @@
+"""Issue 15's cheapest lever, measured: more decoding hypotheses per enhanced code.
+
+For fresh codes (``eval_seed``) of each degradation, the bundled generator's output is decoded by zxing-cpp
+under several hypotheses, each alone and in a cascade that stops at the first valid read:
+
+- ``sr``: the enhanced image as it is (what ``qrsr evaluate`` scores today);
+- ``sr_otsu``: the enhanced image binarised at Otsu's threshold;
+- ``sr_stretch``: contrast stretched to the 2nd..98th percentile;
+- ``resample_F``: the LR image resized by F (bicubic) before enhancing, so modules land on a different pixel phase;
+- ``bicubic``: the bicubic zoom, as a fallback.
+
+A *misread* is a valid read that is not the true payload; it must stay 0. Times are per code, this process,
+measured beside nothing else. Prints a Markdown table; no assert.
+
+    python benchmarks/decode_levers.py --n 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import time
+
+import cv2
+import numpy as np
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        return "unknown CPU"
+
+
+def reads(images: np.ndarray) -> list[tuple[str, ...]]:
+    from qrsr_helpers.decode import decode
+
+    return [decode(image, "zxing").texts for image in images]
+
+
+def otsu(images: np.ndarray) -> np.ndarray:
+    grey = [cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in images]
+    return np.stack([cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1] for g in grey])
+
+
+def stretch(images: np.ndarray) -> np.ndarray:
+    grey = np.stack([cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in images]).astype(np.float32)
+    lo = np.percentile(grey, 2, axis=(1, 2), keepdims=True)
+    hi = np.percentile(grey, 98, axis=(1, 2), keepdims=True)
+    return np.clip((grey - lo) / np.maximum(hi - lo, 1) * 255, 0, 255).astype(np.uint8)
+
+
+def resampled_sr(generator, lr: np.ndarray, factor: float) -> np.ndarray:
+    from qrsr_helpers import super_resolve
+
+    side = int(round(lr.shape[1] * factor))
+    moved = np.stack([cv2.resize(x, (side, side), interpolation=cv2.INTER_CUBIC) for x in lr])
+    return super_resolve(generator, moved)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=500, help="fresh codes per degradation")
+    parser.add_argument("--factors", type=float, nargs="*", default=[0.875, 1.125, 1.25])
+    args = parser.parse_args()
+    from qrsr_helpers import generate_pairs, interpolation_upscaler, load_pretrained, super_resolve
+    from qrsr_helpers.config import Config
+
+    generator = load_pretrained("srresnet")
+    lines = [f"{cpu_model()}, bundled SRResNet, zxing, {args.n} fresh codes per degradation (seed "
+             f"{Config.eval_seed}); command: python benchmarks/decode_levers.py --n {args.n}", "",
+             "| degradation | hypothesis | alone | cascade so far | misreads | extra s/code |",
+             "|---|---|---|---|---|---|"]
+    for kind in ("realistic", "clean"):
+        pairs = generate_pairs(args.n, Config.eval_seed, kind)
+        start = time.perf_counter()
+        sr = super_resolve(generator, pairs.lr)
+        hypotheses = {"sr": (sr, time.perf_counter() - start)}
+        for name, make in (("sr_otsu", otsu), ("sr_stretch", stretch)):
+            start = time.perf_counter()
+            hypotheses[name] = (make(sr), time.perf_counter() - start)
+        for factor in args.factors:
+            start = time.perf_counter()
+            images = resampled_sr(generator, pairs.lr, factor)
+            hypotheses[f"resample_{factor:g}"] = (images, time.perf_counter() - start)
+        start = time.perf_counter()
+        hypotheses["bicubic"] = (interpolation_upscaler("bicubic")(pairs.lr), time.perf_counter() - start)
+        stopped, correct, misreads = np.zeros(len(pairs), bool), np.zeros(len(pairs), bool), 0
+        for name, (images, seconds) in hypotheses.items():
+            start = time.perf_counter()
+            texts = reads(images)
+            seconds += time.perf_counter() - start
+            right = np.array([payload in found for payload, found in zip(pairs.payloads, texts)])
+            new = np.array([bool(found) for found in texts]) & ~stopped  # the cascade stops at a valid read
+            correct |= new & right
+            misreads += int((new & ~right).sum())
+            stopped |= new
+            lines.append(f"| {kind} | {name} | {right.mean():.1%} | {correct.mean():.1%} | {misreads} | "
+                         f"{seconds / len(pairs):.4f} |")
+            print(lines[-1], flush=True)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
