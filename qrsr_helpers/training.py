@@ -201,12 +201,16 @@ class TimeBudget(keras.callbacks.Callback):
 def write_run_info(out_dir: str | os.PathLike, **info) -> Path:
     """Write (merge) ``run.json`` beside the checkpoints: what was trained, how, for how long. Its
     ``architecture`` entry is what makes every weights file of the run loadable (``models.registry``)."""
-    path = Path(out_dir) / "run.json"
+    return write_json(Path(out_dir) / "run.json", {**read_run_info(out_dir), **info})
+
+
+def read_run_info(out_dir: str | os.PathLike) -> dict:
+    """``run.json`` of a run folder; ``{}`` when it is missing or unreadable (a corrupt one is rewritten whole)."""
     try:
-        old = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        info = json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        old = {}  # a corrupt description is rewritten whole
-    return write_json(path, {**old, **info})
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
 def architecture_info(config: Config) -> dict:

@@ -12,6 +12,7 @@ import argparse
 import math
 import signal
 import sys
+from contextlib import contextmanager
 from importlib import import_module
 
 from ..config import PROFILES, Config
@@ -44,19 +45,23 @@ def _check_numbers(args: argparse.Namespace) -> None:
             raise InvalidArgument(f"--{name.replace('_', '-')} {value}: {why}")
 
 
-def checked_weights(flag: str, spec: str | None, unknown: str | None = None):
-    """``models.registry.weights_path`` with the flag in the message: ``--weights x.weights.h5: no such file``.
-    ``unknown`` replaces the message for a name that is neither a bundled model nor a file."""
-    from ..models.registry import weights_path
-
+@contextmanager
+def named_by(flag: str, spec: str | None):
+    """A missing weights file reported with the flag that named it: ``--weights x.weights.h5: no such file``."""
     try:
-        return weights_path(spec)
+        yield
     except BadFile as error:
         if error.reason != "missing":
             raise
-        if unknown and not str(spec).endswith(".weights.h5"):
-            raise InvalidArgument(unknown) from None
         raise InvalidArgument(f"{flag} {spec}: {str(error).rpartition(': ')[2]}") from None
+
+
+def checked_weights(flag: str, spec: str | None):
+    """``models.registry.weights_path``, its missing-file error naming ``flag``."""
+    from ..models.registry import weights_path
+
+    with named_by(flag, spec):
+        return weights_path(spec)
 
 
 WEIGHTS_HELP = "srresnet | srgan | pretrained (= srresnet) | a .weights.h5 file, e.g. one qrsr train wrote"

@@ -5,22 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import checked_weights
+from . import named_by
 
 
 def run(args: argparse.Namespace) -> int:
     from ..data.synth import generate_pairs
-    from ..evaluate import INTERPOLATIONS, evaluate_upscalers, hr_decode_rate, upscaler
+    from ..evaluate import evaluate_upscalers, hr_decode_rate, upscaler
 
     names = args.upscaler or ["bicubic"]
     if "bicubic" not in names:
         names = names + ["bicubic"]  # always compared with bicubic on the same images
-    for name in names:  # every name checked before the slow part
-        if name not in INTERPOLATIONS:
-            unknown = (f"unknown upscaler {name!r}: use one of {list(INTERPOLATIONS)}, srresnet, srgan, pretrained "
-                       "or a .weights.h5 file")
-            checked_weights("--upscaler", name, unknown=unknown)
-    upscalers = {name: upscaler(name) for name in names}
+    upscalers = {}
+    for name in names:  # every name checked (and its generator loaded) before the slow part
+        with named_by("--upscaler", name):
+            upscalers[name] = upscaler(name)
     pairs = generate_pairs(args.n, args.seed, args.degradation)
     tables = evaluate_upscalers(pairs, upscalers)
     hr = hr_decode_rate(pairs)

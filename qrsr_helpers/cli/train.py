@@ -9,19 +9,11 @@ from its backup (see ``training.ResumableBackup``).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from . import checked_weights
 
 STAGES = {"pretrain": ("pretrain",), "gan": ("gan",), "both": ("pretrain", "gan")}
-
-
-def _finished_stages(out: Path) -> list[str]:
-    try:
-        return list(json.loads((out / "run.json").read_text(encoding="utf-8")).get("finished_stages", []))
-    except (OSError, ValueError, AttributeError):
-        return []
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,11 +40,15 @@ def run(args: argparse.Namespace) -> int:
         distribution_strategy,
         mixed_precision_policy,
         pretrain,
+        read_run_info,
         train_gan,
         write_run_info,
     )
 
-    finished = [s for s in STAGES[args.stage] if s in _finished_stages(out)]
+    def finished_stages() -> list[str]:
+        return list(read_run_info(out).get("finished_stages", []))
+
+    finished = [s for s in STAGES[args.stage] if s in finished_stages()]
     print(f"qrsr train: profile={config.profile} stage={args.stage} -> {out.resolve()}\n"
           f"  checkpoints: {out / 'checkpoints'}  history: {out}/history_*.csv  TensorBoard: {out / 'logs'}\n"
           f"  an interrupted run resumes from {out}/backup_* when re-run with the same arguments", flush=True)
@@ -88,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
                 train_gan(build_srgan(config, generator), whole, config, out, epochs=args.epochs,
                           callbacks=budget(config.gan_minutes))
             finished.append(stage)
-            write_run_info(out, finished_stages=sorted(set(_finished_stages(out) + [stage])))
+            write_run_info(out, finished_stages=sorted(set(finished_stages() + [stage])))
     print(f"qrsr train: done; generator weights in {out}", flush=True)
     return 0
