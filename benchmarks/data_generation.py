@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import time
+
+from machine import cpu_model  # benchmarks/machine.py
 
 from qrsr_helpers.data.synth import _cpu_count, generate_pairs
 
@@ -27,7 +28,7 @@ def main() -> None:
     parser.add_argument("--styles", nargs="+", default=["clean", "realistic"], choices=["clean", "realistic", "wild"])
     parser.add_argument("--workers", nargs="+", type=int, default=[_cpu_count()], help="worker processes")
     args = parser.parse_args()
-    print(f"{platform.processor() or platform.machine()}, {_cpu_count()} usable cores, "
+    print(f"{cpu_model()}, {_cpu_count()} usable cores, "
           f"load average {os.getloadavg()[0]:.1f} at start; HR 128x128 RGB, LR 32x32\n")
     print(f"{'style':<10} {'codes':>7} {'workers':>8} {'seconds':>8} {'codes/s':>8} {'cpu ms/code':>12}")
     for style in args.styles:

@@ -18,19 +18,11 @@ measured beside nothing else. Prints a Markdown table; no assert.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 
 import cv2
 import numpy as np
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return "unknown CPU"
+from machine import cpu_model  # benchmarks/machine.py
 
 
 def reads(images: np.ndarray) -> list[tuple[str, ...]]:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
+
+from machine import cpu_model  # benchmarks/machine.py
 
 LR = 32  # 32 -> 128, the tutorial's x4
 
@@ -60,14 +61,6 @@ def throughput(model, batch: int, channels: int, repeats: int) -> float:
     return batch / statistics.median(seconds)
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -107,7 +100,7 @@ def main() -> None:
     lines = [
         "# Generator cost (32 -> 128, RGB)",
         "",
-        f"Measured by `python benchmarks/models.py --repeats {args.repeats}` on {cpu_name()}, {threads} cores, "
+        f"Measured by `python benchmarks/models.py --repeats {args.repeats}` on {cpu_model()}, {threads} cores, "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, CPU only; throughput = median of "
         f"{args.repeats} timed forward passes after a warm-up{load}. GFLOPs = 2 x multiply-accumulates; the "
         "profiler's count adds biases, BatchNorm and PReLU to the analytic conv count.",

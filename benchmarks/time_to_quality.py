@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import time
 from pathlib import Path
+
+from machine import cpu_model  # benchmarks/machine.py
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.synth import Pairs, generate_pairs, load_or_generate
@@ -104,12 +104,6 @@ def plot(rows: list[dict], bicubic: dict[str, float], path: Path, title: str) ->
     fig.savefig(path, dpi=100)
 
 
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def main() -> None:

@@ -34,12 +34,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from machine import cpu_model  # benchmarks/machine.py
 
 # name: (table, loop, profile, model overrides, batch size, jit_compile, intra-op threads, what it tries)
 TUTORIAL_ARCH = dict(n_res_blocks=16, filters=64, upsampling="nearest", disc_filters=64)
@@ -79,11 +80,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 @dataclass
@@ -266,7 +262,7 @@ def main() -> None:
               f"load {rows[-1]['load_avg']}",
               flush=True)
     rows = sorted([*rows, *kept.values()], key=lambda r: list(VARIANTS).index(r["name"]))
-    header = (f"{cpu_name()}, {os.cpu_count()} cores, TensorFlow float32, {time.strftime('%Y-%m-%d')}; last command "
+    header = (f"{cpu_model()}, {os.cpu_count()} cores, TensorFlow float32, {time.strftime('%Y-%m-%d')}; last command "
               f"({(time.time() - started) / 60:.1f} min): python benchmarks/train_throughput.py "
               f"{' '.join(sys.argv[1:])}".rstrip() + (f"; kept from earlier runs: {', '.join(kept)}" if kept else ""))
     text = header + "\n" + markdown(rows)
