@@ -18,14 +18,17 @@ The layers below it, imports pointing one way (a test enforces it): core (``conf
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 from . import quiet
 from .config import Config, get_config
 
 quiet.install()  # before anything imports TensorFlow: its C++ start-up chatter is filtered
 
-__version__ = version("qrsr")  # one source: pyproject.toml
+try:
+    __version__ = version("qrsr")  # one source: pyproject.toml
+except PackageNotFoundError:  # a checkout on PYTHONPATH, not installed (e.g. a lent GPU machine): say so
+    __version__ = "0+uninstalled"
 _HOMES = {"load_pretrained": "models.registry:load_generator", "super_resolve": "inference", "enhance": "inference",
           "generate_pairs": "data.synth", "load_or_generate": "data.synth", "decode": "decode",
           "decode_matches": "decode", "evaluate_upscalers": "evaluate", "interpolation_upscaler": "evaluate",

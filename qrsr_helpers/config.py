@@ -21,6 +21,8 @@ from pathlib import Path
 
 from .errors import InvalidArgument
 
+PIXEL_LOSSES = ("l1", "mse", "l1+binary")  # losses.pixel_loss builds each
+
 PROFILES = ("smoke", "cpu", "gpu")
 DEGRADATIONS = ("clean", "realistic", "wild")
 
@@ -60,7 +62,7 @@ class Config:
     vgg_layer: str = "block3_conv4"  # the tutorial's layers[10]
     vgg_weights: str | None = "imagenet"  # "imagenet" | path to .h5 | None (random: architecture only)
     # --- losses --------------------------------------------------------------------------------
-    pixel_loss: str = "l1"  # l1 | mse
+    pixel_loss: str = "l1"  # one of PIXEL_LOSSES
     content_loss: str = "vgg"  # vgg | pixel | both  (GAN stage)
     adv_weight: float = 1e-3  # the tutorial's loss_weights=[1e-3, 1]
     content_weight: float = 1.0
@@ -85,7 +87,7 @@ class Config:
         _check_choice("profile", self.profile, PROFILES)
         _check_choice("degradation", self.degradation, DEGRADATIONS)
         _check_choice("upsampling", self.upsampling, ("nearest", "pixel_shuffle"))
-        _check_choice("pixel_loss", self.pixel_loss, ("l1", "mse"))
+        _check_choice("pixel_loss", self.pixel_loss, PIXEL_LOSSES)
         _check_choice("content_loss", self.content_loss, ("vgg", "pixel", "both"))
         _check_choice("channels", self.channels, (1, 3))
         for name, _ in self.train_mix:

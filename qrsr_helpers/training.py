@@ -22,6 +22,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -32,7 +33,9 @@ from .io import atomic_path, write_json
 from .losses import pixel_loss
 from .models import build_discriminator, build_vgg
 from .models.registry import ARCHITECTURE_FIELDS
-from .srgan import SRGAN
+
+if TYPE_CHECKING:  # stage 2 imports TensorFlow (its step uses tf.GradientTape); stage 1 runs on any backend
+    from .srgan import SRGAN
 
 
 def atomic_save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
@@ -264,6 +267,8 @@ def mixed_precision_policy(config: Config) -> str:
 def build_srgan(config: Config, generator: keras.Model, total_steps: int | None = None) -> SRGAN:
     """The stage-2 model for ``config`` around ``generator`` (call inside the strategy's scope);
     ``total_steps`` (default: the profile's GAN epochs x steps) sizes the generator's EMA."""
+    from .srgan import SRGAN
+
     discriminator = build_discriminator((config.hr_size, config.hr_size, config.channels), filters=config.disc_filters)
     vgg = build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels) \
         if config.content_loss in ("vgg", "both") else None

@@ -16,8 +16,8 @@ import shutil
 import time
 from pathlib import Path
 
-from qrsr_helpers.config import get_config
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.config import PIXEL_LOSSES, get_config
+from qrsr_helpers.data.synth import Pairs, generate_pairs
 from qrsr_helpers.decode import decode_matches
 
 
@@ -27,6 +27,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--model", action="append", required=True, metavar="BLOCKSxFILTERS:MINUTES",
                         help="generator size and its training budget, e.g. 6x32:30 (repeatable)")
     parser.add_argument("--pairs", type=int, default=20_000)
+    parser.add_argument("--hard-pairs", type=int, default=0,
+                        help="extra pairs of versions 3-4 only (realistic and wild): the codes that rarely decode")
+    parser.add_argument("--pixel-loss", choices=PIXEL_LOSSES, help="default: the profile's (l1)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--steps-per-epoch", type=int, default=200)
     parser.add_argument("--learning-rate", type=float)
@@ -46,6 +49,10 @@ def make_data(args: argparse.Namespace):
                   max_version=config.max_version, quiet_zone=config.quiet_zone)
     t0 = time.time()
     train = generate_pairs(args.pairs, config.data_seed, config.train_mix, **common)
+    if args.hard_pairs:
+        hard = generate_pairs(args.hard_pairs, config.data_seed + 1, (("realistic", 0.6), ("wild", 0.4)),
+                              min_version=3, **common)
+        train = Pairs.concatenate([train, hard])
     evaluation = {kind: generate_pairs(args.eval_codes, config.eval_seed, kind, **common)
                   for kind in ("realistic", "clean")}
     print(f"data: {len(train)} training pairs in {time.time() - t0:.0f} s", flush=True)
@@ -56,34 +63,35 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
     import keras
 
     from qrsr_helpers.data.arrays import PairBatches
-    from qrsr_helpers.inference import super_resolve
     from qrsr_helpers.models.registry import generator_from_config
     from qrsr_helpers.training import TimeBudget, pretrain, write_run_info
 
     size, minutes = spec.split(":")
     blocks, filters = (int(v) for v in size.split("x"))
     overrides = dict(n_res_blocks=blocks, filters=filters, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                     data_seed=args.data_seed)
+                     data_seed=args.data_seed, pixel_loss=args.pixel_loss)
     config = get_config(args.profile, **{k: v for k, v in overrides.items() if v is not None})
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy(args.mixed_precision)
     work = Path("runs") / "train_bundled" / size  # checkpoints and backups stay here; results go to --out
     shutil.rmtree(work, ignore_errors=True)
+    out = Path(args.out) / size
+    out.mkdir(parents=True, exist_ok=True)
     generator = generator_from_config(config)
+    print(f"generator {size}: {generator.count_params():,} params, backend {keras.backend.backend()}", flush=True)
+    init_rates = None
     if args.init:
         generator.load_weights(args.init)
-    print(f"generator {size}: {generator.count_params():,} params, backend {keras.backend.backend()}", flush=True)
+        init_rates = decode_rates(generator, evaluation)
+        print(f"init {args.init}: {init_rates}", flush=True)
     batches = PairBatches(train, config.batch_size, seed=config.data_seed, steps_per_epoch=args.steps_per_epoch,
                           workers=4, use_multiprocessing=False, max_queue_size=16)
     t0 = time.time()
-    history = pretrain(generator, batches, config, work, epochs=100_000,
-                       callbacks=[TimeBudget(float(minutes))])
+    latest = latest_weights_callback(generator, out / "generator_latest.weights.h5")
+    history = pretrain(generator, batches, config, work, epochs=100_000, callbacks=[TimeBudget(float(minutes)), latest])
     seconds = time.time() - t0
     steps = len(history.history["loss"]) * args.steps_per_epoch
-    rates = {}
-    for kind, pairs in evaluation.items():
-        sr = super_resolve(generator, pairs.lr)
-        rates[kind] = {d: round(float(decode_matches(sr, pairs.payloads, d).mean()), 4) for d in ("zxing", "opencv")}
+    rates = decode_rates(generator, evaluation)
     info = dict(
         architecture=dict(n_res_blocks=blocks, filters=filters, upsampling=config.upsampling, channels=config.channels,
                           params=generator.count_params()),
@@ -93,14 +101,14 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
                       steps=steps, images_seen=steps * config.batch_size, wall_seconds=round(seconds),
                       images_per_second=round(steps * config.batch_size / seconds, 1),
                       final_loss=round(float(history.history["loss"][-1]), 5), backend=keras.backend.backend(),
+                      hard_pairs=args.hard_pairs,
                       mixed_precision=args.mixed_precision, machine=platform.node()),
         init=args.init,
         data=dict(pairs=len(train), train_mix=config.train_mix, data_seed=config.data_seed, hr_size=config.hr_size,
                   lr_size=config.lr_size, max_version=config.max_version, quiet_zone=config.quiet_zone),
-        quick_eval=dict(codes=args.eval_codes, eval_seed=config.eval_seed, decode_rates=rates),
+        quick_eval=dict(codes=args.eval_codes, eval_seed=config.eval_seed, decode_rates=rates,
+                        init_decode_rates=init_rates),
     )
-    out = Path(args.out) / size
-    out.mkdir(parents=True, exist_ok=True)
     weights_only = generator_from_config(config)  # no optimizer attached: the file holds weights alone
     weights_only.set_weights(generator.get_weights())
     weights_only.save_weights(out / "generator.weights.h5")
@@ -108,6 +116,30 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
     write_run_info(out, **info)
     print(json.dumps(info, default=str), flush=True)
     return info
+
+
+def decode_rates(generator, evaluation) -> dict:
+    from qrsr_helpers.inference import super_resolve
+
+    rates = {}
+    for kind, pairs in evaluation.items():
+        sr = super_resolve(generator, pairs.lr)
+        rates[kind] = {d: round(float(decode_matches(sr, pairs.payloads, d).mean()), 4) for d in ("zxing", "opencv")}
+    return rates
+
+
+def latest_weights_callback(generator, path: Path):
+    """Every epoch, the weights as they are (atomically): what a run cut off by its lease still leaves."""
+    import keras
+
+    from qrsr_helpers.training import atomic_save_weights
+
+    class LatestWeights(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch % 5 == 4:
+                atomic_save_weights(generator, path)
+
+    return LatestWeights()
 
 
 if __name__ == "__main__":

@@ -57,6 +57,13 @@ def test_version_is_the_smallest_that_holds_the_payload():
         assert code.matrix.shape == (17 + 4 * code.version,) * 2
 
 
+def test_min_version_draws_only_the_larger_codes():
+    pairs = generate_pairs(12, seed=3, degradation="realistic", min_version=3, workers=1)
+    assert set(pairs.versions.tolist()) <= {3, 4} and len(set(pairs.versions.tolist())) == 2
+    with pytest.raises(ValueError, match="min_version=5"):
+        generate_pairs(4, seed=3, min_version=5)
+
+
 def test_bad_count_is_refused():
     with pytest.raises(ValueError, match="n=0"):
         generate_pairs(0, seed=1)

@@ -173,6 +173,20 @@ def test_pixel_losses_on_known_values():
         losses.pixel_loss("l3")
 
 
+def test_binarised_l1_charges_only_pixels_on_the_wrong_side_of_the_local_threshold():
+    hr = np.zeros((1, 8, 8, 3), np.float32)
+    hr[:, :, 4:] = 1.0  # dark left half, light right half: local mean 0.5 near the edge
+    loss = losses.pixel_loss("l1+binary")
+    assert float(loss(hr, hr)) == pytest.approx(0.0)
+    l1 = losses.pixel_loss("l1")
+    grey = np.full_like(hr, 0.5)  # every pixel on the threshold: L1 0.5 plus the whole margin (0.08)
+    assert float(loss(hr, grey)) == pytest.approx(float(l1(hr, grey)) + 0.08, abs=1e-6)
+    right_side = np.where(hr > 0.5, 0.8, 0.2).astype(np.float32)  # well past the threshold: L1 alone
+    assert float(loss(hr, right_side)) == pytest.approx(float(l1(hr, right_side)), abs=1e-6)
+    wrong_side = 1.0 - right_side  # same L1 distance per pixel... and more, every pixel inverted
+    assert float(loss(hr, wrong_side)) > float(l1(hr, wrong_side))
+
+
 def test_vgg_content_loss_is_feature_mse():
     double = lambda x: 2.0 * x  # a stand-in feature extractor with known features
     hr = np.zeros((1, 2, 2, 1), np.float32)

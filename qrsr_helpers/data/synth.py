@@ -72,10 +72,10 @@ def random_payload(rng: np.random.Generator, length: int) -> str:
     return text
 
 
-def random_code(rng: np.random.Generator, max_version: int = 4) -> QRCode:
-    """A code of a uniformly drawn version (1..max_version) and EC level, with a payload sized so
-    that this version is the smallest that holds it (as any QR generator would choose)."""
-    version = int(rng.integers(1, max_version + 1))
+def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int = 1) -> QRCode:
+    """A code of a uniformly drawn version (min_version..max_version) and EC level, with a payload sized
+    so that this version is the smallest that holds it (as any QR generator would choose)."""
+    version = int(rng.integers(min_version, max_version + 1))
     ec_index = int(rng.integers(len(EC_LEVELS)))
     low = _BYTE_CAPACITY[version - 1][ec_index] + 1 if version > 1 else 1
     length = int(rng.integers(low, _BYTE_CAPACITY[version][ec_index] + 1))
@@ -202,13 +202,13 @@ def _to_uint8(image: np.ndarray, channels: int) -> np.ndarray:
 
 
 def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
-              max_version: int = 4, quiet_zone: int = 4) -> tuple[QRCode, np.ndarray, np.ndarray]:
+              max_version: int = 4, quiet_zone: int = 4, min_version: int = 1) -> tuple[QRCode, np.ndarray, np.ndarray]:
     """Sample ``index`` of the stream ``seed``: a code, its HR scene and its LR (uint8, HWC).
 
     Each sample has its own generator, seeded from (seed, index), so the same pair comes out
     whatever the number of worker processes or the order they run in."""
     rng = np.random.default_rng([seed, index])
-    code = random_code(rng, max_version)
+    code = random_code(rng, max_version, min_version)
     hr = _to_uint8(render_scene(code, rng, style, hr_size, quiet_zone, scale), channels)
     lr = degrade(hr, "clean" if style == "clean" else "realistic", rng, scale)
     return code, hr, lr
@@ -226,8 +226,9 @@ def _make_chunk(args) -> Pairs:
 
 def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *, hr_size: int = 128,
                    scale: int = 4, channels: int = 3, max_version: int = 4, quiet_zone: int = 4,
-                   workers: int | None = None) -> Pairs:
+                   min_version: int = 1, workers: int | None = None) -> Pairs:
     """``n`` HR/LR pairs. ``degradation`` is one style name or a mix ``((style, weight), ...)``.
+    ``min_version`` > 1 draws only the larger codes (more modules per pixel: the hard cases).
 
     Work is split over processes (``workers``, default: all cores) in contiguous chunks; the result
     does not depend on the number of workers. Workers are spawned (never forked: forking a process
@@ -241,7 +242,10 @@ def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *,
         names, weights = zip(*degradation)
         picks = np.random.default_rng([seed, 1 << 30]).choice(len(names), size=n, p=np.array(weights) / sum(weights))
         styles = [names[i] for i in picks]
-    kwargs = dict(hr_size=hr_size, scale=scale, channels=channels, max_version=max_version, quiet_zone=quiet_zone)
+    if not 1 <= min_version <= max_version:
+        raise ValueError(f"min_version={min_version}: must lie in 1..max_version={max_version}")
+    kwargs = dict(hr_size=hr_size, scale=scale, channels=channels, max_version=max_version, quiet_zone=quiet_zone,
+                  min_version=min_version)
     # Below ~1,000 pairs a process pool costs more to start than it saves.
     workers = workers or (_cpu_count() if n >= 1000 else 1)
     chunk = max(64, -(-n // (workers * 4)))
