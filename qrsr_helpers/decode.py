@@ -18,6 +18,8 @@ import zxingcpp
 from .io import to_rgb
 
 DECODERS = ("zxing", "opencv")
+CASCADE = "cascade"  # what the product reports: see read_cascade
+READERS = (*DECODERS, CASCADE)
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,12 @@ def payload_text(data: bytes) -> str:
 
 
 def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
-    """Read every QR code in ``image`` with ``decoder`` (``zxing`` | ``opencv``)."""
+    """Read every QR code in ``image`` with ``decoder`` (``zxing`` | ``opencv`` | ``cascade``)."""
     gray = to_gray_uint8(image)
     if decoder == "zxing":
-        found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
-        return DecodeResult("zxing", tuple(r.text for r in found if r.valid))
+        return DecodeResult("zxing", _zxing(gray))
+    if decoder == CASCADE:
+        return DecodeResult(CASCADE, read_cascade(gray))
     if decoder == "opencv":
         # OpenCV's detector misses codes that touch the border: give it a white margin.
         padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
@@ -71,7 +74,29 @@ def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
         except cv2.error:
             text = ""
         return DecodeResult("opencv", (text,) if text else ())
-    raise ValueError(f"decoder={decoder!r} is not one of {list(DECODERS)}")
+    raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
+
+
+def _zxing(gray: np.ndarray) -> tuple[str, ...]:
+    return tuple(r.text for r in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode) if r.valid)
+
+
+def read_cascade(gray: np.ndarray) -> tuple[str, ...]:
+    """Several looks at one image, cheapest first, stopping at the first valid read: zxing on the image,
+    on its Otsu binarisation (a global threshold where zxing's local one splits a blurred module), on its
+    2..98th-percentile contrast stretch, then OpenCV. Measured on the bundled generator's output
+    (``benchmarks/decode_levers.py``, 500 realistic codes): 23.0 % -> 24.2 % for +0.6 ms per code, no misread;
+    each look is error-corrected by the code itself, so a valid read of a wrong payload stays rare."""
+    if texts := _zxing(gray):
+        return texts
+    otsu = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    if texts := _zxing(otsu):
+        return texts
+    lo, hi = np.percentile(gray, (2, 98))
+    stretched = np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
+    if texts := _zxing(stretched):
+        return texts
+    return decode(gray, "opencv").texts
 
 
 _THREAD_STATE = threading.local()
@@ -85,14 +110,23 @@ def _opencv_detector() -> cv2.QRCodeDetector:
     return _THREAD_STATE.detector
 
 
-def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
-                   workers: int | None = None) -> np.ndarray:
-    """Boolean array: did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``?
+def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
+                    workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two boolean arrays: did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``, and did it
+    misread (a valid read, none of it the true payload: worse than no read, as the user is misled).
 
     Decoding is per-image C++ work that releases the GIL, so threads use every core."""
     if len(images) != len(payloads):
         raise ValueError(f"{len(images)} images but {len(payloads)} payloads")
     workers = workers or os.cpu_count() or 1
     with ThreadPoolExecutor(workers) as pool:
-        return np.fromiter(pool.map(lambda i: decode(images[i], decoder).matches(payloads[i]), range(len(payloads))),
-                           dtype=bool, count=len(payloads))
+        results = list(pool.map(lambda image: decode(image, decoder), images))
+    matched = np.array([r.matches(p) for r, p in zip(results, payloads)], dtype=bool)
+    read = np.array([r.ok for r in results], dtype=bool)
+    return matched, read & ~matched
+
+
+def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
+                   workers: int | None = None) -> np.ndarray:
+    """Boolean array: did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``?"""
+    return decode_outcomes(images, payloads, decoder, workers)[0]

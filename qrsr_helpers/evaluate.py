@@ -2,8 +2,9 @@
 
 An *upscaler* is any function ``uint8 NHWC LR batch -> uint8 NHWC image batch`` (x scale). The
 classic interpolations are built in; a generator becomes one with :func:`generator_upscaler`.
-Decode rate (exact payload with zxing-cpp and OpenCV) is the headline; PSNR/SSIM say how close the
-pixels are, which is not the same thing: a blurry image can score well and still not decode.
+Decode rate (exact payload with zxing-cpp and OpenCV, and the ``cascade`` of looks ``qrsr enhance --decode``
+reports) is the headline, with the misread rate beside it; PSNR/SSIM say how close the pixels are, which is
+not the same thing: a blurry image can score well and still not decode.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from .config import Config
 from .data.synth import Pairs
-from .decode import DECODERS, decode_matches
+from .decode import DECODERS, READERS, decode_matches, decode_outcomes
 from .errors import BadFile, InvalidArgument
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -82,15 +83,17 @@ def per_image_results(pairs: Pairs, upscalers: dict[str, Upscaler],
         frame = pd.DataFrame({"upscaler": name, "version": pairs.versions, "error": pairs.errors,
                               "psnr": psnr, "ssim": ssim})
         for decoder in decoders:
-            frame[f"decoded_{decoder}"] = decode_matches(sr, pairs.payloads, decoder)
+            frame[f"decoded_{decoder}"], frame[f"misread_{decoder}"] = decode_outcomes(sr, pairs.payloads, decoder)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
 
 def summarize(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Decode rates (0-1) per decoder, mean PSNR/SSIM and n, per upscaler (and per ``by``, e.g. version)."""
+    """Decode and misread rates (0-1) per decoder, mean PSNR/SSIM and n, per upscaler (and per ``by``, e.g.
+    version)."""
     keys = ["upscaler"] + ([by] if by else [])
-    rates = {f"decode_rate_{d}": (f"decoded_{d}", "mean") for d in DECODERS if f"decoded_{d}" in results}
+    rates = {f"decode_rate_{d}": (f"decoded_{d}", "mean") for d in READERS if f"decoded_{d}" in results}
+    rates |= {f"misread_rate_{d}": (f"misread_{d}", "mean") for d in READERS if f"misread_{d}" in results}
     table = results.groupby(keys, sort=False).agg(**rates, psnr=("psnr", "mean"), ssim=("ssim", "mean"),
                                                   n=("psnr", "size"))
     if by:  # upscalers in the order given, each one's groups in ascending order (version 1, 2, ...)
@@ -102,7 +105,8 @@ def summarize(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 def evaluate_upscalers(pairs: Pairs, upscalers: dict[str, Upscaler],
                        decoders: tuple[str, ...] = DECODERS) -> dict[str, pd.DataFrame]:
     """Overall and per-version tables for every upscaler on the same pairs (``decoders=("zxing",)`` when
-    time is short: OpenCV's detector costs several times zxing's per image)."""
+    time is short: OpenCV's detector costs several times zxing's per image; ``decoders=READERS`` adds the
+    product's cascade)."""
     results = per_image_results(pairs, upscalers, decoders)
     return {"overall": summarize(results), "per_version": summarize(results, "version"), "per_image": results}
 

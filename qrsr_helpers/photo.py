@@ -55,10 +55,10 @@ class Enhanced:
 
 
 def decode_all(image: np.ndarray) -> dict[str, tuple[str, ...]]:
-    """What every decoder reads in ``image``."""
-    from .decode import DECODERS, decode
+    """What every decoder reads in ``image``, and the cascade of looks (``decode.read_cascade``)."""
+    from .decode import READERS, decode
 
-    return {decoder: decode(image, decoder).texts for decoder in DECODERS}
+    return {decoder: decode(image, decoder).texts for decoder in READERS}
 
 
 def enhance_file(source: str | Path, output: str | Path, weights: str | Path | None = None, decode: bool = False,

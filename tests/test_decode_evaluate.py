@@ -2,12 +2,14 @@
 
 import threading
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
+from qrsr_helpers import decode as decode_module
 from qrsr_helpers.data.synth import generate_pairs
-from qrsr_helpers.decode import _opencv_detector, decode, decode_matches, to_gray_uint8
+from qrsr_helpers.decode import _opencv_detector, decode, decode_matches, decode_outcomes, to_gray_uint8
 from qrsr_helpers.evaluate import evaluate_upscalers, hr_decode_rate, image_metrics, interpolation_upscaler, summarize
 
 
@@ -23,6 +25,28 @@ def test_both_decoders_read_the_exact_payload(clean, decoder):
     assert not result.matches(clean.payloads[0] + "x")
     blank = decode(np.full((128, 128, 3), 255, np.uint8), decoder)
     assert not blank.ok and not blank.matches(clean.payloads[0])
+
+
+def test_cascade_looks_again_at_the_binarised_image_and_stops_at_the_first_read(clean, monkeypatch):
+    looks, real = [], decode_module._zxing
+
+    def binary_only(gray):  # a zxing that reads two-level images only
+        looks.append(np.unique(gray).size)
+        return real(gray) if looks[-1] <= 2 else ()
+
+    monkeypatch.setattr(decode_module, "_zxing", binary_only)
+    blurred = cv2.GaussianBlur(clean.hr[0], (0, 0), 1.0)
+    assert decode(blurred, "cascade").matches(clean.payloads[0])
+    assert len(looks) == 2 and looks[0] > 2 and looks[1] == 2  # as is, then Otsu; the stretch never ran
+
+
+def test_a_valid_read_of_another_payload_is_a_misread(clean):
+    payloads = list(clean.payloads[:4])
+    payloads[1] = payloads[1] + "x"
+    matched, misread = decode_outcomes(clean.hr[:4], payloads, "zxing")
+    assert matched.tolist() == [True, False, True, True] and misread.tolist() == [False, True, False, False]
+    blank = np.full((2, 128, 128, 3), 255, np.uint8)
+    assert not decode_outcomes(blank, payloads[:2], "cascade")[1].any()  # no read is no misread
 
 
 def test_unknown_decoder_is_refused(clean):
@@ -81,7 +105,8 @@ def test_evaluate_tables(clean):
                                         "bicubic": interpolation_upscaler("bicubic")})
     overall = tables["overall"]
     assert list(overall.index) == ["nearest", "bicubic"]
-    assert list(overall.columns) == ["decode_rate_zxing", "decode_rate_opencv", "psnr", "ssim", "n"]
+    assert list(overall.columns) == ["decode_rate_zxing", "decode_rate_opencv", "misread_rate_zxing",
+                                     "misread_rate_opencv", "psnr", "ssim", "n"]
     assert (overall["n"] == 24).all() and overall[["decode_rate_zxing", "decode_rate_opencv"]].le(1).all().all()
     assert set(tables["per_version"].index.get_level_values("version")) == set(clean.versions.tolist())
     assert len(tables["per_image"]) == 48

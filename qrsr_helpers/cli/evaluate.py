@@ -10,6 +10,7 @@ from . import named_by
 
 def run(args: argparse.Namespace) -> int:
     from ..data.synth import generate_pairs
+    from ..decode import READERS
     from ..evaluate import evaluate_upscalers, hr_decode_rate, upscaler
 
     names = args.upscaler or ["bicubic"]
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
         with named_by("--upscaler", name):
             upscalers[name] = upscaler(name)
     pairs = generate_pairs(args.n, args.seed, args.degradation)
-    tables = evaluate_upscalers(pairs, upscalers)
+    tables = evaluate_upscalers(pairs, upscalers, READERS)  # the product's cascade beside each decoder alone
     hr = hr_decode_rate(pairs)
     if args.json:
         overall = tables["overall"].reset_index().to_dict(orient="records")
