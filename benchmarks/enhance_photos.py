@@ -34,16 +34,18 @@ PEAK_RSS = ("import resource, sys\n"
 
 
 def step_times(n_photos: int, folder: Path) -> None:
-    from qrsr_helpers import enhance, load_pretrained
+    from qrsr_helpers import enhance
     from qrsr_helpers.data.scenes import synthetic_photo
     from qrsr_helpers.decode import DECODERS, decode
     from qrsr_helpers.io import read_image, write_image
     from qrsr_helpers.locate import locate
+    from qrsr_helpers.models.registry import load_generator, runtime_label
 
     start = time.perf_counter()
-    generator = load_pretrained()
+    generator = load_generator()  # what qrsr enhance loads: the fast path unless QRSR_BACKEND=keras
     loaded = time.perf_counter()
-    enhance(np.zeros((32, 32, 3), np.uint8), generator)  # first call: TensorFlow's one-off kernel setup
+    print(f"generator: {runtime_label(generator)}")
+    enhance(np.zeros((32, 32, 3), np.uint8), generator)  # first call: the runtime's one-off kernel setup
     print(f"model load {loaded - start:.2f} s, first (warm-up) call {time.perf_counter() - loaded:.2f} s")
     rows = []
     for i in range(n_photos):

@@ -26,6 +26,7 @@ is added: an estimate, labelled so. ``--enhance-sizes 4000x3000`` measures it di
 
     python benchmarks/inference.py [--codes 500] [--enhance-sizes 320x240 640x480] [--standin-sizes 640x480 4000x3000]
     python benchmarks/inference.py --no-table          # the enhance() memory part alone
+    python benchmarks/inference.py --runtimes          # runtime x precision of the bundled generator (runtimes.py)
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import runtimes  # benchmarks/runtimes.py
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.synth import load_or_generate
@@ -63,6 +65,10 @@ def parse_args() -> argparse.Namespace:
                         help="enhance() inputs measured with a no-compute nearest x4 stand-in generator")
     parser.add_argument("--no-table", action="store_true", help="skip the decode-rate/speed table")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--runtimes", action="store_true",
+                        help="only the runtime x precision table (benchmarks/runtimes.py) -> runtimes.{md,json}")
+    parser.add_argument("--runtime-codes", type=int, default=256, help="codes for the runtime table")
+    parser.add_argument("--runtime-child", help=argparse.SUPPRESS)  # internal: one runtime row
     parser.add_argument("--enhance-child", metavar="WxH", help=argparse.SUPPRESS)  # internal: one measurement
     parser.add_argument("--standin", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -237,6 +243,16 @@ def fmt(value, kind: str) -> str:
 
 def main() -> None:
     args = parse_args()
+    if args.runtime_child:
+        runtimes.run_child(args.runtime_child)
+        return
+    if args.runtimes:
+        rows, text = runtimes.table(args.runtime_codes, args.repeats)
+        print(text)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "runtimes.md").write_text(text)
+        (args.out / "runtimes.json").write_text(json.dumps(rows, indent=2))
+        return
     if args.enhance_child:
         enhance_child(args.enhance_child, args.standin)
         return
@@ -276,11 +292,11 @@ def decode_speed_table(args: argparse.Namespace) -> None:
     rows.append(dict(upscaler="tutorial 16x64 nearest (random weights: speed only)", params=tutorial.count_params(),
                      zxing=None, opencv=None, end_to_end_codes_per_s=None,
                      **speeds(generator_upscaler(tutorial), pairs.lr, args.repeats)))
-    trained = {"bundled srresnet 16x64 pixel shuffle": load_pretrained()}
+    trained = {"bundled srresnet 16x64 pixel shuffle": load_pretrained(backend="keras")}  # runtimes: --runtimes
     if bundled_path("srgan").is_file():
-        trained["bundled srgan 16x64 pixel shuffle"] = load_pretrained("srgan")
+        trained["bundled srgan 16x64 pixel shuffle"] = load_pretrained("srgan", backend="keras")
     if COMPACT.is_file():
-        trained["compact srresnet 6x32 pixel shuffle (GPU lease)"] = load_pretrained(COMPACT)
+        trained["compact srresnet 6x32 pixel shuffle (GPU lease)"] = load_pretrained(COMPACT, backend="keras")
     else:
         print(f"compact 6x32 row skipped: {COMPACT} not found")
     for name, generator in trained.items():

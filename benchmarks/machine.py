@@ -20,3 +20,16 @@ def cpu_model() -> str:
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
+
+
+def cpu_flags() -> str:
+    """The instruction-set extensions that decide reduced-precision speed (amx_bf16, avx512_bf16, avx512f,
+    avx2), as /proc/cpuinfo lists them; "none of ..." when absent (an ARM or older x86 CPU)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = set()
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []:
+        if line.startswith(("flags", "Features")):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    present = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
+    return ", ".join(present) if present else "none of amx_bf16, avx512_bf16, avx512f, avx2"

@@ -5,8 +5,9 @@ importing the package is cheap (no TensorFlow) and data workers and the CLI star
 
 - configuration: ``Config``, ``get_config``
 - data: ``generate_pairs``, ``load_or_generate``
-- models: ``load_pretrained`` (a bundled or trained generator), ``super_resolve`` (uint8 batch -> uint8
-  batch), ``enhance`` (one image of any size, tiled)
+- models: ``load_pretrained`` (a bundled or trained generator as a Keras model; ``backend="auto"`` for the
+  bundled ones' ONNX export on OpenVINO, no TensorFlow), ``super_resolve`` (uint8 batch -> uint8 batch),
+  ``enhance`` (one image of any size, tiled; the fast path by default)
 - measuring: ``decode``, ``decode_matches``, ``evaluate_upscalers``, ``interpolation_upscaler``,
   ``generator_upscaler``, ``hr_decode_rate``
 
@@ -29,7 +30,7 @@ try:
     __version__ = version("qrsr")  # one source: pyproject.toml
 except PackageNotFoundError:  # a checkout on PYTHONPATH, not installed (e.g. a lent GPU machine): say so
     __version__ = "0+uninstalled"
-_HOMES = {"load_pretrained": "models.registry:load_generator", "super_resolve": "inference", "enhance": "inference",
+_HOMES = {"load_pretrained": "models.registry:load_pretrained", "super_resolve": "inference", "enhance": "inference",
           "generate_pairs": "data.synth", "load_or_generate": "data.synth", "decode": "decode",
           "decode_matches": "decode", "evaluate_upscalers": "evaluate", "interpolation_upscaler": "evaluate",
           "generator_upscaler": "evaluate", "hr_decode_rate": "evaluate"}

@@ -65,38 +65,60 @@ def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
     if decoder == CASCADE:
         return DecodeResult(CASCADE, read_cascade(gray))
     if decoder == "opencv":
-        # OpenCV's detector misses codes that touch the border: give it a white margin.
-        padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
-        try:
-            text, _, _ = _opencv_detector().detectAndDecode(padded)
-        except UnicodeDecodeError:  # OpenCV decodes payload bytes as UTF-8 (Shift-JIS, Latin-1, binary fail)
-            text = payload_text(_opencv_detector().detectAndDecodeBytes(padded)[0])
-        except cv2.error:
-            text = ""
+        text, _ = _opencv(gray)
         return DecodeResult("opencv", (text,) if text else ())
     raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
 
 
-def _zxing(gray: np.ndarray) -> tuple[str, ...]:
-    return tuple(r.text for r in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode) if r.valid)
+MIN_SYMBOL_PX = 40  # in a x4 image: a real code's modules are >= ~2.4 px (0.6 LR px), so even version 1 spans > 50
+
+
+def _side(corners) -> float:
+    """Side of the square with the area of the quadrilateral ``corners`` (4 x 2), px."""
+    x, y = np.asarray(corners, np.float64).reshape(4, 2).T
+    return float(np.sqrt(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2))
+
+
+def _zxing(gray: np.ndarray, min_side: float = 0.0) -> tuple[str, ...]:
+    """Valid zxing reads of ``gray`` whose symbol spans at least ``min_side`` px."""
+    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+    corners = lambda p: [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+    return tuple(r.text for r in found if r.valid and (not min_side or _side(corners(r.position)) >= min_side))
 
 
 def read_cascade(gray: np.ndarray) -> tuple[str, ...]:
-    """Several looks at one image, cheapest first, stopping at the first valid read: zxing on the image,
-    on its Otsu binarisation (a global threshold where zxing's local one splits a blurred module), on its
-    2..98th-percentile contrast stretch, then OpenCV. Measured on the bundled generator's output
-    (``benchmarks/decode_levers.py``, 500 realistic codes): 23.0 % -> 24.2 % for +0.6 ms per code, no misread;
-    each look is error-corrected by the code itself, so a valid read of a wrong payload stays rare."""
-    if texts := _zxing(gray):
+    """How the product reads an *enhanced* (x4) image: several looks, cheapest first, stopping at the first
+    valid read: zxing on the image, on its Otsu binarisation (a global threshold where zxing's local one
+    splits a blurred module), on its 2..98th-percentile contrast stretch, then OpenCV. Measured on the
+    bundled generator's output (``benchmarks/decode_levers.py``, 500 realistic codes): 23.0 % -> 24.2 % for
+    +0.6 ms per code. Reads of a symbol narrower than ``MIN_SYMBOL_PX`` are refused: every misread seen in
+    the 1,000-code evaluations was a 4-digit version-1 code "found" at ~1.6 px per module in the texture
+    of a larger code (``benchmarks/product_path.py``), a module size no x4 image of a real code has."""
+    if texts := _zxing(gray, MIN_SYMBOL_PX):
         return texts
     otsu = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
-    if texts := _zxing(otsu):
+    if texts := _zxing(otsu, MIN_SYMBOL_PX):
         return texts
     lo, hi = np.percentile(gray, (2, 98))
     stretched = np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
-    if texts := _zxing(stretched):
+    if texts := _zxing(stretched, MIN_SYMBOL_PX):
         return texts
-    return decode(gray, "opencv").texts
+    text, side = _opencv(gray)
+    return (text,) if text and side >= MIN_SYMBOL_PX else ()
+
+
+def _opencv(gray: np.ndarray) -> tuple[str, float]:
+    """OpenCV's read of ``gray`` ("" for none) and the side of the symbol it found, px."""
+    # OpenCV's detector misses codes that touch the border: give it a white margin.
+    padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
+    try:
+        text, points, _ = _opencv_detector().detectAndDecode(padded)
+    except UnicodeDecodeError:  # OpenCV decodes payload bytes as UTF-8 (Shift-JIS, Latin-1, binary fail)
+        data, points, _ = _opencv_detector().detectAndDecodeBytes(padded)
+        text = payload_text(data)
+    except cv2.error:
+        return "", 0.0
+    return text, (_side(points) if text and points is not None and np.size(points) == 8 else 0.0)
 
 
 _THREAD_STATE = threading.local()

@@ -16,7 +16,7 @@ import numpy as np
 
 from .inference import TILE, enhance, enhanced_strips
 from .io import MAX_PIXELS, read_image, write_image, write_png_strips
-from .models.registry import load_generator
+from .models.registry import load_generator, runtime_label
 
 DECODE_MAX_PIXELS = 8_000_000  # input px: its x4 result (128 MP, 384 MB as RGB) is decoded in memory
 
@@ -30,6 +30,7 @@ class Enhanced:
     box: tuple[int, int, int, int]  # the enhanced LR region (x0, y0, x1, y1)
     found_by: str  # zxing | contrast | none (whole image) | whole (asked for)
     seconds: float
+    runtime: str = ""  # how the generator ran (models.registry.runtime_label)
     decoded: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # path -> decoder -> texts
 
     @property
@@ -42,8 +43,9 @@ class Enhanced:
         x0, y0, x1, y1 = self.box
         where = {"zxing": "code found by zxing", "contrast": "code-like region (contrast)",
                  "none": "no code found: whole image", "whole": "whole image"}[self.found_by]
+        runtime = f", {self.runtime}" if self.runtime else ""
         lines = [f"{self.source} -> {self.output}  [{where}: {x1 - x0}x{y1 - y0} px at x={x0} y={y0}, "
-                 f"{self.seconds:.2f} s]"]
+                 f"{self.seconds:.2f} s{runtime}]"]
         for path, by_decoder in self.decoded.items():
             texts = list(dict.fromkeys(t for ts in by_decoder.values() for t in ts))
             readers = ", ".join(d for d, ts in by_decoder.items() if ts)
@@ -54,11 +56,12 @@ class Enhanced:
         return "\n".join(lines)
 
 
-def decode_all(image: np.ndarray) -> dict[str, tuple[str, ...]]:
-    """What every decoder reads in ``image``, and the cascade of looks (``decode.read_cascade``)."""
-    from .decode import READERS, decode
+def decode_all(image: np.ndarray, enhanced: bool = False) -> dict[str, tuple[str, ...]]:
+    """What every decoder reads in ``image``; in an ``enhanced`` (x4) image also the cascade of looks
+    (``decode.read_cascade``, which refuses symbols too small for a x4 image)."""
+    from .decode import DECODERS, READERS, decode
 
-    return {decoder: decode(image, decoder).texts for decoder in READERS}
+    return {decoder: decode(image, decoder).texts for decoder in (READERS if enhanced else DECODERS)}
 
 
 def enhance_file(source: str | Path, output: str | Path, weights: str | Path | None = None, decode: bool = False,
@@ -87,8 +90,9 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
     if in_memory:
         sr = enhance(crop, generator, tile)
         if decode:
-            decoded["enhanced"] = decode_all(sr)
+            decoded["enhanced"] = decode_all(sr, enhanced=True)
         write_image(output, sr)
     else:  # streamed: memory bounded whatever the size; a region too large to decode whole is not decoded
         write_png_strips(output, *enhanced_strips(crop, generator, tile))
-    return Enhanced(Path(source), Path(output), box, found_by, time.perf_counter() - start, decoded)
+    return Enhanced(Path(source), Path(output), box, found_by, time.perf_counter() - start, runtime_label(generator),
+                    decoded)

@@ -30,14 +30,24 @@ def test_both_decoders_read_the_exact_payload(clean, decoder):
 def test_cascade_looks_again_at_the_binarised_image_and_stops_at_the_first_read(clean, monkeypatch):
     looks, real = [], decode_module._zxing
 
-    def binary_only(gray):  # a zxing that reads two-level images only
+    def binary_only(gray, min_side=0.0):  # a zxing that reads two-level images only
         looks.append(np.unique(gray).size)
-        return real(gray) if looks[-1] <= 2 else ()
+        return real(gray, min_side) if looks[-1] <= 2 else ()
 
     monkeypatch.setattr(decode_module, "_zxing", binary_only)
     blurred = cv2.GaussianBlur(clean.hr[0], (0, 0), 1.0)
     assert decode(blurred, "cascade").matches(clean.payloads[0])
     assert len(looks) == 2 and looks[0] > 2 and looks[1] == 2  # as is, then Otsu; the stretch never ran
+
+
+def test_cascade_refuses_a_symbol_too_small_for_an_enhanced_image(clean):
+    small = cv2.resize(clean.hr[0], (36, 36), interpolation=cv2.INTER_AREA)  # ~1.2 px per module
+    canvas = np.full((128, 128, 3), 255, np.uint8)
+    canvas[40:76, 40:76] = small
+    assert decode(canvas, "zxing").matches(clean.payloads[0])  # a real code, read by zxing alone...
+    assert not decode(canvas, "cascade").ok  # ...but no x4 image of a real code has modules this small
+    twice = cv2.resize(canvas, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)  # ~2.4 px per module
+    assert decode(twice, "cascade").matches(clean.payloads[0])
 
 
 def test_a_valid_read_of_another_payload_is_a_misread(clean):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -65,6 +66,15 @@ def checked_weights(flag: str, spec: str | None):
 
 
 WEIGHTS_HELP = "srresnet | srgan | pretrained (= srresnet) | a .weights.h5 file, e.g. one qrsr train wrote"
+RUNTIME_FLAGS = {"backend": "QRSR_BACKEND", "precision": "QRSR_PRECISION"}  # models.registry / models.exported
+
+
+def _runtime_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("auto", "onnx", "keras"),
+                        help="auto (default): the bundled generators' ONNX export on OpenVINO, no TensorFlow; "
+                             "keras: the Keras model (always used for your own .weights.h5)")
+    parser.add_argument("--precision", choices=("auto", "bf16", "fp32"),
+                        help="of the ONNX path; auto (default): bf16 where the CPU computes it (AMX, AVX512-BF16)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--degradation", choices=("clean", "realistic"), default="realistic")
     evaluate.add_argument("--seed", type=int, default=Config.eval_seed)
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _runtime_flags(evaluate)
 
     train = sub.add_parser("train", help="SRResNet pre-training and/or SRGAN fine-tuning")
     train.add_argument("--profile", choices=PROFILES)
@@ -106,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     enhance.add_argument("--whole", action="store_true", help="enhance the whole image, not just the code")
     enhance.add_argument("--tile", type=int, default=128,
                          help="input tile size in px for large regions: smaller needs less memory (default 128)")
+    _runtime_flags(enhance)
     enhance.add_argument("--max-pixels", type=int, default=None,
                          help="refuse larger inputs (default 50,000,000: a 50 MP photo)")
 
@@ -115,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="qrsr_demo.png")
     demo.add_argument("--seed", type=int, default=Config.eval_seed)
     demo.add_argument("--weights", help=WEIGHTS_HELP + " (default: srresnet)")
+    _runtime_flags(demo)
     return parser
 
 
@@ -125,6 +138,9 @@ def _interrupt(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    for flag, variable in RUNTIME_FLAGS.items():  # one switch for every generator the command loads
+        if getattr(args, flag, None):
+            os.environ[variable] = getattr(args, flag)
     try:
         _check_numbers(args)
         return int(import_module(f".{args.command}", __name__).run(args) or 0)

@@ -64,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = compare_on_fresh_codes(args.n, args.seed, args.weights)
     hr = result.hr_rates
+    from ..models.registry import load_generator, runtime_label
+
     print(f"qrsr demo: {args.n} fresh codes (seed {args.seed}), realistic camera degradation 128 -> 32 px, "
-          f"x4 by bicubic and by {result.model}")
+          f"x4 by bicubic and by {result.model} ({runtime_label(load_generator(args.weights))})")
     print(f"HR itself decodes: zxing {hr['zxing']:.1%}, opencv {hr['opencv']:.1%}\n")
     print(result.tables["overall"].to_string())
     figure_path = write_demo_figure(args.out, result)

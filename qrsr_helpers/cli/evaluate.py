@@ -11,7 +11,8 @@ from . import named_by
 def run(args: argparse.Namespace) -> int:
     from ..data.synth import generate_pairs
     from ..decode import READERS
-    from ..evaluate import evaluate_upscalers, hr_decode_rate, upscaler
+    from ..evaluate import INTERPOLATIONS, evaluate_upscalers, hr_decode_rate, upscaler
+    from ..models.registry import load_generator, runtime_label
 
     names = args.upscaler or ["bicubic"]
     if "bicubic" not in names:
@@ -20,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     for name in names:  # every name checked (and its generator loaded) before the slow part
         with named_by("--upscaler", name):
             upscalers[name] = upscaler(name)
+    runtimes = {name: runtime_label(load_generator(name)) for name in upscalers if name not in INTERPOLATIONS}
     pairs = generate_pairs(args.n, args.seed, args.degradation)
     tables = evaluate_upscalers(pairs, upscalers, READERS)  # the product's cascade beside each decoder alone
     hr = hr_decode_rate(pairs)
@@ -30,10 +32,11 @@ def run(args: argparse.Namespace) -> int:
             row["per_version"] = [{k: v for k, v in r.items() if k != "upscaler"} for r in per_version
                                   if r["upscaler"] == row["upscaler"]]
         print(json.dumps({"n": args.n, "seed": args.seed, "degradation": args.degradation,
-                          "hr_decode_rate": hr, "upscalers": overall}, indent=2, default=float))
+                          "hr_decode_rate": hr, "runtimes": runtimes, "upscalers": overall}, indent=2, default=float))
         return 0
     print(f"{args.n} codes, degradation={args.degradation}, seed={args.seed}; HR itself decodes: "
-          f"zxing {hr['zxing']:.1%}, opencv {hr['opencv']:.1%}\n")
+          f"zxing {hr['zxing']:.1%}, opencv {hr['opencv']:.1%}")
+    print("".join(f"{name} runs on {runtime}\n" for name, runtime in runtimes.items()))
     print(tables["overall"].to_string())
     print("\nper QR version:\n" + tables["per_version"].to_string())
     return 0

@@ -70,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
     with distribution_strategy().scope():
         generator = generator_from_config(config)
         if "pretrain" in finished:
-            generator.set_weights(load_generator(out / "generator_pretrain.weights.h5").get_weights())
+            generator.set_weights(load_generator(out / "generator_pretrain.weights.h5", "keras").get_weights())
         elif init:
-            generator.set_weights(load_generator(init).get_weights())
+            generator.set_weights(load_generator(init, "keras").get_weights())
         for stage in STAGES[args.stage]:
             if stage in finished:
                 continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -127,10 +128,66 @@ def _load(path: str, mtime_ns: int, size: int):
     return generator
 
 
-def load_generator(weights: str | os.PathLike | None = None):
-    """The generator named by ``weights`` (see :func:`weights_path`), built with its architecture and
-    checked to hold finite values. Cached per file version: loading twice costs nothing, loading a
-    file the trainer has rewritten since loads the new one. Pixels in and out are in [0, 1]."""
+BACKENDS = ("auto", "onnx", "keras")
+BACKEND_ENV = "QRSR_BACKEND"  # auto | onnx | keras: the default of load_generator (qrsr --backend sets it)
+
+
+def choose_backend(path: Path, backend: str | None = None) -> str:
+    """``onnx`` or ``keras`` for the weights file ``path``: as asked (argument, else ``$QRSR_BACKEND``);
+    ``auto`` means the ONNX export (no TensorFlow) for a bundled generator that ships one, Keras otherwise:
+    a learner's own ``.weights.h5`` has no export the tests check against it."""
+    from .exported import export_path
+
+    asked = (backend or os.environ.get(BACKEND_ENV) or "auto").lower()
+    if asked not in BACKENDS:
+        raise InvalidArgument(f"backend {asked!r} (${BACKEND_ENV} or --backend) is not one of {list(BACKENDS)}")
+    exported = export_path(path).is_file()
+    if asked == "onnx" and not exported:
+        raise InvalidArgument(f"{path}: no ONNX export beside it ({export_path(path).name}); write one with "
+                              "python scripts/export_onnx.py, or use --backend keras")
+    if asked == "auto":
+        bundled = path.parent == WEIGHTS_DIR.resolve()
+        return "onnx" if exported and bundled and find_spec("openvino") is not None else "keras"
+    return asked
+
+
+def runtime_label(generator) -> str:
+    """How a loaded generator runs, for what commands print: ``OpenVINO bf16`` or ``Keras (tensorflow)``."""
+    precision = getattr(generator, "precision", None)
+    if precision:
+        return f"OpenVINO {precision}"
+    import keras
+
+    return f"Keras ({keras.backend.backend()})"
+
+
+@lru_cache(maxsize=4)
+def _load_exported(path: str, mtime_ns: int, size: int, precision: str):
+    from .exported import ExportedGenerator
+
+    return ExportedGenerator(path, precision)
+
+
+def load_generator(weights: str | os.PathLike | None = None, backend: str | None = None,
+                   precision: str | None = None):
+    """The generator named by ``weights`` (see :func:`weights_path`): its ONNX export run by OpenVINO
+    (``models.exported``, no TensorFlow; in ``precision``) or the Keras model built with its architecture
+    and checked to hold finite values, as :func:`choose_backend` picks. Cached per file version: loading
+    twice costs nothing, loading a file the trainer has rewritten since loads the new one. Pixels in and
+    out are in [0, 1]."""
+    from .exported import choose_precision, export_path
+
     path = weights_path(weights).resolve()
+    if choose_backend(path, backend) == "onnx":
+        export = export_path(path)
+        stat = export.stat()
+        return _load_exported(str(export), stat.st_mtime_ns, stat.st_size, choose_precision(precision))
     stat = path.stat()
     return _load(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def load_pretrained(weights: str | os.PathLike | None = None, backend: str = "keras", precision: str | None = None):
+    """The public ``qrsr_helpers.load_pretrained``: :func:`load_generator`, but the Keras model unless
+    ``backend`` says otherwise: the model a learner inspects, evaluates and fine-tunes in the notebooks.
+    ``enhance()`` and the commands take the fast path by themselves (``backend="auto"``)."""
+    return load_generator(weights, backend, precision)

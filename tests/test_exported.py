@@ -1,0 +1,102 @@
+"""The fast path: shipped ONNX exports match their Keras weights, the backend and precision choices, and
+no TensorFlow on the way from a photo to its decoded payload."""
+
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.decode import decode_outcomes
+from qrsr_helpers.errors import BadFile, InvalidArgument
+from qrsr_helpers.inference import super_resolve
+from qrsr_helpers.models import exported
+from qrsr_helpers.models.exported import ExportedGenerator, choose_precision, export_path
+from qrsr_helpers.models.registry import BUNDLED, choose_backend, load_generator, weights_path
+
+
+@pytest.fixture(scope="module")
+def codes():
+    return generate_pairs(48, seed=4242, degradation="realistic")
+
+
+@pytest.mark.parametrize("model", list(BUNDLED))
+def test_each_shipped_export_computes_what_its_keras_weights_compute(model, codes):
+    path = weights_path(model)
+    assert export_path(path).is_file(), f"{export_path(path).name} is not shipped: python scripts/export_onnx.py"
+    keras_model = load_generator(model, backend="keras")
+    onnx_model = load_generator(model, backend="onnx", precision="fp32")
+    assert isinstance(onnx_model, ExportedGenerator) and onnx_model.precision == "fp32"
+    odd = np.random.default_rng(0).random((2, 23, 37, 3)).astype(np.float32)  # any size, not only 32 x 32
+    difference = np.abs(onnx_model(odd) - np.asarray(keras_model(odd, training=False))).max()
+    assert difference < 1e-4, f"{model}: export drifted from its weights by {difference}"
+    by_keras, by_onnx = super_resolve(keras_model, codes.lr), super_resolve(onnx_model, codes.lr)
+    assert np.abs(by_keras.astype(int) - by_onnx).max() <= 1  # rounding to uint8 at most
+    for decoder in ("zxing", "cascade"):
+        np.testing.assert_array_equal(decode_outcomes(by_keras, codes.payloads, decoder)[0],
+                                      decode_outcomes(by_onnx, codes.payloads, decoder)[0])
+
+
+def test_bf16_is_close_where_the_cpu_has_it(codes):
+    if not exported.bf16_supported():
+        pytest.skip("this CPU has no bf16 (the fp32 fallback is tested below)")
+    fast = load_generator("srresnet", backend="onnx", precision="bf16")
+    exact = load_generator("srresnet", backend="onnx", precision="fp32")
+    assert fast.precision == "bf16"
+    assert np.abs(fast.predict(codes.lr / 255.0) - exact.predict(codes.lr / 255.0)).max() < 0.1
+
+
+def test_without_bf16_every_choice_falls_back_to_fp32(monkeypatch):
+    monkeypatch.setattr(exported, "bf16_supported", lambda: False)
+    assert choose_precision("auto") == choose_precision("bf16") == "fp32"
+    model = ExportedGenerator(export_path(weights_path("srresnet")), "bf16")
+    assert model.precision == "fp32" and model(np.zeros((1, 8, 8, 3), np.float32)).shape == (1, 32, 32, 3)
+    monkeypatch.setattr(exported, "bf16_supported", lambda: True)
+    monkeypatch.setenv(exported.PRECISION_ENV, "fp32")
+    assert choose_precision() == "fp32" and choose_precision("bf16") == "bf16"
+    with pytest.raises(InvalidArgument, match="'fp8'"):
+        choose_precision("fp8")
+
+
+def test_backend_choice(tmp_path, monkeypatch):
+    bundled = weights_path("srresnet")
+    assert choose_backend(bundled) == "onnx" and choose_backend(bundled, "keras") == "keras"
+    own = tmp_path / "mine.weights.h5"  # a learner's file: Keras, unless asked and exported
+    shutil.copy(bundled, own)
+    assert choose_backend(own) == "keras"
+    with pytest.raises(InvalidArgument, match="no ONNX export beside it"):
+        choose_backend(own, "onnx")
+    shutil.copy(export_path(bundled), export_path(own))
+    assert choose_backend(own, "onnx") == "onnx" and choose_backend(own) == "keras"
+    monkeypatch.setenv("QRSR_BACKEND", "keras")
+    assert choose_backend(bundled) == "keras"
+    with pytest.raises(InvalidArgument, match="'tflite'"):
+        choose_backend(bundled, "tflite")
+
+
+def test_a_corrupt_export_is_one_clear_error(tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(BadFile, match="broken.onnx: not a readable ONNX model"):
+        ExportedGenerator(broken, "fp32")
+
+
+def test_enhance_and_decode_a_photo_without_tensorflow(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        sys.modules["tensorflow"] = None  # any import of TensorFlow now fails
+        from qrsr_helpers.data.scenes import synthetic_photo
+        from qrsr_helpers.io import write_image
+        from qrsr_helpers.cli import main
+        shot = synthetic_photo(3, module_px=1.6)
+        write_image("{tmp_path}/photo.png", shot.image)
+        code = main(["enhance", "{tmp_path}/photo.png", "-o", "{tmp_path}/out.png", "--decode"])
+        assert "keras" not in sys.modules, "Keras was imported"
+        print("exit", code)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "exit 0" in done.stdout and (tmp_path / "out.png").is_file()
