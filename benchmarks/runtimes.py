@@ -108,6 +108,7 @@ def child(runtime: str, precision: str, folder: Path, repeats: int) -> dict:
     b1 = _median_seconds(lambda: run(lr[:1]), repeats * 5)
     b64 = _median_seconds(lambda: run(lr[:64]), repeats)
     sr = np.concatenate([run(lr[i:i + 64]) for i in range(0, len(lr), 64)]).astype(np.float32)
+    finite = bool(np.isfinite(sr).all())
     reference = data["reference"].astype(np.float32) / 255.0 if "reference" in data else None
     sr_uint8 = np.round(np.clip(sr, 0, 1) * 255).astype(np.uint8)
     return {"runtime": runtime, "precision": precision, "import_s": round(import_s, 2), "load_s": round(load_s, 2),
@@ -116,7 +117,8 @@ def child(runtime: str, precision: str, folder: Path, repeats: int) -> dict:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "rss_before_mb": round(rss_before / 1024),
             "max_abs_diff": None if reference is None else round(float(np.abs(sr_uint8 / 255.0 - reference).max()), 4),
-            "zxing": round(float(decode_matches(sr_uint8, payloads, "zxing").mean()), 4), "sr": sr_uint8}
+            "zxing": round(float(decode_matches(sr_uint8, payloads, "zxing").mean()), 4), "finite": finite,
+            "sr": sr_uint8}
 
 
 def installed_mb(runtime: str) -> float | None:
@@ -185,6 +187,8 @@ def table(codes: int = 256, repeats: int = 5) -> tuple[list[dict], str]:
             lines.append(f"| {r['runtime']} | {r['precision']} | not run: {r['error']} |" + " |" * 8)
             continue
         diff = "reference" if r["max_abs_diff"] is None else f"{r['max_abs_diff']:.3f}"
+        if not r.get("finite", True):
+            diff += " (output NaN)"
         lines.append(f"| {r['runtime']} | {r['precision']} | {r['import_s']:.2f} | {r['load_s']:.2f} | "
                      f"{r['first_call_s']:.3f} | {r['codes_per_s_b1']:.1f} | {r['codes_per_s_b64']:.1f} | "
                      f"{r['peak_rss_mb']} | {r['installed_mb']} | {diff} | {r['zxing']:.1%} |")
