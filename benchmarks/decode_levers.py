@@ -53,19 +53,6 @@ def resampled_sr(generator, lr: np.ndarray, factor: float) -> np.ndarray:
     return super_resolve(generator, moved)
 
 
-def self_ensemble(generator, lr: np.ndarray) -> np.ndarray:
-    """Mean of G over the 8 dihedral transforms of ``lr``, each output transformed back."""
-    from qrsr_helpers import super_resolve
-    from qrsr_helpers.data.arrays import dihedral
-
-    total = np.zeros((len(lr), lr.shape[1] * 4, lr.shape[2] * 4, lr.shape[3]), np.float32)
-    for k in range(8):
-        out = super_resolve(generator, np.ascontiguousarray(dihedral(lr, k)))
-        back = out[:, :, ::-1] if k >= 4 else out  # undo the reflection, then the rotation
-        total += np.rot90(back, -(k % 4), axes=(1, 2))
-    return np.round(total / 8).astype(np.uint8)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500, help="fresh codes per degradation")
@@ -94,7 +81,7 @@ def main() -> None:
             images = resampled_sr(generator, pairs.lr, factor)
             hypotheses[f"resample_{factor:g}"] = (images, time.perf_counter() - start)
         start = time.perf_counter()
-        hypotheses["ensemble"] = (self_ensemble(generator, pairs.lr), time.perf_counter() - start)
+        hypotheses["ensemble"] = (super_resolve(generator, pairs.lr, ensemble=True), time.perf_counter() - start)
         start = time.perf_counter()
         hypotheses["bicubic"] = (interpolation_upscaler("bicubic")(pairs.lr), time.perf_counter() - start)
         stopped, correct, misreads = np.zeros(len(pairs), bool), np.zeros(len(pairs), bool), 0

@@ -65,10 +65,12 @@ def decode_all(image: np.ndarray, enhanced: bool = False) -> dict[str, tuple[str
 
 
 def enhance_file(source: str | Path, output: str | Path, weights: str | Path | None = None, decode: bool = False,
-                 whole: bool = False, tile: int = TILE, max_pixels: int = MAX_PIXELS) -> Enhanced:
+                 whole: bool = False, tile: int = TILE, max_pixels: int = MAX_PIXELS,
+                 ensemble: bool = False) -> Enhanced:
     """Read ``source``, find the code (``locate``), enhance a padded region around it (the whole image
     when none is found or ``whole``), write ``output`` atomically; with ``decode``, decode the
-    original and the enhanced image with every decoder. The file is read before the generator is
+    original and the enhanced image with every decoder; ``ensemble``: average over the 8 rotations and
+    reflections (8x the generator's time, more codes read). The file is read before the generator is
     loaded, so a bad input fails fast; ``seconds`` leaves the (once per process) model load out.
     A PNG output is streamed to disk strip by strip (bounded memory) unless it is decoded, which needs
     it whole: a region above ``DECODE_MAX_PIXELS`` is streamed and not decoded after enhancing (the
@@ -88,11 +90,11 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
     decoded = {"original": decode_all(image)} if decode else {}
     in_memory = Path(output).suffix.lower() != ".png" or (decode and crop.shape[0] * crop.shape[1] <= DECODE_MAX_PIXELS)
     if in_memory:
-        sr = enhance(crop, generator, tile)
+        sr = enhance(crop, generator, tile, ensemble)
         if decode:
             decoded["enhanced"] = decode_all(sr, enhanced=True)
         write_image(output, sr)
     else:  # streamed: memory bounded whatever the size; a region too large to decode whole is not decoded
-        write_png_strips(output, *enhanced_strips(crop, generator, tile))
+        write_png_strips(output, *enhanced_strips(crop, generator, tile, ensemble))
     return Enhanced(Path(source), Path(output), box, found_by, time.perf_counter() - start, runtime_label(generator),
                     decoded)

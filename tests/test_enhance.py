@@ -125,3 +125,24 @@ def test_locate_finds_the_code_in_a_photo(seed, module_px):
 def test_locate_finds_nothing_in_a_scene_without_code():
     scene = scene_background(np.random.default_rng(3), 480, 640)
     assert locate(np.round(scene * 255).astype(np.uint8)) is None
+
+
+def test_self_ensemble_averages_the_eight_transforms_back_into_place():
+    """A generator that is not rotation-equivariant (it adds a left-to-right ramp): the ensemble output is the
+    mean of the 8 turned-back outputs, which for this generator is the input plus the ramp's mean everywhere."""
+    from qrsr_helpers.inference import super_resolve
+
+    class Ramp:
+        def __call__(self, x, training=False):
+            ramp = np.linspace(0.0, 0.2, x.shape[2], dtype=np.float32)[None, None, :, None]
+            return np.repeat(np.repeat(x, 4, axis=1), 4, axis=2) + np.repeat(ramp, 4, axis=2)
+
+        def predict(self, x, batch_size=64, verbose=0):
+            return self(x)
+
+    lr = np.random.default_rng(1).integers(0, 200, (2, 6, 6, 3)).astype(np.uint8)
+    plain, averaged = super_resolve(Ramp(), lr), super_resolve(Ramp(), lr, ensemble=True)
+    base = np.repeat(np.repeat(lr.astype(np.float32) / 255.0, 4, axis=1), 4, axis=2)
+    expected = np.round(np.clip(base + 0.1, 0, 1) * 255).astype(np.uint8)  # the ramp averages to its mean
+    assert np.abs(averaged.astype(int) - expected).max() <= 1
+    assert np.abs(plain.astype(int) - expected).max() > 10  # without the ensemble the ramp shows

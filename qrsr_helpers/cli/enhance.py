@@ -116,7 +116,7 @@ def run(args) -> int:
     for path in tqdm(outputs, unit="image", disable=len(outputs) < 2, file=sys.stderr):
         try:
             result = enhance_file(path, outputs[path], args.weights, decode=args.decode, whole=args.whole,
-                                  tile=args.tile, max_pixels=args.max_pixels or MAX_PIXELS)
+                                  tile=args.tile, max_pixels=args.max_pixels or MAX_PIXELS, ensemble=args.ensemble)
         except QrsrError as error:
             message = str(error)
         except MemoryError:

@@ -9,13 +9,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from .dihedral import dihedral
 from .synth import Pairs
-
-
-def dihedral(images: np.ndarray, k: int) -> np.ndarray:
-    """One of the 8 rotations/reflections of a batch (NHWC). SR is equivariant to them."""
-    out = np.rot90(images, k % 4, axes=(1, 2))
-    return out[:, :, ::-1] if k >= 4 else out
 
 
 class PairBatches(keras.utils.PyDataset):
