@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +43,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import runtimes  # benchmarks/runtimes.py
+from machine import median_seconds  # benchmarks/machine.py
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.synth import load_or_generate
@@ -90,17 +90,6 @@ def parse_size(text: str, parser: argparse.ArgumentParser | None = None) -> tupl
     if parser:
         parser.error(message)
     raise ValueError(message)
-
-
-def median_seconds(call, repeats: int) -> float:
-    """Median wall time of ``repeats`` calls, after one untimed warm-up call (tracing, allocation)."""
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def speeds(upscale, lr: np.ndarray, repeats: int) -> dict[str, float]:

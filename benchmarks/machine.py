@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import platform
+import statistics
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -33,3 +35,14 @@ def cpu_flags() -> str:
             break
     present = [f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags]
     return ", ".join(present) if present else "none of amx_bf16, avx512_bf16, avx512f, avx2"
+
+
+def median_seconds(call, repeats: int) -> float:
+    """Median wall time of ``repeats`` calls, after one untimed warm-up call (tracing, allocation)."""
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,22 +21,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import median_seconds  # benchmarks/machine.py
 
 ROWS = (("tensorflow", "fp32"), ("tensorflow", "bf16"), ("onnxruntime", "fp32"), ("openvino", "fp32"),
         ("openvino", "bf16"), ("litert", "fp32"))
 LITERT_BATCH = 16
 PACKAGES = {"tensorflow": ["tensorflow", "keras"], "onnxruntime": ["onnxruntime"], "openvino": ["openvino"],
             "litert": ["ai_edge_litert"]}
-
-
-def _median_seconds(call, repeats: int) -> float:
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _runner(runtime: str, precision: str, folder: Path):
@@ -105,8 +95,8 @@ def child(runtime: str, precision: str, folder: Path, repeats: int) -> dict:
     start = time.perf_counter()
     run(lr[:1])
     first_s = time.perf_counter() - start
-    b1 = _median_seconds(lambda: run(lr[:1]), repeats * 5)
-    b64 = _median_seconds(lambda: run(lr[:64]), repeats)
+    b1 = median_seconds(lambda: run(lr[:1]), repeats * 5)
+    b64 = median_seconds(lambda: run(lr[:64]), repeats)
     sr = np.concatenate([run(lr[i:i + 64]) for i in range(0, len(lr), 64)]).astype(np.float32)
     finite = bool(np.isfinite(sr).all())
     reference = data["reference"].astype(np.float32) / 255.0 if "reference" in data else None
