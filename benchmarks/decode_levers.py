@@ -33,16 +33,11 @@ def reads(images: np.ndarray) -> list[tuple[str, ...]]:
     return [decode(image, "zxing").texts for image in images]
 
 
-def otsu(images: np.ndarray) -> np.ndarray:
-    grey = [cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in images]
-    return np.stack([cv2.threshold(g, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1] for g in grey])
+def each_grey(look):
+    """``look`` (one of the cascade's, ``decode.otsu_binarised`` / ``contrast_stretched``) on every image."""
+    from qrsr_helpers.decode import to_gray_uint8
 
-
-def stretch(images: np.ndarray) -> np.ndarray:
-    grey = np.stack([cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) for x in images]).astype(np.float32)
-    lo = np.percentile(grey, 2, axis=(1, 2), keepdims=True)
-    hi = np.percentile(grey, 98, axis=(1, 2), keepdims=True)
-    return np.clip((grey - lo) / np.maximum(hi - lo, 1) * 255, 0, 255).astype(np.uint8)
+    return lambda images: np.stack([look(to_gray_uint8(image)) for image in images])
 
 
 def resampled_sr(generator, lr: np.ndarray, factor: float) -> np.ndarray:
@@ -60,6 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     from qrsr_helpers import generate_pairs, interpolation_upscaler, super_resolve
     from qrsr_helpers.config import Config
+    from qrsr_helpers.decode import contrast_stretched, otsu_binarised
     from qrsr_helpers.models.registry import load_generator, runtime_label
 
     generator = load_generator("srresnet")  # what the product runs (the fast path unless QRSR_BACKEND=keras)
@@ -73,7 +69,7 @@ def main() -> None:
         start = time.perf_counter()
         sr = super_resolve(generator, pairs.lr)
         hypotheses = {"sr": (sr, time.perf_counter() - start)}
-        for name, make in (("sr_otsu", otsu), ("sr_stretch", stretch)):
+        for name, make in (("sr_otsu", each_grey(otsu_binarised)), ("sr_stretch", each_grey(contrast_stretched))):
             start = time.perf_counter()
             hypotheses[name] = (make(sr), time.perf_counter() - start)
         for factor in args.factors:

@@ -32,8 +32,7 @@ PACKAGES = {"tensorflow": ["tensorflow", "keras"], "onnxruntime": ["onnxruntime"
 
 def _runner(runtime: str, precision: str, folder: Path):
     """(seconds to import, seconds to load, run(x float32 NHWC) -> float32 NHWC)."""
-    from qrsr_helpers.models.exported import export_path
-    from qrsr_helpers.models.registry import weights_path
+    from qrsr_helpers.models.registry import export_path, weights_path
 
     onnx_file = str(export_path(weights_path("srresnet")))
     start = time.perf_counter()

@@ -24,7 +24,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import accelerators, profile_choice
+from .config import accelerators, in_notebook_kernel, profile_choice
 
 DISTRIBUTION = "qrsr"  # the pip name; the import name is qrsr_helpers
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -205,8 +205,7 @@ def upload_control(environ: Mapping[str, str] = os.environ, modules: Collection[
         from google.colab import files
 
         return files.upload()
-    shell = modules.get("IPython") and modules["IPython"].get_ipython() if isinstance(modules, Mapping) else None
-    if shell is None or "ZMQ" not in type(shell).__name__:  # not a notebook kernel: nobody to click
+    if not in_notebook_kernel(modules):  # a script or a terminal: nobody to click
         return None
     import ipywidgets
     from IPython.display import display

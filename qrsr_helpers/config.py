@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InvalidArgument
 
 PIXEL_LOSSES = ("l1", "mse", "l1+binary")  # losses.pixel_loss builds each
+# How a generator runs (models.registry.choose_backend, models.exported.choose_precision), each also set by its
+# environment variable (qrsr --backend / --precision set those).
+BACKENDS, BACKEND_ENV = ("auto", "onnx", "keras"), "QRSR_BACKEND"
+PRECISIONS, PRECISION_ENV = ("auto", "bf16", "fp32"), "QRSR_PRECISION"
 
 PROFILES = ("smoke", "cpu", "gpu")
 DEGRADATIONS = ("clean", "realistic", "wild")
@@ -150,6 +155,14 @@ _PROFILE_KNOBS: dict[str, dict] = {
         # replace the realistic training mix (notebook 02 measures what it does to decoding); opt in with augment=True.
     ),
 }
+
+
+def in_notebook_kernel(modules: Collection[str] = sys.modules) -> bool:
+    """Whether this runs in a Jupyter or Colab kernel (IPython's ZMQ shell): where figures are embedded,
+    widgets can be clicked and progress bars render, unlike a terminal IPython or a script."""
+    ipython = modules.get("IPython") if isinstance(modules, Mapping) else None
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and "ZMQ" in type(shell).__name__
 
 
 def accelerators() -> dict[str, int]:

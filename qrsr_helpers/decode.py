@@ -94,17 +94,22 @@ def read_cascade(gray: np.ndarray) -> tuple[str, ...]:
     +0.6 ms per code. Reads of a symbol narrower than ``MIN_SYMBOL_PX`` are refused: every misread seen in
     the 1,000-code evaluations was a 4-digit version-1 code "found" at ~1.6 px per module in the texture
     of a larger code (``benchmarks/product_path.py``), a module size no x4 image of a real code has."""
-    if texts := _zxing(gray, MIN_SYMBOL_PX):
-        return texts
-    otsu = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
-    if texts := _zxing(otsu, MIN_SYMBOL_PX):
-        return texts
-    lo, hi = np.percentile(gray, (2, 98))
-    stretched = np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
-    if texts := _zxing(stretched, MIN_SYMBOL_PX):
-        return texts
+    for look in (gray, otsu_binarised(gray), contrast_stretched(gray)):
+        if texts := _zxing(look, MIN_SYMBOL_PX):
+            return texts
     text, side = _opencv(gray)
     return (text,) if text and side >= MIN_SYMBOL_PX else ()
+
+
+def otsu_binarised(gray: np.ndarray) -> np.ndarray:
+    """``gray`` (uint8) thresholded at Otsu's level: black and white only."""
+    return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
+def contrast_stretched(gray: np.ndarray) -> np.ndarray:
+    """``gray`` (uint8) stretched so its 2nd..98th percentiles span 0..255."""
+    lo, hi = np.percentile(gray, (2, 98))
+    return np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
 
 
 def _opencv(gray: np.ndarray) -> tuple[str, float]:

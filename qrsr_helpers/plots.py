@@ -12,23 +12,18 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .config import in_notebook_kernel
+
 # Notebook figures at 72 dpi (matplotlib's default is 100), as JPEG (quality 85) in a notebook kernel: image
 # grids of noisy codes are ~5x smaller than as PNG, so the eight lessons' stored outputs stay small enough to
 # hand out (tests/test_notebook_outputs.py), and still sharp on screen.
 plt.rcParams["figure.dpi"] = 72
 
 
-def _notebook_figures_as_jpeg() -> None:
-    import sys
+if in_notebook_kernel():
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    if shell is not None and "ZMQ" in type(shell).__name__:
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-        set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})
-
-
-_notebook_figures_as_jpeg()
+    set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})
 
 # --- image grids and decode-rate bars (foundation: notebooks 01-02, training samples) -----------------
 

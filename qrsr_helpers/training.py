@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import keras
 import numpy as np
 
-from .config import Config
+from .config import Config, in_notebook_kernel
 from .errors import TrainingDiverged
 from .io import atomic_path, write_json
 from .losses import pixel_loss
@@ -52,17 +52,19 @@ def atomic_save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
 
 class GeneratorCheckpoint(keras.callbacks.Callback):
     """Every ``every`` epochs (the tutorial saved every 5) and at the end: the generator's weights as
-    ``generator_epoch{N}.weights.h5`` and ``generator_latest.weights.h5``, written atomically, and
-    never after a non-finite loss."""
+    ``generator_epoch{N}.weights.h5`` (unless ``epoch_files=False``: a lease that returns few files) and
+    ``generator_latest.weights.h5``, written atomically, and never after a non-finite loss."""
 
-    def __init__(self, generator: keras.Model, directory: str | os.PathLike, every: int = 5):
+    def __init__(self, generator: keras.Model, directory: str | os.PathLike, every: int = 5, epoch_files: bool = True):
         super().__init__()
         self.generator, self.directory, self.every = generator, Path(directory), max(1, every)
+        self.epoch_files = epoch_files
 
     def on_epoch_end(self, epoch, logs=None):
         finite = all(math.isfinite(float(v)) for v in (logs or {}).values())
         if finite and (epoch + 1) % self.every == 0:
-            atomic_save_weights(self.generator, self.directory / f"generator_epoch{epoch + 1:04d}.weights.h5")
+            if self.epoch_files:
+                atomic_save_weights(self.generator, self.directory / f"generator_epoch{epoch + 1:04d}.weights.h5")
             atomic_save_weights(self.generator, self.directory / "generator_latest.weights.h5")
 
 
@@ -161,12 +163,7 @@ def _steps(train_data, config: Config) -> int | None:
 
 def _verbosity() -> int | str:
     """Progress bars in a terminal or notebook; one line per epoch in logs (CI, nohup)."""
-    return "auto" if sys.stdout.isatty() or _in_notebook() else 2
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return shell is not None and "ZMQ" in type(shell).__name__
+    return "auto" if sys.stdout.isatty() or in_notebook_kernel() else 2
 
 
 class TimeBudget(keras.callbacks.Callback):

@@ -18,8 +18,7 @@ def export(weights: Path) -> Path:
     import numpy as np
 
     from qrsr_helpers.io import atomic_path
-    from qrsr_helpers.models.exported import export_path
-    from qrsr_helpers.models.registry import load_generator
+    from qrsr_helpers.models.registry import export_path, load_generator
 
     generator = load_generator(weights, backend="keras")
     generator(np.zeros((1, 16, 16, generator.input_shape[-1]), np.float32))  # Keras exports called models only

@@ -64,7 +64,7 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
 
     from qrsr_helpers.data.arrays import PairBatches
     from qrsr_helpers.models.registry import generator_from_config
-    from qrsr_helpers.training import TimeBudget, pretrain, write_run_info
+    from qrsr_helpers.training import GeneratorCheckpoint, TimeBudget, pretrain, write_run_info
 
     size, minutes = spec.split(":")
     blocks, filters = (int(v) for v in size.split("x"))
@@ -87,7 +87,7 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
     batches = PairBatches(train, config.batch_size, seed=config.data_seed, steps_per_epoch=args.steps_per_epoch,
                           workers=4, use_multiprocessing=False, max_queue_size=16)
     t0 = time.time()
-    latest = latest_weights_callback(generator, out / "generator_latest.weights.h5")
+    latest = GeneratorCheckpoint(generator, out, every=5, epoch_files=False)  # what a cut-off lease still returns
     history = pretrain(generator, batches, config, work, epochs=100_000, callbacks=[TimeBudget(float(minutes)), latest])
     seconds = time.time() - t0
     steps = len(history.history["loss"]) * args.steps_per_epoch
@@ -126,20 +126,6 @@ def decode_rates(generator, evaluation) -> dict:
         sr = super_resolve(generator, pairs.lr)
         rates[kind] = {d: round(float(decode_matches(sr, pairs.payloads, d).mean()), 4) for d in ("zxing", "opencv")}
     return rates
-
-
-def latest_weights_callback(generator, path: Path):
-    """Every epoch, the weights as they are (atomically): what a run cut off by its lease still leaves."""
-    import keras
-
-    from qrsr_helpers.training import atomic_save_weights
-
-    class LatestWeights(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch % 5 == 4:
-                atomic_save_weights(generator, path)
-
-    return LatestWeights()
 
 
 if __name__ == "__main__":

@@ -336,3 +336,16 @@ def test_uploaded_photo_reads_colab_and_widget_uploads(tmp_path):
     assert from_colab == tmp_path / "shot.png" and from_colab.read_bytes() == b"png bytes"
     from_widget = colab.uploaded_photo(Widget(), tmp_path)
     assert from_widget == tmp_path / "photo.jpg" and from_widget.read_bytes() == b"jpeg bytes"  # no path escape
+
+
+def test_only_a_zmq_kernel_counts_as_a_notebook():
+    """One check behind the upload button, the inline JPEG figures and the progress bars (config.in_notebook_kernel)."""
+    from types import SimpleNamespace
+
+    from qrsr_helpers.config import in_notebook_kernel
+
+    shell = lambda name: SimpleNamespace(get_ipython=lambda: type(name, (), {})())
+    assert in_notebook_kernel({"IPython": shell("ZMQInteractiveShell")})
+    assert not in_notebook_kernel({"IPython": shell("TerminalInteractiveShell")})
+    assert not in_notebook_kernel({"IPython": SimpleNamespace(get_ipython=lambda: None)})  # imported, no shell
+    assert not in_notebook_kernel({}) and not in_notebook_kernel(["IPython"])  # not loaded; not a Mapping

@@ -14,8 +14,8 @@ from qrsr_helpers.decode import decode_outcomes
 from qrsr_helpers.errors import BadFile, InvalidArgument
 from qrsr_helpers.inference import super_resolve
 from qrsr_helpers.models import exported
-from qrsr_helpers.models.exported import ExportedGenerator, choose_precision, export_path
-from qrsr_helpers.models.registry import BUNDLED, choose_backend, load_generator, weights_path
+from qrsr_helpers.models.exported import ExportedGenerator, choose_precision
+from qrsr_helpers.models.registry import BUNDLED, choose_backend, export_path, load_generator, weights_path
 
 
 @pytest.fixture(scope="module")

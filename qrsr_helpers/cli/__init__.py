@@ -16,7 +16,7 @@ import sys
 from contextlib import contextmanager
 from importlib import import_module
 
-from ..config import PROFILES, Config
+from ..config import BACKEND_ENV, BACKENDS, PRECISION_ENV, PRECISIONS, PROFILES, Config
 from ..errors import BadFile, InvalidArgument, QrsrError
 
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
@@ -66,14 +66,14 @@ def checked_weights(flag: str, spec: str | None):
 
 
 WEIGHTS_HELP = "srresnet | srgan | pretrained (= srresnet) | a .weights.h5 file, e.g. one qrsr train wrote"
-RUNTIME_FLAGS = {"backend": "QRSR_BACKEND", "precision": "QRSR_PRECISION"}  # models.registry / models.exported
+RUNTIME_FLAGS = {"backend": BACKEND_ENV, "precision": PRECISION_ENV}  # models.registry / models.exported
 
 
 def _runtime_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=("auto", "onnx", "keras"),
+    parser.add_argument("--backend", choices=BACKENDS,
                         help="auto (default): the bundled generators' ONNX export on OpenVINO, no TensorFlow; "
                              "keras: the Keras model (always used for your own .weights.h5)")
-    parser.add_argument("--precision", choices=("auto", "bf16", "fp32"),
+    parser.add_argument("--precision", choices=PRECISIONS,
                         help="of the ONNX path; auto (default): bf16 where the CPU computes it (AMX, AVX512-BF16)")
 
 

@@ -5,7 +5,7 @@ imports in ~0.3 s and, where the CPU computes in bfloat16 (AMX, AVX512-BF16), ru
 several times faster than TensorFlow in float32 (``benchmarks/inference.py --runtimes`` has the table
 that chose it over ONNX Runtime and LiteRT). Training and the notebooks stay Keras.
 
-``NAME.onnx`` beside ``NAME.weights.h5`` is Keras' own export of those weights
+``NAME.onnx`` beside ``NAME.weights.h5`` (``registry.export_path``) is Keras' own export of those weights
 (``scripts/export_onnx.py``); ``tests/test_exported.py`` checks every shipped export against its Keras
 weights, so the two can never drift. :class:`ExportedGenerator` quacks like the Keras generator as far
 as ``inference`` needs (``__call__``, ``predict``, ``input_shape``): pixels in [0, 1], NHWC, any size.
@@ -14,23 +14,16 @@ as ``inference`` needs (``__call__``, ``predict``, ``input_shape``): pixels in [
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from ..config import PRECISION_ENV, PRECISIONS
 from ..errors import BadFile, InvalidArgument
 
-PRECISIONS = ("auto", "bf16", "fp32")
-PRECISION_ENV = "QRSR_PRECISION"  # auto | bf16 | fp32: the default of every ExportedGenerator
 
-
-def export_path(weights: Path) -> Path:
-    """``NAME.onnx`` for ``NAME.weights.h5``."""
-    name = weights.name
-    stem = name[: -len(".weights.h5")] if name.endswith(".weights.h5") else weights.stem
-    return weights.with_name(f"{stem}.onnx")
-
-
+@lru_cache(maxsize=1)
 def bf16_supported() -> bool:
     """Whether OpenVINO's CPU plugin computes in bfloat16 here (AMX or AVX512-BF16); elsewhere it would
     emulate it, slower than float32."""
@@ -46,16 +39,11 @@ def choose_precision(precision: str | None = None) -> str:
     return "bf16" if asked in ("auto", "bf16") and bf16_supported() else "fp32"
 
 
-_CORE = None
-
-
+@lru_cache(maxsize=1)
 def _core():
-    global _CORE
-    if _CORE is None:
-        import openvino
+    import openvino
 
-        _CORE = openvino.Core()
-    return _CORE
+    return openvino.Core()
 
 
 class ExportedGenerator:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Config
+from ..config import BACKEND_ENV, BACKENDS, Config
 from ..errors import BadFile, InvalidArgument
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -60,10 +60,14 @@ def weights_path(spec: str | os.PathLike | None) -> Path:
     return path
 
 
+def _stem(weights: Path) -> str:
+    """``NAME`` of ``NAME.weights.h5`` (of any other file: its name without the last suffix)."""
+    return weights.name[: -len(WEIGHTS_SUFFIX)] if weights.name.endswith(WEIGHTS_SUFFIX) else weights.stem
+
+
 def describe_path(weights: Path) -> Path | None:
     """The JSON that describes ``weights``: ``NAME.run.json`` beside it, else a run folder's ``run.json``."""
-    stem = weights.name[: -len(WEIGHTS_SUFFIX)] if weights.name.endswith(WEIGHTS_SUFFIX) else weights.stem
-    candidates = [weights.with_name(f"{stem}.run.json")] + [folder / "run.json" for folder in
+    candidates = [weights.with_name(f"{_stem(weights)}.run.json")] + [folder / "run.json" for folder in
                                                             list(weights.resolve().parents)[:3]]
     return next((c for c in candidates if c.is_file()), None)
 
@@ -128,16 +132,15 @@ def _load(path: str, mtime_ns: int, size: int):
     return generator
 
 
-BACKENDS = ("auto", "onnx", "keras")
-BACKEND_ENV = "QRSR_BACKEND"  # auto | onnx | keras: the default of load_generator (qrsr --backend sets it)
+def export_path(weights: Path) -> Path:
+    """``NAME.onnx`` beside ``NAME.weights.h5``: its ONNX export (``scripts/export_onnx.py``)."""
+    return weights.with_name(f"{_stem(weights)}.onnx")
 
 
 def choose_backend(path: Path, backend: str | None = None) -> str:
     """``onnx`` or ``keras`` for the weights file ``path``: as asked (argument, else ``$QRSR_BACKEND``);
     ``auto`` means the ONNX export (no TensorFlow) for a bundled generator that ships one, Keras otherwise:
     a learner's own ``.weights.h5`` has no export the tests check against it."""
-    from .exported import export_path
-
     asked = (backend or os.environ.get(BACKEND_ENV) or "auto").lower()
     if asked not in BACKENDS:
         raise InvalidArgument(f"backend {asked!r} (${BACKEND_ENV} or --backend) is not one of {list(BACKENDS)}")
@@ -175,7 +178,7 @@ def load_generator(weights: str | os.PathLike | None = None, backend: str | None
     and checked to hold finite values, as :func:`choose_backend` picks. Cached per file version: loading
     twice costs nothing, loading a file the trainer has rewritten since loads the new one. Pixels in and
     out are in [0, 1]."""
-    from .exported import choose_precision, export_path
+    from .exported import choose_precision
 
     path = weights_path(weights).resolve()
     if choose_backend(path, backend) == "onnx":
