@@ -63,15 +63,15 @@ def table(specs: list[str], n: int) -> list[dict]:
     return rows
 
 
-def scenes(specs: list[str], n: int, first_seed: int = 100) -> list[dict]:
+def scene_reads(generators: dict, n: int, first_seed: int = 100) -> tuple[dict, dict, int]:
+    """Notebook 08's scenes ``first_seed``...: per view (the photo as is, bicubic, each generator on the located
+    crop) a boolean per scene, read by the cascade or not; misreads per view; scenes located."""
     from qrsr_helpers.data.scenes import synthetic_photo
     from qrsr_helpers.decode import decode
     from qrsr_helpers.inference import enhance
     from qrsr_helpers.locate import locate
-    from qrsr_helpers.models.registry import load_generator
 
-    generators = {spec: load_generator(spec) for spec in specs}
-    names = ["photo as is", "bicubic", *specs]
+    names = ["photo as is", "bicubic", *generators]
     decoded = {name: np.zeros(n, bool) for name in names}
     misreads = dict.fromkeys(names, 0)
     located = 0
@@ -84,11 +84,19 @@ def scenes(specs: list[str], n: int, first_seed: int = 100) -> list[dict]:
             x0, y0, x1, y1 = region.box
             crop = shot.image[y0:y1, x0:x1]
             views["bicubic"] = cv2.resize(crop, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
-            views |= {spec: enhance(crop, generator) for spec, generator in generators.items()}
+            views |= {name: enhance(crop, generator) for name, generator in generators.items()}
         for name, image in views.items():
             result = decode(image, "cascade")
             decoded[name][i] = result.matches(shot.payload)
             misreads[name] += result.ok and not result.matches(shot.payload)
+    return decoded, misreads, located
+
+
+def scenes(specs: list[str], n: int, first_seed: int = 100) -> list[dict]:
+    from qrsr_helpers.models.registry import load_generator
+
+    decoded, misreads, located = scene_reads({spec: load_generator(spec) for spec in specs}, n, first_seed)
+    names = list(decoded)
     first = decoded[specs[0]]
     rows = [{"view": name, "n": n, "seeds": f"{first_seed}..{first_seed + n - 1}", "located": round(located / n, 4),
              "cascade": round(float(decoded[name].mean()), 4), "misreads": misreads[name],

@@ -2,16 +2,25 @@
 
 The part between the ``lesson`` markers is shown verbatim in notebook 06 (a test compares the two
 texts, so the lesson can never drift from what runs): the adversarial losses on the discriminator's
-logits and one update of both networks. :class:`SRGAN` wraps that same step for ``keras.Model.fit``.
+logits and one update of both networks, written for TensorFlow (``tf.GradientTape``).
+:func:`srgan_step_jax` is the same update for the JAX backend, written as Keras' JAX guide writes a
+``train_step`` (stateless calls, ``jax.vjp``); a test keeps the two equal, step for step.
+:func:`gan_step_function` gives whichever runs here; :class:`SRGAN` wraps the TensorFlow step for
+``keras.Model.fit``.
 """
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 import keras
-import tensorflow as tf
 from keras import ops
 
+from .errors import InvalidArgument
 from .losses import pixel_loss, vgg_content_loss
+
+if find_spec("tensorflow"):  # the lesson's step; the JAX twin runs where TensorFlow is not installed
+    import tensorflow as tf
 
 # --- lesson: notebook 06 shows this text verbatim ----------------------------------------------------
 bce = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -26,8 +35,9 @@ def adversarial_losses(real_logits, fake_logits):
 
 
 def srgan_step(lr, hr, generator, discriminator, content_loss, g_optimizer, d_optimizer,
-               adv_weight=1e-3, scale_loss=lambda optimizer, loss: loss):
-    """One SRGAN update: both networks see the same batch; each steps down its own loss."""
+               adv_weight=1e-3, scale_loss=lambda optimizer, loss: optimizer.scale_loss(loss)):
+    """One SRGAN update: both networks see the same batch; each steps down its own loss.
+    ``scale_loss``: float16 loss scaling by a LossScaleOptimizer (other optimizers return the loss as is)."""
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
         sr = generator(lr, training=True)
         real_logits = discriminator(hr, training=True)
@@ -42,42 +52,184 @@ def srgan_step(lr, hr, generator, discriminator, content_loss, g_optimizer, d_op
     return dict(g_loss=g_loss, d_loss=d_loss, content_loss=content, adv_loss=adv_loss,
                 d_real_accuracy=ops.mean(ops.cast(real_logits > 0, "float32")),
                 d_fake_accuracy=ops.mean(ops.cast(fake_logits < 0, "float32")))
+
+
+def control_step(lr, hr, generator, content_loss, optimizer):
+    """The control of an SRGAN run: :func:`srgan_step` with ``adv_weight = 0``. The adversarial term then
+    adds exactly zero to G's gradient, and a discriminator nobody reads can be left out."""
+    with tf.GradientTape() as tape:
+        content = content_loss(hr, generator(lr, training=True))
+        scaled = optimizer.scale_loss(content)
+    optimizer.apply_gradients(zip(tape.gradient(scaled, generator.trainable_variables), generator.trainable_variables))
+    return dict(content_loss=content)
 # --- end of lesson -----------------------------------------------------------------------------------
+
+
+def srgan_step_jax(state, lr, hr, generator, discriminator, content_loss, g_optimizer, d_optimizer,
+                   adv_weight=1e-3):
+    """:func:`srgan_step` for the JAX backend: a pure function of ``state`` = (G trainable, G non-trainable,
+    D trainable, D non-trainable, G optimizer, D optimizer variables) returning ``(logs, new state)``.
+
+    One forward pass gives both losses; ``jax.vjp`` then pulls back G's loss to G's weights and D's loss
+    to D's weights, which is what the lesson's two tapes compute. D sees the HR batch, then the SR
+    batch, so its BatchNorm statistics are updated in the same order as there. The optimizer
+    variables are mapped in where the losses are scaled, so a LossScaleOptimizer's current scale is
+    traced, not frozen into the compiled step."""
+    import jax
+    import jax.numpy as jnp
+
+    g_train, g_rest, d_train, d_rest, g_opt_vars, d_opt_vars = state
+    optimizer_state = list(zip(g_optimizer.variables, g_opt_vars)) + list(zip(d_optimizer.variables, d_opt_vars))
+
+    def losses(g_train, d_train):
+        sr, g_rest_new = generator.stateless_call(g_train, g_rest, lr, training=True)
+        real_logits, d_rest_new = discriminator.stateless_call(d_train, d_rest, hr, training=True)
+        fake_logits, d_rest_new = discriminator.stateless_call(d_train, d_rest_new, sr, training=True)
+        d_loss, adv_loss = adversarial_losses(real_logits, fake_logits)
+        content = content_loss(hr, sr)
+        g_loss = content + adv_weight * adv_loss
+        with keras.StatelessScope(state_mapping=optimizer_state):  # as Keras' own JAX trainer scales its loss
+            scaled = (g_optimizer.scale_loss(g_loss), d_optimizer.scale_loss(d_loss))
+        logs = dict(g_loss=g_loss, d_loss=d_loss, content_loss=content, adv_loss=adv_loss,
+                    d_real_accuracy=jnp.mean((real_logits > 0).astype("float32")),
+                    d_fake_accuracy=jnp.mean((fake_logits < 0).astype("float32")))
+        return scaled, (logs, g_rest_new, d_rest_new)
+
+    scaled, pull_back, (logs, g_rest, d_rest) = jax.vjp(losses, g_train, d_train, has_aux=True)
+    one, zero = jnp.ones_like(scaled[0]), jnp.zeros_like(scaled[0])
+    g_grads = pull_back((one, zero))[0]  # d g_loss / d G: the lesson's g_tape
+    d_grads = pull_back((zero, one))[1]  # d d_loss / d D: the lesson's d_tape
+    g_train, g_opt_vars = g_optimizer.stateless_apply(g_opt_vars, g_grads, g_train)
+    d_train, d_opt_vars = d_optimizer.stateless_apply(d_opt_vars, d_grads, d_train)
+    return logs, (g_train, g_rest, d_train, d_rest, g_opt_vars, d_opt_vars)
+
+
+def control_step_jax(state, lr, hr, generator, content_loss, optimizer):
+    """:func:`control_step` for the JAX backend, as :func:`srgan_step_jax` is for :func:`srgan_step`;
+    ``state`` = (G trainable, G non-trainable, optimizer variables)."""
+    import jax
+
+    g_train, g_rest, opt_vars = state
+
+    def loss(g_train):
+        sr, g_rest_new = generator.stateless_call(g_train, g_rest, lr, training=True)
+        content = content_loss(hr, sr)
+        with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, opt_vars))):
+            return optimizer.scale_loss(content), (content, g_rest_new)
+
+    (_, (content, g_rest)), grads = jax.value_and_grad(loss, has_aux=True)(g_train)
+    g_train, opt_vars = optimizer.stateless_apply(opt_vars, grads, g_train)
+    return dict(content_loss=content), (g_train, g_rest, opt_vars)
+
+
+def _jax_step(pure_step, groups):
+    """``step(lr, hr)`` running ``pure_step(state, lr, hr) -> (logs, state)`` compiled by ``jax.jit`` over the
+    variables in ``groups``, writing the new state back into them after each step (so saving, EMA and
+    resuming work as on TensorFlow)."""
+    import jax
+
+    compiled = jax.jit(pure_step)
+
+    def step(lr, hr):
+        logs, state = compiled(tuple([v.value for v in group] for group in groups), lr, hr)
+        for group, values in zip(groups, state):
+            for variable, value in zip(group, values):
+                variable.assign(value)
+        return logs
+
+    return step
+
+
+def _check_backend() -> str:
+    backend = keras.backend.backend()
+    if backend not in ("tensorflow", "jax"):
+        raise InvalidArgument(f"the SRGAN step runs on the tensorflow or jax Keras backend, not {backend!r}: "
+                              "set KERAS_BACKEND=tensorflow or jax")
+    return backend
+
+
+def control_step_function(generator, content_loss, optimizer, jit_compile=False):
+    """``step(lr, hr) -> logs``: one :func:`control_step` on the running backend (see :func:`gan_step_function`)."""
+    optimizer.build(generator.trainable_variables)
+    if _check_backend() == "tensorflow":
+        return tf.function(lambda lr, hr: control_step(lr, hr, generator, content_loss, optimizer),
+                           jit_compile=jit_compile)
+    groups = (generator.trainable_variables, generator.non_trainable_variables, optimizer.variables)
+    return _jax_step(lambda state, lr, hr: control_step_jax(state, lr, hr, generator, content_loss, optimizer),
+                     groups)
+
+
+def gan_step_function(generator, discriminator, content_loss, g_optimizer, d_optimizer, adv_weight=1e-3,
+                      jit_compile=False):
+    """``step(lr, hr) -> logs``: one SRGAN update on the running Keras backend, the lesson's step traced by
+    ``tf.function`` on TensorFlow, :func:`srgan_step_jax` compiled by ``jax.jit`` on JAX (the new state is
+    written back into the models' and optimizers' variables after each step, so saving, EMA and
+    resuming work as on TensorFlow). Both optimizers are built here if they are not yet."""
+    g_optimizer.build(generator.trainable_variables)
+    d_optimizer.build(discriminator.trainable_variables)
+    if _check_backend() == "tensorflow":
+        return tf.function(lambda lr, hr: srgan_step(lr, hr, generator, discriminator, content_loss, g_optimizer,
+                                                     d_optimizer, adv_weight), jit_compile=jit_compile)
+    groups = (generator.trainable_variables, generator.non_trainable_variables, discriminator.trainable_variables,
+              discriminator.non_trainable_variables, g_optimizer.variables, d_optimizer.variables)
+    return _jax_step(lambda state, lr, hr: srgan_step_jax(state, lr, hr, generator, discriminator, content_loss,
+                                                          g_optimizer, d_optimizer, adv_weight), groups)
+
+
+def content_loss_function(kind: str = "vgg", pixel_kind: str = "l1", weight: float = 1.0,
+                          vgg: keras.Model | None = None):
+    """``content(hr, sr)``: ``weight`` x the MSE of VGG features (``kind="vgg"``, the tutorial's), the pixel
+    loss (``"pixel"``, ``pixel_kind``), or both summed (``"both"``); computed in float32."""
+    if kind in ("vgg", "both") and vgg is None:
+        raise ValueError(f"content_loss={kind!r} needs a VGG feature extractor (build_vgg)")
+    pixels = pixel_loss(pixel_kind)
+
+    def content(hr, sr):
+        sr32, hr32 = ops.cast(sr, "float32"), ops.cast(hr, "float32")
+        if kind == "pixel":
+            return weight * pixels(hr32, sr32)
+        features = vgg_content_loss(vgg, hr, sr)
+        return weight * (features + pixels(hr32, sr32) if kind == "both" else features)
+
+    return content
+
+
+def loss_scaled(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
+    """``optimizer`` in a ``LossScaleOptimizer`` under the ``mixed_float16`` policy (what ``compile`` does for a
+    model's one optimizer; a GAN has two): the loss is multiplied before backpropagation and the gradients
+    divided after, so float16 gradients below 6e-8 do not round to zero. Unchanged otherwise."""
+    if keras.mixed_precision.global_policy().name != "mixed_float16" or \
+            isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
 class SRGAN(keras.Model):
     """Stage 2 as a ``keras.Model``: ``train_step`` is :func:`srgan_step` (the lesson's text) plus what a
     lesson need not show, so ``fit`` brings callbacks, checkpoints, resume and ``tf.distribute``.
 
-    Content is ``content_weight`` x the VGG feature MSE (the tutorial), the pixel loss, or both.
-    Losses are divided by the number of replicas, so gradients summed across devices by a
-    ``tf.distribute`` strategy are the global-batch mean; under ``mixed_float16`` both optimizers are
-    wrapped in a ``LossScaleOptimizer`` (as ``compile`` would wrap a single one), whose ``scale_loss``
-    keeps small float16 gradients from underflowing to zero; the generator's EMA is its optimizer's
-    ``use_ema``.
+    Content is ``content_weight`` x the VGG feature MSE (the tutorial), the pixel loss, or both
+    (:func:`content_loss_function`). Losses are divided by the number of replicas, so gradients summed
+    across devices by a ``tf.distribute`` strategy are the global-batch mean; under ``mixed_float16``
+    both optimizers are wrapped for loss scaling (:func:`loss_scaled`); the generator's EMA is its
+    optimizer's ``use_ema``.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, vgg: keras.Model | None = None,
                  content_loss: str = "vgg", pixel_loss_kind: str = "l1", adv_weight: float = 1e-3,
                  content_weight: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        if content_loss in ("vgg", "both") and vgg is None:
-            raise ValueError(f"content_loss={content_loss!r} needs a VGG feature extractor (build_vgg)")
-        self.generator, self.discriminator, self.vgg = generator, discriminator, vgg
-        self.content_loss, self.adv_weight, self.content_weight = content_loss, adv_weight, content_weight
-        self.pixel_loss = pixel_loss(pixel_loss_kind)
+        self.generator, self.discriminator, self.vgg, self.adv_weight = generator, discriminator, vgg, adv_weight
+        self.content = content_loss_function(content_loss, pixel_loss_kind, content_weight, vgg)
         self.built = True  # its parts are built functional models: nothing left to infer from data
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer, **kwargs):
         # No model-level optimizer: each network has its own. Building them now gives BackupAndRestore
         # their variables to restore into, so a resumed run continues with its Adam moments and EMA.
         super().compile(optimizer=None, **kwargs)
-        if self.dtype_policy.name == "mixed_float16":  # what compile() does for a model's one optimizer
-            g_optimizer, d_optimizer = (o if isinstance(o, keras.optimizers.LossScaleOptimizer)
-                                        else keras.optimizers.LossScaleOptimizer(o) for o in (g_optimizer, d_optimizer))
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        g_optimizer.build(self.generator.trainable_variables)
-        d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer, self.d_optimizer = loss_scaled(g_optimizer), loss_scaled(d_optimizer)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in
                          ("g_loss", "d_loss", "content_loss", "adv_loss", "d_real_accuracy", "d_fake_accuracy")}
 
@@ -87,16 +239,6 @@ class SRGAN(keras.Model):
 
     def call(self, lr, training=False):
         return self.generator(lr, training=training)
-
-    def content(self, hr, sr):
-        """``content_weight`` x the content loss: VGG features, pixels or both (``content_loss``)."""
-        sr32, hr32 = ops.cast(sr, "float32"), ops.cast(hr, "float32")
-        if self.content_loss == "pixel":
-            return self.content_weight * self.pixel_loss(hr32, sr32)
-        features = vgg_content_loss(self.vgg, hr, sr)
-        if self.content_loss == "both":
-            features = features + self.pixel_loss(hr32, sr32)
-        return self.content_weight * features
 
     def train_step(self, data):
         import tensorflow as tf
