@@ -107,6 +107,11 @@ class Config:
             raise ConfigError(f"max_version={self.max_version} must be in 1..10")
 
     @property
+    def gan_steps(self) -> int:
+        """Stage 2's length in steps (a ``gan_minutes`` budget may stop it earlier)."""
+        return self.gan_epochs * self.steps_per_epoch
+
+    @property
     def lr_size(self) -> int:
         return self.hr_size // self.scale
 
@@ -136,14 +141,15 @@ _PROFILE_KNOBS: dict[str, dict] = {
         gan_epochs=1, steps_per_epoch=2, vgg_weights=None, jit_compile=False, checkpoint_every=1,
         pretrain_minutes=0.5, gan_minutes=0.5, eval_codes=32,
     ),
-    # A learner's laptop: minutes per notebook, and stage 1 must beat bicubic within them (notebook 06).
+    # A learner's laptop: minutes per notebook, and stage 1 must beat bicubic within them (notebook 06). Stage 2:
+    # 200 GAN steps on the same crops (D judges 64-px HR crops) and, in lockstep, its adv_weight = 0 control.
     # The recipe was measured (benchmarks/time_to_quality.py): 16-px LR crops, batch 16, Adam 3e-3 with cosine
     # decay over 2.75 minutes, 70 % clean / 30 % realistic codes; XLA off (it made this model slower on the
     # 2-core CPUs measured). No ImageNet VGG offline, so the GAN stage's content loss is pixels.
     "cpu": dict(
         n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, crop_size=16, learning_rate=3e-3,
-        train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=40, steps_per_epoch=25,
-        pretrain_minutes=2.75, gan_minutes=0.5, jit_compile=False, vgg_weights=None, content_loss="pixel",
+        train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=8, steps_per_epoch=25,
+        pretrain_minutes=2.75, gan_minutes=None, jit_compile=False, vgg_weights=None, content_loss="pixel",
         gan_learning_rate=5e-5,
     ),
     # The tutorial's scale, on a Colab GPU: 10,000 codes, 16 residual blocks, VGG19 ImageNet, XLA, AMP.

@@ -236,3 +236,25 @@ def image_with_boxes(image: np.ndarray, boxes: Mapping[str, tuple[int, int, int,
         axis.set_title(title, fontsize=10)
     figure.tight_layout()
     return figure
+
+
+def paired_differences(rows: list[Mapping], label: str = "generator", strip: str = "",
+                       title: str = "Decode rate against the control, paired on the same codes") -> plt.Figure:
+    """Points with 95 % intervals of ``evaluate.paired_comparison`` results (``difference``, ``low``, ``high``),
+    one panel per ``degradation``, one point per ``rows[i][label]`` (``strip`` removed from it). An interval
+    that crosses the dashed zero line is a difference the codes cannot tell from chance."""
+    sets = list(dict.fromkeys(row["degradation"] for row in rows))
+    figure, axes = plt.subplots(1, len(sets), figsize=(3.3 * len(sets), 2.8), squeeze=False, sharey=True)
+    for axis, name in zip(axes[0], sets):
+        chosen = [row for row in rows if row["degradation"] == name]
+        x = np.arange(len(chosen))
+        middle = np.array([row["difference"] for row in chosen]) * 100
+        spread = np.array([[row["difference"] - row["low"], row["high"] - row["difference"]] for row in chosen]).T * 100
+        axis.errorbar(x, middle, yerr=spread, fmt="o", capsize=4, color="C0")
+        axis.axhline(0, color="grey", linestyle="--", linewidth=1)
+        axis.set_xticks(x, [str(row[label]).removeprefix(strip) for row in chosen], fontsize=8)
+        axis.set_title(f"{name} (n = {chosen[0]['n']})", fontsize=9)
+    axes[0][0].set_ylabel("decode rate - control (points)")
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure

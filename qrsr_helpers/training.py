@@ -141,9 +141,19 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
     history = generator.fit(train_data, validation_data=val_data, epochs=epochs,
                             steps_per_epoch=_steps(train_data, config), verbose=_verbosity(),
                             callbacks=standard_callbacks(out_dir, generator, config, "pretrain") + (callbacks or []))
-    # fit() swapped the EMA weights in (optimizer.finalize_variable_values): save what we evaluate.
+    # fit() swapped the EMA weights in (optimizer.finalize_variable_values); BatchNorm statistics of many
+    # training batches, not of the last few: save what we evaluate.
+    recalibrate_batchnorm(generator, training_inputs(train_data))
     atomic_save_weights(generator, out_dir / "generator_pretrain.weights.h5")
     return history
+
+
+def training_inputs(train_data, batches: int = 16) -> list:
+    """The LR inputs of the first ``batches`` batches of a stage's data (tf.data or ``PyDataset``): what
+    :func:`recalibrate_batchnorm` sets the statistics from."""
+    if isinstance(train_data, keras.utils.PyDataset):
+        return [train_data[i % len(train_data)][0] for i in range(batches)]
+    return [lr for lr, _ in train_data.take(batches)]
 
 
 def ema_momentum(config: Config, total_steps: int) -> float:
@@ -337,12 +347,13 @@ def build_srgan(config: Config, generator: keras.Model, total_steps: int | None 
     ``total_steps`` (default: the profile's GAN epochs x steps) sizes the generator's EMA."""
     from .srgan import SRGAN
 
-    discriminator = build_discriminator((config.hr_size, config.hr_size, config.channels), filters=config.disc_filters)
+    side = (config.crop_size or config.lr_size) * config.scale  # D judges what G is trained on
+    discriminator = build_discriminator((side, side, config.channels), filters=config.disc_filters)
     vgg = build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels) \
         if config.content_loss in ("vgg", "both") else None
     gan = SRGAN(generator, discriminator, vgg, content_loss=config.content_loss, pixel_loss_kind=config.pixel_loss,
                 adv_weight=config.adv_weight, content_weight=config.content_weight)
-    gan.compile(*gan_optimizers(config, total_steps or config.gan_epochs * config.steps_per_epoch),
+    gan.compile(*gan_optimizers(config, total_steps or config.gan_steps),
                 jit_compile=config.jit_compile)
     return gan
 
@@ -356,5 +367,6 @@ def train_gan(gan: SRGAN, train_data, config: Config, out_dir: str | os.PathLike
                       steps_per_epoch=_steps(train_data, config), verbose=_verbosity(),
                       callbacks=standard_callbacks(out_dir, gan.generator, config, "gan") + (callbacks or []))
     gan.g_optimizer.finalize_variable_values(gan.generator.trainable_variables)
+    recalibrate_batchnorm(gan.generator, training_inputs(train_data))
     atomic_save_weights(gan.generator, out_dir / "generator_gan.weights.h5")
     return history

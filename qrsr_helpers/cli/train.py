@@ -16,6 +16,27 @@ from . import checked_weights
 STAGES = {"pretrain": ("pretrain",), "gan": ("gan",), "both": ("pretrain", "gan")}
 
 
+def check_gan_stage(args: argparse.Namespace, config, init, pretrained_here: bool) -> None:
+    """Refuse, in one line, a GAN stage that cannot run as asked: no stage-1 generator to start from (an
+    untrained G makes D's job trivial), a Keras backend other than TensorFlow (``SRGAN.fit`` is its
+    ``tf.GradientTape`` step; on JAX use ``scripts/train_srgan_bundled.py``), or VGG19 weights that cannot be had
+    for a VGG content loss (raises ``VGGWeightsUnavailable`` naming the fix)."""
+    import keras
+
+    from ..errors import InvalidArgument
+    from ..models.vgg import vgg_weights_file
+
+    if args.stage == "gan" and init is None and not pretrained_here:
+        raise InvalidArgument("--stage gan starts from a stage-1 generator: add --init pretrained (or a "
+                              ".weights.h5 of yours), or train both stages with --stage both")
+    if keras.backend.backend() != "tensorflow":
+        raise InvalidArgument(f"qrsr train --stage {args.stage} runs its GAN stage on the tensorflow Keras backend, "
+                              f"not {keras.backend.backend()!r}: unset KERAS_BACKEND, or on JAX use "
+                              "scripts/train_srgan_bundled.py")
+    if config.content_loss in ("vgg", "both") and config.vgg_weights is not None:
+        vgg_weights_file(config.vgg_weights)
+
+
 def run(args: argparse.Namespace) -> int:
     """``--init`` (``pretrained``, ``srresnet``, ``srgan`` or a ``.weights.h5``) starts from existing weights
     and takes their architecture; ``--minutes`` bounds each stage's wall time (cosine LR decay)."""
@@ -48,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     def finished_stages() -> list[str]:
         return list(read_run_info(out).get("finished_stages", []))
 
+    if "gan" in STAGES[args.stage]:  # what would otherwise fail minutes in, or train something else
+        check_gan_stage(args, config, init, "pretrain" in finished_stages())
+
     finished = [s for s in STAGES[args.stage] if s in finished_stages()]
     print(f"qrsr train: profile={config.profile} stage={args.stage} -> {out.resolve()}\n"
           f"  checkpoints: {out / 'checkpoints'}  history: {out}/history_*.csv  TensorBoard: {out / 'logs'}\n"
@@ -76,12 +100,11 @@ def run(args: argparse.Namespace) -> int:
         for stage in STAGES[args.stage]:
             if stage in finished:
                 continue
-            if stage == "pretrain":  # on crops (config.crop_size); the discriminator needs whole images
-                pretrain(generator, make_dataset(pairs, config, training=True), config, out, epochs=args.epochs,
-                         callbacks=budget(config.pretrain_minutes))
+            data = make_dataset(pairs, config, training=True)  # crops of config.crop_size, if set, in both stages
+            if stage == "pretrain":
+                pretrain(generator, data, config, out, epochs=args.epochs, callbacks=budget(config.pretrain_minutes))
             else:
-                whole = make_dataset(pairs, config.replace(crop_size=None), training=True)
-                train_gan(build_srgan(config, generator), whole, config, out, epochs=args.epochs,
+                train_gan(build_srgan(config, generator), data, config, out, epochs=args.epochs,
                           callbacks=budget(config.gan_minutes))
             finished.append(stage)
             write_run_info(out, finished_stages=sorted(set(finished_stages() + [stage])))
