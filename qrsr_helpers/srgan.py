@@ -11,16 +11,16 @@ logits and one update of both networks, written for TensorFlow (``tf.GradientTap
 
 from __future__ import annotations
 
-from importlib.util import find_spec
-
 import keras
 from keras import ops
 
 from .errors import InvalidArgument
 from .losses import pixel_loss, vgg_content_loss
 
-if find_spec("tensorflow"):  # the lesson's step; the JAX twin runs where TensorFlow is not installed
+try:  # the lesson's step; the JAX twin runs where TensorFlow is not installed
     import tensorflow as tf
+except ImportError:
+    tf = None
 
 # --- lesson: notebook 06 shows this text verbatim ----------------------------------------------------
 bce = keras.losses.BinaryCrossentropy(from_logits=True)

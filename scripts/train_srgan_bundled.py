@@ -28,6 +28,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -247,8 +248,7 @@ def main() -> None:
                           channels=config.channels, params=generator.count_params()),
         training=dict(
             stage="gan", init=f"{init.name} (the shipped SRResNet, commit {commit})",
-            command="python scripts/train_srgan_bundled.py " + " ".join(
-                f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("benchmark",)),
+            command=" ".join(["python scripts/train_srgan_bundled.py"] + [a for a in sys.argv[1:] if a != "--finish"]),
             content_loss=f"pixel ({args.pixel_loss}; no ImageNet VGG19 offline)", adv_weight=args.adv_weight,
             learning_rate=args.learning_rate, schedule=f"cosine over {args.steps} steps to 2 %",
             optimizer="Adam(beta_1=0.9) for G and D; G evaluated and shipped as its EMA",

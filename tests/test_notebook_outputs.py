@@ -60,3 +60,26 @@ def test_the_noise_patterns_catch_real_noise():
     for sample in samples:
         assert any(pattern.search(sample) for pattern in NOISE.values()), sample
     assert not any(pattern.search("stage 1: 150 s, about 900 steps of 16 crops") for pattern in NOISE.values())
+
+
+def test_notebook_07s_copy_of_the_adv_weight_sweep_is_the_benchmarks_result():
+    """Notebook 07 shows the sweep's result without re-running it (half an hour of CPU): its cell holds a copy of
+    ``benchmarks/results/adv_weight_sweep.json``, which must be the same numbers."""
+    import ast
+    import json
+
+    root = NOTEBOOKS[0].parents[1]
+    notebook = nbformat.read(root / "notebooks" / "07_evaluation.ipynb", as_version=4)
+    cells = [c for c in notebook.cells if "adv-weight-sweep" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    tree = ast.parse(cells[0].source)
+    shown = next(ast.literal_eval(node.value) for node in tree.body
+                 if isinstance(node, ast.Assign) and node.targets[0].id == "SWEEP")
+    result = json.loads((root / "benchmarks" / "results" / "adv_weight_sweep.json").read_text())
+    measured = [r for r in result["paired_vs_control"] if r["generator"].startswith("adv_weight")
+                and r["generator"] != "adv_weight 0"]
+    assert len(shown) == len(measured) > 0
+    for copy, source in zip(shown, measured):
+        for key, value in copy.items():
+            expected = source[key]
+            assert value == (round(expected, 4) if isinstance(expected, float) else expected), (copy, key)

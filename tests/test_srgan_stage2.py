@@ -153,3 +153,30 @@ def test_content_loss_says_which_ran_and_falls_back_only_when_asked(monkeypatch,
     fallback, said = gan_content_loss(missing, fall_back=True)
     assert said.startswith("l1 on pixels (ImageNet VGG19 unavailable") and "no_such_vgg19" in said
     assert float(fallback(hr, hr + 0.5)) == pytest.approx(0.5)
+
+
+def test_adversarial_losses_match_the_formulas_for_known_logits():
+    """BCE on logits: label 1 costs softplus(-x) = -log sigmoid(x), label 0 costs softplus(x); D's loss is the sum
+    of its two means, G's the fake images' label-1 cost (the non-saturating generator loss)."""
+    from qrsr_helpers.srgan import adversarial_losses
+
+    real, fake = np.array([[2.0], [-1.0], [0.0]]), np.array([[0.5], [-3.0], [4.0]])
+    softplus = lambda x: np.log1p(np.exp(x))
+    d_loss, g_adv = adversarial_losses(real, fake)
+    assert float(d_loss) == pytest.approx(softplus(-real).mean() + softplus(fake).mean(), rel=1e-5)
+    assert float(g_adv) == pytest.approx(softplus(-fake).mean(), rel=1e-5)
+
+
+def test_the_step_reports_g_loss_as_content_plus_weighted_adversarial_and_ds_accuracies():
+    config = get_config("smoke", content_loss="pixel")
+    keras.utils.set_random_seed(2)
+    generator, discriminator = generator_from_config(config), build_discriminator((32, 32, 3), filters=8)
+    content, _ = gan_content_loss(config)
+    lr, hr = batch(3, n=8, side=32)
+    real_logits = np.asarray(discriminator(hr, training=True))  # what D says before the update, as the step sees it
+    logs = srgan_step(lr, hr, generator, discriminator, content, keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0),
+                      adv_weight=0.37)
+    expected = float(logs["content_loss"]) + 0.37 * float(logs["adv_loss"])
+    assert float(logs["g_loss"]) == pytest.approx(expected, rel=1e-6)
+    assert float(logs["d_real_accuracy"]) == pytest.approx(float((real_logits > 0).mean()))
+    assert 0.0 <= float(logs["d_fake_accuracy"]) <= 1.0
