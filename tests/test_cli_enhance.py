@@ -116,3 +116,15 @@ def test_photos_decode_and_a_4000x3000_photo_stays_in_bounded_memory(tmp_path):
     peak_kb = int(re.search(r"peak_rss_kb=(\d+)", result.stderr).group(1))
     assert peak_kb < 2 * 2**20, f"peak RSS {peak_kb / 2**10:.0f} MiB"  # measured ~1.2-1.6 GiB, model included
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_decode_exits_1_when_nothing_is_read_and_0_when_something_is(tmp_path, tiny_weights):
+    """The README's promise to scripts: ``--decode`` exits 1 when no file's code was read, 0 when one was."""
+    blank = np.full((64, 64, 3), 200, np.uint8)
+    write_image(tmp_path / "blank.png", blank)
+    nothing = qrsr(tmp_path / "blank.png", "--decode", "--weights", tiny_weights, "-o", tmp_path / "out.png")
+    assert nothing.returncode == 1, nothing.stderr
+    image, _ = clean_code(11, size=240)
+    write_image(tmp_path / "sharp.png", image)
+    read = qrsr(tmp_path / "sharp.png", "--decode")
+    assert read.returncode == 0, read.stderr

@@ -138,3 +138,51 @@ def test_summarize_means_per_group_in_order():
 def test_hr_decode_rate_is_the_ceiling(clean):
     rates = hr_decode_rate(clean)
     assert set(rates) == {"zxing", "opencv"} and rates["zxing"] == 1.0 and rates["opencv"] >= 0.9
+
+
+def test_evaluation_scores_what_the_upscaler_returns(clean):
+    """An upscaler that returns the HR image for exactly half the codes and a blank for the rest: the decode rate
+    is half of what the HR images themselves read, with no misread, and PSNR is worst on the blanks."""
+    from qrsr_helpers.evaluate import paired_comparison
+
+    half = np.arange(len(clean)) % 2 == 0
+
+    def upscale(lr):
+        return np.where(half[:, None, None, None], clean.hr, np.full_like(clean.hr, 255))
+
+    results = evaluate_upscalers(clean, {"half": upscale}, decoders=("zxing", "cascade"))
+    hr_reads = decode_matches(clean.hr, clean.payloads, "zxing")
+    per_image = results["per_image"]
+    np.testing.assert_array_equal(per_image.decoded_zxing.to_numpy(), hr_reads & half)
+    assert results["overall"].loc["half", "decode_rate_zxing"] == pytest.approx((hr_reads & half).mean(), abs=1e-4)
+    assert results["overall"].loc["half", "misread_rate_cascade"] == 0
+    assert (per_image.psnr[~half] < 10).all()
+    paired = paired_comparison(per_image.decoded_zxing.to_numpy(), hr_reads)
+    assert paired["only_a"] == 0 and paired["only_b"] == int((hr_reads & ~half).sum())
+
+
+def test_paired_comparison_counts_discordant_codes_and_its_interval():
+    from qrsr_helpers.evaluate import paired_comparison
+
+    a = np.array([1, 1, 1, 0, 0, 1, 0, 1, 1, 1], bool)
+    b = np.array([1, 0, 0, 0, 1, 1, 0, 1, 0, 1], bool)
+    p = paired_comparison(a, b)
+    assert (p["only_a"], p["only_b"], p["n"]) == (3, 1, 10)
+    assert p["difference"] == pytest.approx(0.2)
+    half_width = 1.959964 * np.sqrt(3 + 1 - (3 - 1) ** 2 / 10) / 10  # Wald interval of a paired difference
+    assert (p["low"], p["high"]) == pytest.approx((0.2 - half_width, 0.2 + half_width), rel=1e-5)
+    assert p["mcnemar_p"] == pytest.approx(0.625)  # two-sided exact binomial: 1 of 4 discordant, p = 0.5
+    assert paired_comparison(a, a)["mcnemar_p"] == 1.0
+    with pytest.raises(ValueError):
+        paired_comparison(a, b[:5])
+
+
+def test_module_contrast_is_high_for_the_truth_and_zero_for_grey(clean):
+    from qrsr_helpers.evaluate import module_contrast
+
+    truth = module_contrast(clean.hr, clean.hr)
+    assert (truth > 150).all()  # clean codes: near-black modules on near-white paper
+    grey = module_contrast(np.full_like(clean.hr, 128), clean.hr)
+    np.testing.assert_allclose(grey, 0.0)
+    inverted = module_contrast(255 - clean.hr, clean.hr)
+    np.testing.assert_allclose(inverted, -truth, rtol=1e-6)

@@ -146,3 +146,15 @@ def test_self_ensemble_averages_the_eight_transforms_back_into_place():
     expected = np.round(np.clip(base + 0.1, 0, 1) * 255).astype(np.uint8)  # the ramp averages to its mean
     assert np.abs(averaged.astype(int) - expected).max() <= 1
     assert np.abs(plain.astype(int) - expected).max() > 10  # without the ensemble the ramp shows
+
+
+def test_super_resolve_clips_a_generator_that_overshoots():
+    """Generators overshoot [0, 1] at sharp edges; the uint8 result must saturate there, never wrap around."""
+    from qrsr_helpers.inference import super_resolve
+
+    lr = np.array([[[[0], [255]], [[128], [64]]]], np.uint8).repeat(3, axis=-1)
+    overshoot = lambda x, training=False: np.repeat(np.repeat(3.0 * np.asarray(x) - 1.0, 4, axis=1), 4, axis=2)
+    sr = super_resolve(overshoot, lr, eager=True)
+    assert sr.dtype == np.uint8 and sr.shape == (1, 8, 8, 3)
+    assert sr[0, 0, 0, 0] == 0 and sr[0, 0, 4, 0] == 255  # -1.0 -> 0 and 2.0 -> 255, not 0
+    assert sr[0, 4, 0, 0] == round((3 * 128 / 255 - 1) * 255)  # in range: unchanged
