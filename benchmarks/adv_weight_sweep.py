@@ -2,8 +2,8 @@
 lockstep (the same batches, the same optimizers, EMA and discriminator start), each scored on the same fresh codes
 and compared, paired, with the ``adv_weight = 0`` arm (the control).
 
-The cpu profile's recipe, as notebook 06 runs it: the 6 x 32 generator trained on 16-px LR crops (stage 1,
-``training.pretrain`` for ``--stage1-minutes``), then stage 2 on the same crops, D (32 filters) judging the
+The cpu profile's recipe, as notebook 06 runs it: the 6 x 32 generator trained on 16-px LR crops (stage 1, Adam
+with an EMA over ~100 steps for ``--stage1-minutes``), then stage 2 on the same crops, D (32 filters) judging the
 64-px HR crops, Adam at ``gan_learning_rate``, G's EMA, BatchNorm statistics from the same 512 training crops
 for every arm. Writes OUT.json, OUT.md (with the CPU model and the command) and OUT.png. No asserts.
 
@@ -54,18 +54,21 @@ def main() -> None:
         TimeBudget,
         gan_content_loss,
         gan_optimizers,
-        pretrain,
         recalibrate_batchnorm,
         training_inputs,
     )
 
     keras.utils.set_random_seed(config.data_seed)
     crops = make_dataset(train_pairs, config, training=True)
-    stage1 = generator_from_config(config)
+    stage1 = generator_from_config(config)  # stage 1 exactly as notebook 06 trains it
+    stage1.compile(optimizer=keras.optimizers.Adam(config.learning_rate, use_ema=True, ema_momentum=0.99), loss="mae",
+                   jit_compile=config.jit_compile)
     t0 = time.time()
-    pretrain(stage1, crops, config, Path("runs/adv_weight_sweep"), epochs=config.pretrain_epochs,
-             callbacks=[TimeBudget(args.stage1_minutes)])
-    print(f"stage 1: {time.time() - t0:.0f} s", flush=True)
+    history = stage1.fit(crops, epochs=config.pretrain_epochs, steps_per_epoch=config.steps_per_epoch, verbose=0,
+                         callbacks=[TimeBudget(args.stage1_minutes)])
+    recalibrate_batchnorm(stage1, training_inputs(crops))
+    stage1_steps = len(history.history["loss"]) * config.steps_per_epoch
+    print(f"stage 1: {time.time() - t0:.0f} s, about {stage1_steps} steps", flush=True)
     start = stage1.get_weights()
 
     side = (config.crop_size or config.lr_size) * config.scale
@@ -118,6 +121,7 @@ def main() -> None:
             for w, arm in arms.items()}
     command = "python benchmarks/adv_weight_sweep.py " + " ".join(sys.argv[1:])
     result = {"cpu": cpu_model(), "command": command, "content_loss": said, "steps": args.steps,
+              "stage1_steps": stage1_steps,
               "stage2_seconds": round(seconds), "codes": args.codes, "rows": rows, "paired_vs_control": paired,
               "last_50_steps": last}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +132,8 @@ def main() -> None:
 
 
 def markdown(result: dict) -> str:
-    lines = [f"{result['cpu']}; {result['steps']} GAN steps per arm in lockstep ({result['stage2_seconds']} s); "
+    lines = [f"{result['cpu']}; stage 1 about {result['stage1_steps']} steps; {result['steps']} GAN steps per arm in "
+             f"lockstep ({result['stage2_seconds']} s); "
              f"content loss {result['content_loss']}; command: `{result['command']}`", "",
              "| codes | generator | zxing | cascade | cascade - control [95 % CI] | only this / only control | "
              "McNemar p | misreads | PSNR dB | module contrast |", "|---|---|---|---|---|---|---|---|---|---|"]
