@@ -137,3 +137,15 @@ def test_ema_spans_at_most_a_tenth_of_the_run():
     assert ema_momentum(config, 100) == pytest.approx(0.9)  # 0.9**100: the initial weights are forgotten
     assert ema_momentum(config, 1_000_000) == 0.999
     assert 0.999 ** 100 > 0.9  # what the unshortened EMA would still hold of the untrained network
+
+
+def test_a_time_budgeted_pretrain_sizes_its_ema_for_a_short_run(pairs, tmp_path):
+    """``epochs`` is only a cap when a ``TimeBudget`` stops the stage: an EMA sized for 200 epochs x 25 steps
+    (0.998) would still hold 23 % of the random start after the 725 steps a loaded CPU managed."""
+    from qrsr_helpers.training import TimeBudget
+
+    config = get_config("smoke", content_loss="pixel", jit_compile=False, steps_per_epoch=25, ema_decay=0.9999)
+    generator = generator_from_config(config)
+    pretrain(generator, PairBatches(pairs, 4, steps_per_epoch=1), config, tmp_path, epochs=5000,
+             callbacks=[TimeBudget(0.0005)])
+    assert generator.optimizer.ema_momentum == pytest.approx(0.99)
