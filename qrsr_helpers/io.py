@@ -1,8 +1,10 @@
 """Files in and out: one image reader, one atomic writer under every file the package writes.
 
 * :func:`read_image` — PNG / JPEG / WebP / BMP / TIFF as uint8 gray, RGB or RGBA (16-bit rounded to
-  8, JPEG turned upright by its EXIF orientation); :func:`to_rgb` gives the RGB a decoder sees
-  (grey repeated, transparency composited over white paper).
+  8, turned upright by its EXIF orientation); :func:`image_header` judges a file (size, format,
+  pages, orientation) before a decoder sees it; :func:`to_rgb` gives the RGB a decoder sees (grey
+  repeated, transparency composited over white paper). Paths never reach OpenCV: Python reads and
+  writes the bytes, OpenCV decodes and encodes memory (its ``imwrite`` crashes on a non-UTF-8 name).
 * :func:`atomic_path` — write to a temporary name beside the target, rename when done: an interrupted
   run, a full disk or a refused encoder never leaves a half-written file under the real name, and a
   failure never leaves the temporary one either. Images, PNG streams, weights, JSON and data caches
@@ -16,16 +18,20 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, NamedTuple
 
 import numpy as np
 
 from .errors import BadFile
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "TIFF")  # Pillow's names of what may reach OpenCV's decoder
+NAMES = "PNG, JPEG, WebP, BMP, TIFF"
 UNREADABLE = "unreadable or corrupt"
 UNSUPPORTED = "unsupported pixel format"
 MAX_NAME_BYTES = 255  # a file name's limit on every common file system
@@ -90,68 +96,153 @@ def write_json(path: str | os.PathLike, data: dict) -> Path:
     return Path(path)
 
 
-def image_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) from the file's header alone (Pillow reads no pixels), or None when Pillow cannot
-    tell (the decoder below then decides whether it is an image at all)."""
+class Header(NamedTuple):
+    """What a file's header says (Pillow, no pixel read): enough to refuse a file before decoding it."""
+
+    width: int
+    height: int
+    format: str  # Pillow's name: PNG, JPEG, MPO (a JPEG with extra images), WEBP, BMP, TIFF; or GIF, ICO...
+    pages: int  # images in the file (TIFF pages, APNG / WebP frames); readers take the first
+    orientation: int  # EXIF orientation 1-8 (1: as stored)
+
+
+def image_header(file: str | os.PathLike | IO[bytes]) -> Header | None:
+    """The :class:`Header` of an image file (a path or an open binary file), or None when Pillow does not
+    know its contents. Only the header is read: a 25 MB file can claim 20000 x 20000 pixels, and the
+    claim must be judged before any decoder allocates it. An MPO counts one page: its other images are
+    previews or depth maps of the same photo."""
     from PIL import Image
 
     limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we judge the size ourselves
     try:
-        with Image.open(path) as image:
-            return image.size
-    except Exception:  # noqa: BLE001 - not an image Pillow knows: not our verdict to give here
+        with Image.open(file) as image:
+            if image.format not in FORMATS:  # named in the refusal; nothing more is read
+                return Header(*image.size, image.format or "unknown", 1, 1)
+            try:
+                pages = 1 if image.format == "MPO" else int(getattr(image, "n_frames", 1))
+            except Exception:  # noqa: BLE001 - a broken page chain: page 1 may still decode
+                pages = 1
+            return Header(*image.size, image.format, pages, _orientation(image))
+    except Exception:  # noqa: BLE001 - not an image Pillow knows: read_image refuses it, unknown
         return None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
 
 
+def _orientation(image) -> int:
+    """EXIF orientation (tag 0x0112) of an open Pillow image, 1 when absent or unreadable. A PNG's eXIf
+    chunk may follow the pixel data, where Pillow's ``getexif()`` finds it by decoding the whole image:
+    we walk the chunk headers to it instead."""
+    from PIL import Image
+
+    try:
+        if image.format == "PNG" and "exif" not in image.info:
+            exif = Image.Exif()
+            exif.load(_png_chunk(image.fp, b"eXIf"))
+        else:
+            exif = image.getexif()
+        value = exif.get(0x0112, 1)
+        return value if isinstance(value, int) and value in _ORIENT else 1
+    except Exception:  # noqa: BLE001 - a broken EXIF block is no reason to refuse the pixels
+        return 1
+
+
+def _png_chunk(file: IO[bytes], kind: bytes) -> bytes:
+    """The data of the first ``kind`` chunk of the PNG in ``file`` (b"" when none), seeking past the others."""
+    file.seek(8)
+    while len(head := file.read(8)) == 8:
+        length, found = struct.unpack(">I4s", head)
+        if found == kind:
+            return file.read(length)
+        if found == b"IEND":
+            break
+        file.seek(length + 4, os.SEEK_CUR)  # the data and its CRC
+    return b""
+
+
+# EXIF orientation -> the numpy view that shows the image upright; the same as PIL.ImageOps.exif_transpose
+# (2: FLIP_LEFT_RIGHT, 3: ROTATE_180, 4: FLIP_TOP_BOTTOM, 5: TRANSPOSE, 6: ROTATE_270, 7: TRANSVERSE, 8: ROTATE_90).
+_ORIENT = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+    8: lambda a: np.rot90(a),
+}
+
+
+def _pixels(n: int) -> str:
+    """A pixel count as people read it: 1,600 px, 120,000 px, 1.3 MP, 400 MP."""
+    return f"{n:,} px" if n < 100_000 else f"{n / 1e6:,.1f}".removesuffix(".0") + " MP"
+
+
 def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray (H x W), RGB or RGBA (H x W x 3|4).
 
-    16-bit images are rounded to 8 bits (the generator sees 8-bit pixels); JPEG photos are turned
-    upright by their EXIF orientation, as every viewer shows them. An image above ``max_pixels`` is
-    refused from its header, before any memory is spent on it. :class:`ImageError` (with a ``reason``)
-    names the file otherwise."""
+    16-bit images are rounded to 8 bits (the generator sees 8-bit pixels); every format is turned upright
+    by its EXIF orientation, as viewers show it (alpha and depth kept: the pixels are rotated here, not
+    by a decoder flag that would drop them); a multi-page file gives its first page
+    (:func:`image_header` says how many there are). The file is opened once and its header judged
+    before anything is decoded: only contents Pillow identifies as a supported format reach OpenCV,
+    and an image above ``max_pixels`` is refused. :class:`ImageError` (with a ``reason``) names the
+    file otherwise."""
     import cv2
 
     path = Path(path)
     if not path.is_file():
         what = "not a regular file" if path.exists() else "no such file"
         raise ImageError(f"{path}: {'is a folder, not an image' if path.is_dir() else what}", UNREADABLE)
-    size = image_size(path)
-    if size and max_pixels and size[0] * size[1] > max_pixels:
-        raise ImageError(f"{path}: {size[0]}x{size[1]} is too large ({size[0] * size[1] / 1e6:.0f} MP > "
-                         f"{max_pixels / 1e6:.0f} MP; raise the limit with --max-pixels)", TOO_LARGE)
     try:
-        data = np.fromfile(path, np.uint8)  # fromfile + imdecode: any path, any locale
+        with open(path, "rb") as file:  # one open file for header and data: what was judged is what is decoded
+            if os.fstat(file.fileno()).st_size == 0:
+                raise ImageError(f"{path}: empty file", UNREADABLE)
+            header = image_header(file)
+            if header is None:
+                raise ImageError(f"{path}: not a readable image ({NAMES}): its contents are unknown (corrupt, "
+                                 "truncated or another format)", UNREADABLE)
+            if header.format not in FORMATS:
+                raise ImageError(f"{path}: not a supported image ({NAMES}): its contents are {header.format}",
+                                 UNSUPPORTED)
+            pixels = header.width * header.height
+            if max_pixels and pixels > max_pixels:
+                size, limit = _pixels(pixels), _pixels(max_pixels)
+                if size == limit:  # rounded alike: say them exactly
+                    size, limit = f"{pixels:,} px", f"{max_pixels:,} px"
+                raise ImageError(f"{path}: {header.width}x{header.height} is too large ({size} > {limit}; raise "
+                                 "the limit with --max-pixels)", TOO_LARGE)
+            file.seek(0)
+            data = file.read()
     except OSError as error:
         raise ImageError(f"{path}: cannot read ({_os_reason(error)})", UNREADABLE) from None
-    if data.size == 0:
-        raise ImageError(f"{path}: empty file", UNREADABLE)
-    # JPEG has no alpha: decode it with the flags that apply EXIF orientation; others keep alpha.
-    flags = cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR if data[:2].tobytes() == b"\xff\xd8" else cv2.IMREAD_UNCHANGED
     quiet = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our message below replaces its warning
     try:
-        image = cv2.imdecode(data, flags)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # no orientation, alpha kept
     except cv2.error:
         image = None
     finally:
         cv2.utils.logging.setLogLevel(quiet)
+    del data
     if image is None:
-        raise ImageError(f"{path}: not a readable image (PNG, JPEG, WebP, BMP, TIFF): corrupt, truncated or "
-                         "another format", UNREADABLE)
+        raise ImageError(f"{path}: not a readable image ({NAMES}): corrupt, truncated or another format", UNREADABLE)
     if image.dtype == np.uint16:
         image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)  # 65535 -> 255 exactly
     elif image.dtype != np.uint8:
         raise ImageError(f"{path}: {image.dtype} pixels are not supported (8- or 16-bit images only)", UNSUPPORTED)
     if image.ndim == 3 and image.shape[2] == 1:
-        return image[..., 0]
-    if image.ndim == 3:
+        image = image[..., 0]
+    elif image.ndim == 3:
         code = {3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGBA}.get(image.shape[2])
         if code is None:
             raise ImageError(f"{path}: {image.shape[2]} channels are not supported (gray, RGB or RGBA)", UNSUPPORTED)
         image = cv2.cvtColor(image, code)
+    # OpenCV's TIFF decoder applies the orientation itself, even with IMREAD_UNCHANGED (OpenCV 4.14: 8/16-bit,
+    # gray/RGB/RGBA; raw, deflate, LZW, JPEG); for every other format we do, as Pillow's exif_transpose does.
+    if header.orientation != 1 and header.format != "TIFF":
+        image = np.ascontiguousarray(_ORIENT[header.orientation](image))
     return image
 
 
@@ -173,9 +264,11 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
-    """Write a uint8 gray/RGB/RGBA image atomically; the format follows the suffix. Colour images are
-    channel-swapped in place for OpenCV and swapped back afterwards, so a 16000 x 12000 result is
-    never copied."""
+    """Write a uint8 gray/RGB/RGBA image atomically; the format follows the suffix. OpenCV encodes to
+    memory and Python writes the bytes: a path never reaches OpenCV, whose ``imwrite`` crashes the
+    process (SIGSEGV) on a name that is not UTF-8. Colour images are channel-swapped in place for
+    OpenCV and swapped back afterwards, so a 16000 x 12000 result is never copied (its encoded bytes
+    are held once; a PNG that large is written by :func:`write_png_strips`)."""
     import cv2
 
     path = Path(path)
@@ -188,17 +281,18 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     elif swap is not None:
         cv2.cvtColor(image, swap, dst=image)
     try:
-        with atomic_path(path) as tmp:
-            try:
-                written, reason = cv2.imwrite(str(tmp), image), "the encoder refused it"
-            except cv2.error as error:
-                written, reason = False, str(error).strip().splitlines()[-1]
-            if not written:
-                raise ImageError(f"{path}: could not write the {image.shape[1]}x{image.shape[0]} image ({reason})",
-                                 "not writable")
+        try:
+            (written, encoded), reason = cv2.imencode(path.suffix.lower(), image), "the encoder refused it"
+        except cv2.error as error:
+            written, encoded, reason = False, None, str(error).strip().splitlines()[-1]
     finally:
         if swap is not None:
             cv2.cvtColor(image, swap, dst=image)  # the same swap undoes itself
+    if not written:
+        raise ImageError(f"{path}: could not write the {image.shape[1]}x{image.shape[0]} image ({reason})",
+                         "not writable")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(encoded)
     return path
 
 
