@@ -1,7 +1,10 @@
-"""Decoders behind one function: did the exact payload come back?
+"""Decoders behind one function: did the exact payload come back, and which payload is it?
 
 zxing-cpp (the decoder most apps embed) and OpenCV's ``QRCodeDetector`` see different things: a
 code one of them reads the other may not, so every evaluation reports both.
+
+Every read's text follows one policy, :mod:`qrsr_helpers.payload`: here each decoder hands it the
+payload's bytes and what it saw of the symbol's ECI.
 """
 
 from __future__ import annotations
@@ -9,30 +12,38 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 import zxingcpp
 
 from .io import to_rgb
+from .payload import Read, eci_segments, payload_read, reencoded_read, segments_read
 
 DECODERS = ("zxing", "opencv")
 CASCADE = "cascade"  # what the product reports: see read_cascade
 READERS = (*DECODERS, CASCADE)
 
-
 @dataclass(frozen=True)
 class DecodeResult:
     decoder: str
-    texts: tuple[str, ...]  # every payload the decoder read
+    reads: tuple[Read, ...] = ()  # every payload the decoder read
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(read.text for read in self.reads)
 
     def matches(self, payload: str) -> bool:
-        return payload in self.texts
+        """Was ``payload`` read, as text (a binary read's ``hex:`` text matches nothing)?"""
+        return any(read.text == payload and not read.binary for read in self.reads)
 
     @property
     def ok(self) -> bool:
-        return bool(self.texts)
+        return bool(self.reads)
+
+
+# --- decoders ---------------------------------------------------------------------------------------------
 
 
 def to_gray_uint8(image: np.ndarray) -> np.ndarray:
@@ -45,18 +56,6 @@ def to_gray_uint8(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def payload_text(data: bytes) -> str:
-    """A payload's bytes as text: UTF-8, else Shift-JIS (QR's Kanji mode), else ISO-8859-1 (QR's default
-    byte charset) when that is printable, else ``hex:`` and the bytes in hex (binary payloads)."""
-    for encoding in ("utf-8", "shift_jis"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    latin = data.decode("latin-1")
-    return latin if latin.isprintable() else "hex:" + data.hex()
-
-
 def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
     """Read every QR code in ``image`` with ``decoder`` (``zxing`` | ``opencv`` | ``cascade``)."""
     gray = to_gray_uint8(image)
@@ -65,8 +64,8 @@ def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
     if decoder == CASCADE:
         return DecodeResult(CASCADE, read_cascade(gray))
     if decoder == "opencv":
-        text, _ = _opencv(gray)
-        return DecodeResult("opencv", (text,) if text else ())
+        read, _ = _opencv(gray)
+        return DecodeResult("opencv", (read,) if read else ())
     raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
 
 
@@ -79,14 +78,20 @@ def _side(corners) -> float:
     return float(np.sqrt(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2))
 
 
-def _zxing(gray: np.ndarray, min_side: float = 0.0) -> tuple[str, ...]:
-    """Valid zxing reads of ``gray`` whose symbol spans at least ``min_side`` px."""
-    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+def _zxing(gray: np.ndarray, min_side: float = 0.0) -> tuple[Read, ...]:
+    """Valid zxing reads of ``gray`` whose symbol spans at least ``min_side`` px. One pass, its text the
+    ECI-protocol data in hex (``HexECI``): whether there is an ECI, and which; ``bytes`` are the raw payload."""
+    found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.HexECI)
     corners = lambda p: [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
-    return tuple(r.text for r in found if r.valid and (not min_side or _side(corners(r.position)) >= min_side))
+    return tuple(_zxing_read(r) for r in found if r.valid and (not min_side or _side(corners(r.position)) >= min_side))
 
 
-def read_cascade(gray: np.ndarray) -> tuple[str, ...]:
+def _zxing_read(barcode: zxingcpp.Barcode) -> Read:
+    segments = eci_segments(bytes.fromhex(barcode.text))
+    return payload_read(barcode.bytes) if segments is None else segments_read(barcode.bytes, segments)
+
+
+def read_cascade(gray: np.ndarray) -> tuple[Read, ...]:
     """How the product reads an *enhanced* (x4) image: several looks, cheapest first, stopping at the first
     valid read: zxing on the image, on its Otsu binarisation (a global threshold where zxing's local one
     splits a blurred module), on its 2..98th-percentile contrast stretch, then OpenCV. Measured on the
@@ -95,10 +100,10 @@ def read_cascade(gray: np.ndarray) -> tuple[str, ...]:
     the 1,000-code evaluations was a 4-digit version-1 code "found" at ~1.6 px per module in the texture
     of a larger code (``benchmarks/product_path.py``), a module size no x4 image of a real code has."""
     for look in (gray, otsu_binarised(gray), contrast_stretched(gray)):
-        if texts := _zxing(look, MIN_SYMBOL_PX):
-            return texts
-    text, side = _opencv(gray)
-    return (text,) if text and side >= MIN_SYMBOL_PX else ()
+        if reads := _zxing(look, MIN_SYMBOL_PX):
+            return reads
+    read, side = _opencv(gray)
+    return (read,) if read and side >= MIN_SYMBOL_PX else ()
 
 
 def otsu_binarised(gray: np.ndarray) -> np.ndarray:
@@ -112,18 +117,19 @@ def contrast_stretched(gray: np.ndarray) -> np.ndarray:
     return np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
 
 
-def _opencv(gray: np.ndarray) -> tuple[str, float]:
-    """OpenCV's read of ``gray`` ("" for none) and the side of the symbol it found, px."""
+def _opencv(gray: np.ndarray) -> tuple[Read | None, float]:
+    """OpenCV's read of ``gray`` (None for none) and the side of the symbol it found, px. Bytes, not
+    ``detectAndDecode``'s text: that decodes them as UTF-8 (raising on others) and stops at a NUL."""
     # OpenCV's detector misses codes that touch the border: give it a white margin.
     padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
     try:
-        text, points, _ = _opencv_detector().detectAndDecode(padded)
-    except UnicodeDecodeError:  # OpenCV decodes payload bytes as UTF-8 (Shift-JIS, Latin-1, binary fail)
         data, points, _ = _opencv_detector().detectAndDecodeBytes(padded)
-        text = payload_text(data)
     except cv2.error:
-        return "", 0.0
-    return text, (_side(points) if text and points is not None and np.size(points) == 8 else 0.0)
+        return None, 0.0
+    if not data:
+        return None, 0.0
+    side = _side(points) if points is not None and np.size(points) == 8 else 0.0
+    return _opencv_read(data, padded, points), side
 
 
 _THREAD_STATE = threading.local()
@@ -157,3 +163,29 @@ def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxin
                    workers: int | None = None) -> np.ndarray:
     """Boolean array: did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``?"""
     return decode_outcomes(images, payloads, decoder, workers)[0]
+
+
+
+def _opencv_read(data: bytes, padded: np.ndarray, points) -> Read:
+    """Policy on OpenCV's bytes of the code at ``points`` in ``padded``. Bytes that are printable ASCII need
+    no ECI (a UTF-16/32 ECI would be missed: zxing sees it); others ask a fresh detector for the ECI."""
+    if data.isascii():
+        return payload_read(data)
+    eci = _opencv_encoding(padded, points)
+    if eci == 0:
+        return reencoded_read(data)
+    read = payload_read(data, eci)
+    if eci == 20 and not read.binary:  # OpenCV says 20 for ECI 20 and for Kanji mode alike
+        return replace(read, charset="Shift_JIS", rule="Kanji mode or ECI 20")
+    return read
+
+
+def _opencv_encoding(padded: np.ndarray, points) -> int:
+    """The ECI (20 also for Kanji mode, 0 for none) of the code at ``points``: from a fresh detector, as a
+    detector's ``getEncoding`` keeps reporting the first code it ever read (OpenCV 4.14)."""
+    detector = cv2.QRCodeDetector()
+    try:
+        detector.decodeBytes(padded, points)
+        return int(detector.getEncoding())
+    except cv2.error:
+        return 0

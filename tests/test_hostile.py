@@ -185,7 +185,7 @@ def test_every_payload_encoding_is_read_by_both_decoders(payload, encoding, expe
 
 
 def test_binary_payloads_are_reported_in_hex():
-    from qrsr_helpers.decode import payload_text
+    from qrsr_helpers.payload import payload_text
 
     assert payload_text(b"\x00\x01\xfe") == "hex:0001fe"
     assert payload_text("Grüße".encode("latin-1")) == "Grüße"  # not UTF-8, not Shift-JIS: QR's default charset

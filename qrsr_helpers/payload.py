@@ -1,0 +1,265 @@
+"""Payload bytes -> text: one policy for every decoder (issue 20: "one code, one payload, and the right one").
+
+A QR code carries bytes; its text is chosen from them (``payload_read``) by the first rule that holds:
+
+1. ECI present: the ECI's charset (26 UTF-8, 3 ISO-8859-1, 20 Shift_JIS, 9 ISO-8859-7, ...); bytes invalid
+   in it, an unknown ECI or ECI 899 -> binary. zxing-cpp's ``Barcode.symbology_identifier`` says ``]Q1``
+   even when there is one (3.1.1), so zxing is read with ``TextMode.HexECI`` (same single pass): its text is
+   the ECI-protocol data, ``]Q2`` plus ``\\NNNNNN`` designators. OpenCV says ``getEncoding()`` (20 also for
+   a Kanji-mode segment, Shift_JIS by definition).
+2. No ECI, from the raw bytes: printable ASCII -> ASCII; else valid UTF-8 -> UTF-8 (self-validating; most
+   generators write UTF-8 without ECI); else valid Shift_JIS with a double-byte character whose lead byte is
+   0x81-0x9F (kana, level-1 kanji: ISO-8859-1 has only C1 controls there) and no lone half-width katakana
+   -> Shift_JIS (what Kanji mode holds); else printable ISO-8859-1, the standard's default for byte mode
+   ('Détail', 44 E9 74 .., is valid Shift_JIS too, and reads as ISO-8859-1); else binary.
+   "Printable": no control characters but TAB, LF, CR and the GS1 / ISO 15434 separators EOT, GS, RS; no
+   surrogate or private-use characters. Shift_JIS is Python's ``shift_jis`` (JIS X 0208, as zxing-cpp),
+   else ``cp932`` (Windows' NEC / IBM extensions, e.g. circled digits).
+3. Binary payloads: text ``hex:`` and the bytes in hex, charset ``binary``; they match no text payload.
+4. OpenCV without ECI returns byte-mode bytes re-encoded: as they are when valid UTF-8, else read as
+   ISO-8859-1 and written as UTF-8. Its raw bytes are recovered where that is decidable and the same rules
+   applied, so both decoders give one text for one symbol (where both UTF-8 and ISO-8859-1 would be the raw
+   bytes, the two give the same text). ``one_payload_per_symbol`` merges the reads of one symbol by several
+   decoders into one payload; were their texts to differ, the better-informed read wins and says so: the
+   decoder that saw the ECI or Kanji mode, then raw bytes (zxing), then OpenCV's re-encoded bytes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+BINARY = "binary"  # the charset of a payload that is not text
+# What a read's charset rests on, best first: an ECI or Kanji mode the decoder saw in the symbol, the raw
+# payload bytes (no ECI), OpenCV's re-encoded bytes (no ECI; ISO-8859-1 or UTF-8 undecidable, same text).
+EVIDENCE = ("symbol", "raw bytes", "re-encoded bytes")
+SYMBOL, RAW, REENCODED = EVIDENCE
+
+
+@dataclass(frozen=True)
+class Read:
+    """One payload as read: its ``text`` by the module's policy, the ``data`` it was decoded from, the
+    ``charset`` ('ASCII', 'UTF-8', 'Shift_JIS', 'ISO-8859-1', 'ECI UTF-8', ..., 'binary'), the ``rule``
+    that chose it (a few words) and what that rests on (``evidence``, one of ``EVIDENCE``)."""
+
+    text: str
+    data: bytes
+    charset: str
+    rule: str
+    evidence: str = RAW
+
+    @property
+    def binary(self) -> bool:
+        return self.charset == BINARY
+
+
+
+_TEXT_CONTROLS = frozenset("\t\n\r\x04\x1d\x1e")  # TAB, LF, CR; EOT, GS, RS (GS1 / ISO 15434 data)
+_NOT_TEXT = frozenset(("Cc", "Cs", "Co"))  # control, surrogate, private use
+
+# ECI designator -> (Python codec, charset name), after AIM ECI / ISO/IEC 15424 (899: 8-bit binary data)
+_ECI_CHARSETS = {0: ("cp437", "CP437"), 1: ("latin-1", "ISO-8859-1"), 2: ("cp437", "CP437"),
+                 3: ("latin-1", "ISO-8859-1"),
+                 **{eci: (f"iso8859_{eci - 2}", f"ISO-8859-{eci - 2}") for eci in (*range(4, 14), *range(15, 19))},
+                 20: ("shift_jis", "Shift_JIS"), 21: ("cp1250", "windows-1250"), 22: ("cp1251", "windows-1251"),
+                 23: ("cp1252", "windows-1252"), 24: ("cp1256", "windows-1256"), 25: ("utf-16-be", "UTF-16BE"),
+                 26: ("utf-8", "UTF-8"), 27: ("ascii", "ASCII"), 28: ("big5", "Big5"), 29: ("gb2312", "GB2312"),
+                 30: ("euc_kr", "EUC-KR"), 31: ("gbk", "GBK"), 32: ("gb18030", "GB18030"),
+                 33: ("utf-16-le", "UTF-16LE"), 34: ("utf-32-be", "UTF-32BE"), 35: ("utf-32-le", "UTF-32LE"),
+                 170: ("ascii", "ASCII")}
+ECI_BINARY = 899
+
+
+def is_text(text: str) -> bool:
+    """Printable text: no control characters but TAB, LF, CR, EOT, GS, RS; no surrogates, no private use."""
+    return text.isprintable() or all(c in _TEXT_CONTROLS or unicodedata.category(c) not in _NOT_TEXT for c in text)
+
+
+def _binary(data: bytes, rule: str, evidence: str = RAW) -> Read:
+    return Read("hex:" + data.hex(), data, BINARY, rule, evidence)
+
+
+def _shift_jis(data: bytes) -> str | None:
+    """``data`` as Shift_JIS text (JIS X 0208, else Windows' cp932 extensions), None when it is not."""
+    for codec in ("shift_jis", "cp932"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return text if is_text(text) else None  # cp932's user-defined area decodes to private use
+    return None
+
+
+def _kana_or_kanji(data: bytes) -> bool:
+    """Valid Shift_JIS ``data`` that holds a double-byte character with a lead byte in 0x81-0x9F and no lone
+    half-width katakana (0xA1-0xDF with no Japanese character either side: ISO-8859-1's letters À-ß)."""
+    kinds, i, c1_lead = [], 0, False  # per character: J double-byte, k half-width katakana, a other
+    while i < len(data):
+        byte = data[i]
+        if 0x81 <= byte <= 0x9F or 0xE0 <= byte <= 0xFC:
+            kinds.append("J")
+            c1_lead |= byte <= 0x9F
+            i += 2
+        else:
+            kinds.append("k" if 0xA1 <= byte <= 0xDF else "a")
+            i += 1
+    japanese = lambda j: 0 <= j < len(kinds) and kinds[j] in "Jk"
+    return c1_lead and all(kind != "k" or japanese(j - 1) or japanese(j + 1) for j, kind in enumerate(kinds))
+
+
+def payload_read(data: bytes, eci: int | None = None) -> Read:
+    """The payload ``data`` (bytes of a symbol, ``eci`` its ECI or None) as the module's policy reads it."""
+    if eci is not None:
+        return _eci_read(data, eci)
+    if data.isascii():
+        text = data.decode("ascii")
+        return Read(text, data, "ASCII", "no ECI: ASCII") if is_text(text) else _binary(
+            data, "no ECI: ASCII with control characters")
+    try:
+        text = data.decode("utf-8")
+        if is_text(text):
+            return Read(text, data, "UTF-8", "no ECI: valid UTF-8")
+    except UnicodeDecodeError:
+        pass
+    if (text := _shift_jis(data)) is not None and _kana_or_kanji(data):
+        return Read(text, data, "Shift_JIS", "no ECI: valid Shift_JIS with kana/kanji")
+    text = data.decode("latin-1")
+    if is_text(text):
+        return Read(text, data, "ISO-8859-1", "no ECI: byte mode default ISO-8859-1")
+    return _binary(data, "no ECI: not text in ASCII, UTF-8, Shift_JIS or ISO-8859-1")
+
+
+def payload_text(data: bytes, eci: int | None = None) -> str:
+    """A payload's bytes as text by the module's policy (binary: ``hex:`` and the bytes in hex)."""
+    return payload_read(data, eci).text
+
+
+def _eci_read(data: bytes, eci: int) -> Read:
+    if eci == ECI_BINARY:
+        return _binary(data, "ECI 899: binary", SYMBOL)
+    if eci not in _ECI_CHARSETS:
+        return _binary(data, f"ECI {eci}: unknown charset", SYMBOL)
+    codec, name = _ECI_CHARSETS[eci]
+    try:
+        text = _shift_jis(data) if eci == 20 else data.decode(codec)
+    except UnicodeDecodeError:
+        text = None
+    if text is None or not is_text(text):
+        return _binary(data, f"ECI {eci}: not text in {name}", SYMBOL)
+    return Read(text, data, f"ECI {name}", f"ECI {eci}", SYMBOL)
+
+
+def eci_segments(protocol: bytes) -> list[tuple[int | None, bytes]] | None:
+    """The ECI segments of a QR symbol's data in the ECI protocol (ISO/IEC 15424; zxing-cpp's ``HexECI``
+    text, as bytes): ``]Q2`` (``]Q4``, ``]Q6`` with FNC1), then data where ``\\NNNNNN`` designates an ECI and
+    ``\\\\`` is one backslash. None for a symbol without ECI (``]Q1``, ``]Q3``, ``]Q5``)."""
+    if protocol[:2] != b"]Q" or protocol[2:3] not in (b"2", b"4", b"6"):
+        return None
+    segments, eci, chunk, i = [], None, bytearray(), 3
+    while i < len(protocol):
+        if protocol[i] == 0x5C:  # backslash
+            if protocol[i + 1:i + 2] == b"\\":
+                chunk.append(0x5C)
+                i += 2
+                continue
+            if len(digits := protocol[i + 1:i + 7]) == 6 and digits.isdigit():
+                if chunk:
+                    segments.append((eci, bytes(chunk)))
+                eci, chunk, i = int(digits), bytearray(), i + 7
+                continue
+        chunk.append(protocol[i])
+        i += 1
+    if chunk or not segments:
+        segments.append((eci, bytes(chunk)))
+    return segments
+
+
+def segments_read(data: bytes, segments: list[tuple[int | None, bytes]]) -> Read:
+    """``data`` (all the payload's bytes) read segment by segment, each in its ECI's charset."""
+    if len(segments) == 1:
+        return payload_read(data, segments[0][0])
+    reads = [payload_read(chunk, eci) for eci, chunk in segments]
+    rule = "; ".join(read.rule for read in reads)
+    if any(read.binary for read in reads):
+        return _binary(data, rule, SYMBOL)
+    return Read("".join(read.text for read in reads), data, " + ".join(read.charset for read in reads), rule, SYMBOL)
+
+
+def reencoded_read(data: bytes) -> Read:
+    """What OpenCV's bytes of a byte-mode payload without ECI say. OpenCV returns the raw bytes when they
+    are valid UTF-8, else their ISO-8859-1 text as UTF-8; so ``data`` is the raw bytes (UTF-8) unless it
+    reads as characters below U+0100 whose ISO-8859-1 bytes are not valid UTF-8: then either may be raw."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return payload_read(data)  # not what OpenCV writes: take them as raw
+    if max(text, default="\0") > "\xff":
+        return payload_read(data)  # characters beyond ISO-8859-1: raw UTF-8
+    latin = text.encode("latin-1")
+    try:
+        latin.decode("utf-8")
+        return payload_read(data)  # OpenCV would have returned ``latin`` as it is: ``data`` is raw
+    except UnicodeDecodeError:
+        pass
+    as_latin = payload_read(latin)  # the policy on the raw bytes, were they ISO-8859-1's
+    if as_latin.charset == "ISO-8859-1":  # ... and on them as UTF-8: the same text
+        return Read(text, data, "UTF-8 or ISO-8859-1",
+                    "no ECI: valid UTF-8 or byte mode default ISO-8859-1 (same text)", REENCODED)
+    return replace(as_latin, rule=as_latin.rule + " (OpenCV's bytes read as ISO-8859-1)", evidence=REENCODED)
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One symbol's payload as several decoders read it: the ``text`` chosen, the ``readers`` (decoders)
+    that read it, the ``rule`` that chose the text, the ``read`` it comes from, and the other texts
+    decoders gave for the same symbol (``overruled``, empty when they agreed)."""
+
+    text: str
+    readers: tuple[str, ...]
+    rule: str
+    read: Read
+    overruled: tuple[str, ...] = ()
+
+
+def _symbol_key(read: Read) -> bytes:
+    """The bytes OpenCV returns for ``read``'s payload without ECI: equal for reads of one symbol whichever
+    decoder read it (raw bytes valid UTF-8 as they are, others ISO-8859-1 re-encoded as UTF-8)."""
+    try:
+        read.data.decode("utf-8")
+        return read.data
+    except UnicodeDecodeError:
+        return read.data.decode("latin-1").encode("utf-8")
+
+
+def one_payload_per_symbol(results: Iterable) -> list[Payload]:
+    """The distinct payloads that ``results`` (``decode.DecodeResult`` of several decoders, on one image) read,
+    in order: reads with the same text, or of the same bytes (as far as each decoder tells them), are one
+    payload. Where their
+    texts differ, the read with the best evidence (``EVIDENCE``: ECI / Kanji mode seen, raw bytes, OpenCV's
+    re-encoded bytes; then the earlier decoder) gives the text, and ``rule`` says so."""
+    groups: list[list[tuple[int, str, Read]]] = []  # (order read, decoder, read)
+    entries = [(result.decoder, read) for result in results for read in result.reads]
+    for order, (decoder, read) in enumerate(entries):
+        key = _symbol_key(read)
+        same = [i for i, g in enumerate(groups) if any(r.text == read.text or _symbol_key(r) == key for *_, r in g)]
+        if not same:
+            groups.append([(order, decoder, read)])
+            continue
+        for i in reversed(same[1:]):  # this read joins groups that were apart: one symbol
+            groups[same[0]].extend(groups.pop(i))
+        groups[same[0]].append((order, decoder, read))
+    payloads = []
+    for group in groups:
+        _, decoder, best = min(group, key=lambda entry: (EVIDENCE.index(entry[2].evidence), entry[0]))
+        group.sort(key=lambda entry: entry[0])
+        readers = tuple(dict.fromkeys(d for _, d, _ in group))
+        others = tuple(dict.fromkeys(r.text for *_, r in group if r.text != best.text))
+        rule = best.rule
+        if others:
+            losers = ", ".join(dict.fromkeys(d for _, d, r in group if r.text != best.text))
+            why = {SYMBOL: "it saw the ECI or Kanji mode", RAW: "it had the raw bytes",
+                   REENCODED: "it read first"}[best.evidence]
+            rule = f"{best.rule}; {decoder}'s text over {losers}'s: {why}"
+        payloads.append(Payload(best.text, readers, rule, best, others))
+    return payloads
