@@ -14,6 +14,7 @@ Profiles:
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 import sys
 from collections.abc import Collection, Mapping
@@ -91,14 +92,13 @@ class Config:
     def __post_init__(self) -> None:
         _check_choice("profile", self.profile, PROFILES)
         _check_choice("degradation", self.degradation, DEGRADATIONS)
-        _check_choice("upsampling", self.upsampling, ("nearest", "pixel_shuffle"))
         _check_choice("pixel_loss", self.pixel_loss, PIXEL_LOSSES)
         _check_choice("content_loss", self.content_loss, ("vgg", "pixel", "both"))
-        _check_choice("channels", self.channels, (1, 3))
+        check_architecture({name: getattr(self, name) for name in (*ARCHITECTURE_RANGES, *ARCHITECTURE_CHOICES)})
         for name, _ in self.train_mix:
             _check_choice("train_mix degradation", name, DEGRADATIONS)
-        if self.hr_size % self.scale or self.scale not in (2, 4, 8):
-            raise ConfigError(f"scale={self.scale} must be 2, 4 or 8 and divide hr_size={self.hr_size}")
+        if self.hr_size % self.scale:
+            raise ConfigError(f"scale={self.scale} must divide hr_size={self.hr_size}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"val_fraction={self.val_fraction} must lie strictly between 0 and 1")
         if self.crop_size is not None and not 4 <= self.crop_size <= self.lr_size:
@@ -129,9 +129,46 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
+# The generator's architecture (models.registry.ARCHITECTURE_FIELDS), checked here for every Config and so for every
+# run.json a weights file is loaded by. Whole numbers only (JSON's 64.0 or true is a typo, not a size). Upper bounds:
+# the paper's SRResNet has 16 blocks of 64 filters, EDSR's largest 32 of 256; at 64 blocks of 512 filters the
+# generator already holds ~300 M parameters (1.2 GB) -- beyond that a number is a typo that would otherwise end in
+# an opaque out-of-memory error minutes later. 0 blocks is allowed: head conv + upsampling (a benchmark's tiny model).
+ARCHITECTURE_RANGES = {"n_res_blocks": (0, 64), "filters": (1, 512)}
+ARCHITECTURE_CHOICES = {"upsampling": ("nearest", "pixel_shuffle"), "channels": (1, 3), "scale": (2, 4, 8)}
+
+
+def check_architecture(fields: Mapping) -> None:
+    """:class:`ConfigError` naming the first architecture field in ``fields`` whose type or value is not allowed
+    (see :data:`ARCHITECTURE_RANGES` and :data:`ARCHITECTURE_CHOICES`)."""
+    for name, value in fields.items():
+        if name in ARCHITECTURE_CHOICES:
+            _check_choice(name, value, ARCHITECTURE_CHOICES[name])
+        elif name in ARCHITECTURE_RANGES:
+            low, high = ARCHITECTURE_RANGES[name]
+            if not _is_whole(value) or not low <= value <= high:
+                raise ConfigError(f"{name}={_shown(value)} must be a whole number in {low}..{high}")
+
+
+def _is_whole(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _shown(value) -> str:
+    """``repr(value)``, cut to one short line (a run.json may hold a 1,000-digit number or a long string)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 def _check_choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not one of {list(allowed)}")
+    """``value`` must equal one of ``allowed`` and be of its kind: ``True`` is not the channel count 1, ``4.0`` not
+    the scale 4, ``"3"`` not 3 (any whole number type is an int: NumPy's too)."""
+    def same(option) -> bool:
+        kind = _is_whole(value) if isinstance(option, int) else isinstance(value, type(option))
+        return kind and value == option
+
+    if not any(same(option) for option in allowed):
+        raise ConfigError(f"{name}={_shown(value)} is not one of {list(allowed)}")
 
 
 _PROFILE_KNOBS: dict[str, dict] = {

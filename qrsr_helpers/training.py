@@ -214,17 +214,32 @@ class TimeBudget(keras.callbacks.Callback):
 
 def write_run_info(out_dir: str | os.PathLike, **info) -> Path:
     """Write (merge) ``run.json`` beside the checkpoints: what was trained, how, for how long. Its
-    ``architecture`` entry is what makes every weights file of the run loadable (``models.registry``)."""
+    ``architecture`` entry is what makes every weights file of the run loadable (``models.registry``).
+    A ``run.json`` :func:`read_run_info` refuses is left as it was (:class:`BadFile`)."""
     return write_json(Path(out_dir) / "run.json", {**read_run_info(out_dir), **info})
 
 
 def read_run_info(out_dir: str | os.PathLike) -> dict:
-    """``run.json`` of a run folder; ``{}`` when it is missing or unreadable (a corrupt one is rewritten whole)."""
+    """``run.json`` of a run folder; ``{}`` when there is none. One that cannot be read, is not JSON or not a JSON
+    object is a :class:`BadFile` naming it: it may be all that says which architecture the folder's weights have,
+    so it is never silently replaced (``write_run_info`` writes atomically: a crash never leaves one half-written)."""
+    from .errors import BadFile
+
+    path = Path(out_dir) / "run.json"
     try:
-        info = json.loads((Path(out_dir) / "run.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return {}
-    return info if isinstance(info, dict) else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        reason = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:80]}"
+        raise BadFile(f"{path}: not a readable run record ({reason}); repair it, or move it away to start this run "
+                      "folder over", "bad description") from None
+    if not isinstance(info, dict):
+        kind = {"str": "string", "int": "number", "float": "number", "bool": "boolean", "NoneType": "null"}.get(
+            type(info).__name__, type(info).__name__)
+        raise BadFile(f"{path}: holds a JSON {kind}, not a run record (a JSON object); repair it, or "
+                      "move it away to start this run folder over", "bad description")
+    return info
 
 
 def architecture_info(config: Config) -> dict:

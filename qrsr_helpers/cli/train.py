@@ -3,12 +3,16 @@
 A run folder is resumable at every instant: ``run.json`` (written first) records the architecture,
 so every weights file in the folder loads in every command even while training runs; a finished
 stage is recorded there and never redone when the command is re-run; an interrupted stage resumes
-from its backup (see ``training.ResumableBackup``).
+from its backup (see ``training.ResumableBackup``). Before anything is written, ``--init`` weights are loaded and
+checked to fit the architecture they are described with (``models.registry.architecture``: the bundled 16 x 64
+generator's when nothing describes them) and to hold finite values, and a run folder's existing ``run.json`` must
+be a run record of the same architecture.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from . import checked_weights
@@ -37,15 +41,52 @@ def check_gan_stage(args: argparse.Namespace, config, init, pretrained_here: boo
         vgg_weights_file(config.vgg_weights)
 
 
+def checked_init(spec: str):
+    """The ``--init`` weights file and the architecture it holds (``models.registry.architecture``: its
+    ``run.json``, else the bundled 16 x 64 generator's), loaded and checked to fit it and to hold finite values
+    (a :class:`BadFile` naming the file otherwise): before anything is written to the run folder."""
+    from ..models.registry import architecture, load_generator
+
+    init = checked_weights("--init", spec)
+    fields = architecture(init)
+    load_generator(init, "keras")  # cached: the same model sets the generator's weights below
+    return init, fields
+
+
+def finished_in(out: Path, config) -> list[str]:
+    """The stages the run folder's ``run.json`` records as finished. A :class:`BadFile` naming it when it is not
+    a run record (``training.read_run_info``), its ``finished_stages`` is not a list of stage names, or it records
+    a generator other than the one ``config`` builds: training on would leave weights it describes wrongly."""
+    from ..errors import BadFile
+    from ..training import architecture_info, read_run_info
+
+    record, info = out / "run.json", read_run_info(out)
+    stages = info.get("finished_stages", [])
+    if not isinstance(stages, list) or not all(stage in STAGES["both"] for stage in stages):
+        raise BadFile(f"{record}: \"finished_stages\" is {json.dumps(stages)[:60]}, not a list of stage names "
+                      f"{list(STAGES['both'])}", "bad description")
+    recorded = info.get("architecture", {})
+    if not isinstance(recorded, dict):
+        raise BadFile(f"{record}: \"architecture\" is {json.dumps(recorded)[:60]}, not an object", "bad description")
+    wanted = architecture_info(config)
+    differs = [f"{key}={json.dumps(recorded[key])[:20]}" for key in wanted if key in recorded
+               and (recorded[key] != wanted[key] or type(recorded[key]) is not type(wanted[key]))]
+    if differs:
+        raise BadFile(f"{record}: this run folder holds a generator with {', '.join(differs)}, not the one this "
+                      f"command trains ({', '.join(f'{key}={wanted[key]}' for key in wanted)}): use another --out, "
+                      "or the --profile / --init it was started with", "bad description")
+    return stages
+
+
 def run(args: argparse.Namespace) -> int:
     """``--init`` (``pretrained``, ``srresnet``, ``srgan`` or a ``.weights.h5``) starts from existing weights
-    and takes their architecture; ``--minutes`` bounds each stage's wall time (cosine LR decay)."""
+    and takes their architecture; ``--minutes`` bounds each stage's wall time (cosine LR decay). Nothing is
+    written before the init weights, the run folder and the run record there are checked."""
     from ..config import get_config
     from ..io import check_writable
-    from ..models.registry import architecture
 
-    init = checked_weights("--init", args.init) if args.init else None
-    config = get_config(args.profile, **(architecture(init) if init else {}))
+    init, fields = checked_init(args.init) if args.init else (None, {})
+    config = get_config(args.profile, **fields)
     out = Path(args.out) if args.out else config.run_dir
     check_writable(out)  # before minutes of work, not after
 
@@ -61,13 +102,12 @@ def run(args: argparse.Namespace) -> int:
         distribution_strategy,
         mixed_precision_policy,
         pretrain,
-        read_run_info,
         train_gan,
         write_run_info,
     )
 
     def finished_stages() -> list[str]:
-        return list(read_run_info(out).get("finished_stages", []))
+        return finished_in(out, config)
 
     if "gan" in STAGES[args.stage]:  # what would otherwise fail minutes in, or train something else
         check_gan_stage(args, config, init, "pretrain" in finished_stages())
