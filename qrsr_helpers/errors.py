@@ -33,3 +33,22 @@ class BadFile(QrsrError, ValueError):
 
 class TrainingDiverged(QrsrError, RuntimeError):
     """A loss became NaN or infinite; nothing was saved as "latest" after it."""
+
+
+class QrsrWarning(UserWarning):
+    """Something the user should know that does not stop the work (e.g. the fast path fell back to Keras,
+    and why); the ``qrsr`` command prints it as one ``note:`` line."""
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: control and format characters (a file name may hold an escape
+    sequence, a right-to-left override or a newline) and undecodable file-name bytes (``\udcff``, from a
+    name that is not UTF-8) are shown as escapes (``\x1b``, ``\n``, ``\xff``); letters of any script stay."""
+    def one(ch: str) -> str:
+        if ch.isprintable():
+            return ch
+        if 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte os.fsdecode could not decode (surrogateescape)
+            return f"\\x{ord(ch) - 0xDC00:02x}"
+        return ascii(ch)[1:-1]
+
+    return "".join(map(one, text))

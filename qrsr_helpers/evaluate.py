@@ -48,15 +48,16 @@ def generator_upscaler(generator, batch_size: int = 64) -> Upscaler:
     return lambda lr: super_resolve(generator, lr, batch_size)
 
 
-def upscaler(spec: str) -> Upscaler:
+def upscaler(spec: str, backend: str | None = None, precision: str | None = None) -> Upscaler:
     """An upscaler from a name: an interpolation (``nearest`` | ``bilinear`` | ``bicubic`` | ``lanczos``) or
-    a generator (``srresnet`` | ``srgan`` | ``pretrained`` | a ``.weights.h5`` file)."""
+    a generator (``srresnet`` | ``srgan`` | ``pretrained`` | a ``.weights.h5`` file, run as
+    ``models.registry.load_generator`` chooses with ``backend`` and ``precision``)."""
     from .models.registry import BUNDLED, load_generator
 
     if spec in INTERPOLATIONS:
         return interpolation_upscaler(spec)
     try:
-        return generator_upscaler(load_generator(spec))
+        return generator_upscaler(load_generator(spec, backend, precision))
     except BadFile as error:
         if error.reason != "missing" or spec.endswith(".weights.h5"):
             raise

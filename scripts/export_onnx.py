@@ -1,6 +1,8 @@
 """Export generators to ONNX (Keras' own exporter) beside their weights: ``NAME.onnx`` for
-``NAME.weights.h5``. The fast inference path (``models.exported``: OpenVINO, no TensorFlow) runs these;
-``tests/test_exported.py`` checks each shipped export against its Keras weights.
+``NAME.weights.h5``, stamped with the SHA-256 of that weights file (ONNX metadata
+``qrsr.weights_sha256``). The fast inference path (``models.exported``: OpenVINO, no TensorFlow) runs an
+export only when its stamp matches the weights beside it; ``tests/test_exported.py`` checks each shipped
+export against its Keras weights.
 
     python scripts/export_onnx.py                       # every bundled generator
     python scripts/export_onnx.py runs/cpu/generator_pretrain.weights.h5
@@ -14,10 +16,13 @@ from pathlib import Path
 
 
 def export(weights: Path) -> Path:
-    """Write ``NAME.onnx`` (atomically) from ``weights`` and return its path; dynamic batch and size."""
+    """Write ``NAME.onnx`` (atomically) from ``weights``, stamped with the weights' digest, and return its
+    path; dynamic batch and size."""
     import numpy as np
+    import onnx
 
     from qrsr_helpers.io import atomic_path
+    from qrsr_helpers.models.exported import WEIGHTS_DIGEST_KEY, weights_digest
     from qrsr_helpers.models.registry import export_path, load_generator
 
     generator = load_generator(weights, backend="keras")
@@ -25,6 +30,10 @@ def export(weights: Path) -> Path:
     target = export_path(Path(weights))
     with atomic_path(target) as tmp:
         generator.export(str(tmp), format="onnx", verbose=False)
+        model = onnx.load(str(tmp))
+        del model.metadata_props[:]
+        model.metadata_props.add(key=WEIGHTS_DIGEST_KEY, value=weights_digest(weights))
+        onnx.save(model, str(tmp))
     return target
 
 

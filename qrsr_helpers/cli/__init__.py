@@ -13,11 +13,13 @@ import math
 import os
 import signal
 import sys
+import warnings
 from contextlib import contextmanager
+from functools import partial
 from importlib import import_module
 
 from ..config import BACKEND_ENV, BACKENDS, PRECISION_ENV, PRECISIONS, PROFILES, Config
-from ..errors import BadFile, InvalidArgument, QrsrError
+from ..errors import BadFile, InvalidArgument, QrsrError, QrsrWarning, printable
 
 EXIT_BAD_INPUT, EXIT_INTERRUPTED = 2, 130
 MAX_CODES = 100_000  # ~5 GB of pairs and hours of decoding: beyond it a typo is likelier than a plan
@@ -66,7 +68,43 @@ def checked_weights(flag: str, spec: str | None):
 
 
 WEIGHTS_HELP = "srresnet | srgan | pretrained (= srresnet) | a .weights.h5 file, e.g. one qrsr train wrote"
-RUNTIME_FLAGS = {"backend": BACKEND_ENV, "precision": PRECISION_ENV}  # models.registry / models.exported
+RUNTIME_FLAGS = {"backend": (BACKEND_ENV, BACKENDS), "precision": (PRECISION_ENV, PRECISIONS)}
+
+
+def _check_runtime_settings(args: argparse.Namespace) -> None:
+    """``--backend``/``--precision``, else ``$QRSR_BACKEND``/``$QRSR_PRECISION`` (read here, once), else
+    ``auto``: checked before any work and passed down as arguments, so a bad value is one line, not one
+    error per file."""
+    for flag, (variable, choices) in RUNTIME_FLAGS.items():
+        if not hasattr(args, flag):
+            continue
+        value = getattr(args, flag) or os.environ.get(variable) or "auto"
+        if value.lower() not in choices:
+            raise InvalidArgument(f"${variable}={value!r}: not one of {', '.join(choices)} (or pass --{flag})")
+        setattr(args, flag, value.lower())
+
+
+def load_for(args: argparse.Namespace, spec: str | None, flag: str = "--weights"):
+    """The generator ``spec`` names, loaded once with the command's ``--backend``/``--precision``; a missing
+    file is reported with ``flag``."""
+    from ..models.registry import load_generator
+
+    with named_by(flag, spec):
+        return load_generator(spec, args.backend, args.precision)
+
+
+def _note(command: str, shown: set, message, category, filename, lineno, file=None, line=None) -> None:
+    """Our warnings (:class:`QrsrWarning`) as one ``qrsr CMD: note:`` line, each once; others as Python
+    shows them."""
+    if issubclass(category, QrsrWarning):
+        if str(message) not in shown:
+            shown.add(str(message))
+            print(f"qrsr {command}: note: {printable(str(message))}", file=sys.stderr)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_SHOW_WARNING = warnings.showwarning
 
 
 def _runtime_flags(parser: argparse.ArgumentParser) -> None:
@@ -140,14 +178,13 @@ def _interrupt(signum, frame):
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
-    for flag, variable in RUNTIME_FLAGS.items():  # one switch for every generator the command loads
-        if getattr(args, flag, None):
-            os.environ[variable] = getattr(args, flag)
+    warnings.showwarning = partial(_note, args.command, set())
     try:
         _check_numbers(args)
+        _check_runtime_settings(args)
         return int(import_module(f".{args.command}", __name__).run(args) or 0)
     except (QrsrError, FileNotFoundError) as error:
-        print(f"qrsr {args.command}: error: {error}", file=sys.stderr)
+        print(f"qrsr {args.command}: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(f"qrsr {args.command}: interrupted", file=sys.stderr)

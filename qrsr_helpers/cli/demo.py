@@ -17,7 +17,7 @@ import numpy as np
 
 from ..io import atomic_path, check_writable
 from ..models.registry import BUNDLED, weights_path
-from . import checked_weights
+from . import load_for
 
 
 @dataclass
@@ -31,9 +31,11 @@ class Comparison:
     hr_rates: dict[str, float]
 
 
-def compare_on_fresh_codes(n: int, seed: int, weights: str | Path | None = None) -> Comparison:
+def compare_on_fresh_codes(n: int, seed: int, weights: str | Path | None = None, backend: str | None = None,
+                           precision: str | None = None) -> Comparison:
     """``n`` codes from ``seed`` (the evaluation seed by default in the CLI: never trained on), realistic
-    camera degradation, x4 by bicubic and by the generator, scored by ``evaluate``."""
+    camera degradation, x4 by bicubic and by the generator (run as ``backend``/``precision`` choose), scored
+    by ``evaluate``."""
     from ..data.synth import generate_pairs
     from ..evaluate import evaluate_upscalers, hr_decode_rate, interpolation_upscaler, upscaler
 
@@ -49,25 +51,25 @@ def compare_on_fresh_codes(n: int, seed: int, weights: str | Path | None = None)
         return run
 
     upscalers = {"bicubic": keeping("bicubic", interpolation_upscaler("bicubic")),
-                 model: keeping(model, upscaler(str(path)))}
+                 model: keeping(model, upscaler(str(path), backend, precision))}
     tables = evaluate_upscalers(pairs, upscalers)
     return Comparison(pairs, model, upscaled, tables, hr_decode_rate(pairs))
 
 
 def run(args: argparse.Namespace) -> int:
     """``qrsr demo``: fresh codes -> realistic LR -> bicubic and the generator -> table and figure."""
-    checked_weights("--weights", args.weights)  # a bad name or file fails now, not after the work
+    load_for(args, args.weights)  # a bad name, file or setting fails now (and loads once), not after the work
     check_writable(Path(args.out).parent)
     import matplotlib
 
     matplotlib.use("Agg")  # a command writes files; it never opens a window
     start = time.perf_counter()
-    result = compare_on_fresh_codes(args.n, args.seed, args.weights)
+    result = compare_on_fresh_codes(args.n, args.seed, args.weights, args.backend, args.precision)
     hr = result.hr_rates
-    from ..models.registry import load_generator, runtime_label
+    from ..models.registry import runtime_label
 
     print(f"qrsr demo: {args.n} fresh codes (seed {args.seed}), realistic camera degradation 128 -> 32 px, "
-          f"x4 by bicubic and by {result.model} ({runtime_label(load_generator(args.weights))})")
+          f"x4 by bicubic and by {result.model} ({runtime_label(load_for(args, args.weights))})")
     print(f"HR itself decodes: zxing {hr['zxing']:.1%}, opencv {hr['opencv']:.1%}\n")
     print(result.tables["overall"].to_string())
     figure_path = write_demo_figure(args.out, result)

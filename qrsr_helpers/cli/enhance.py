@@ -11,9 +11,9 @@ import glob
 import sys
 from pathlib import Path
 
-from ..errors import InvalidArgument, QrsrError
+from ..errors import InvalidArgument, QrsrError, printable
 from ..io import IMAGE_SUFFIXES
-from . import checked_weights
+from . import checked_weights, load_for
 
 OUTPUT_TAG = ".x4"  # photo.jpg -> photo.x4.png
 
@@ -88,7 +88,8 @@ def output_paths(files: list[Path], out: str | None) -> tuple[dict[Path, Path], 
         if key in inputs:
             errors.append(f"{path}: its output {destination} would overwrite the input {inputs[key]}; use -o")
         elif key in taken:
-            errors.append(f"{path}: would write {destination} as {taken[key]} does; use -o")
+            fix = "enhance them into separate -o folders" if target is not None else "use -o"
+            errors.append(f"{path}: would write {destination} as {taken[key]} does; {fix}")
         else:
             outputs[path], taken[key] = destination, path
     return outputs, errors
@@ -108,15 +109,17 @@ def run(args) -> int:
     outputs, clashes = output_paths(files, args.out) if files else ({}, [])
     errors += clashes
     for message in errors:
-        print(f"qrsr enhance: error: {message}", file=sys.stderr)
+        print(f"qrsr enhance: error: {printable(message)}", file=sys.stderr)
     for message in notes:
-        print(f"qrsr enhance: {message}", file=sys.stderr)
-    checked_weights("--weights", args.weights)  # a bad name fails once, up front (the file loads with the first image)
+        print(f"qrsr enhance: {printable(message)}", file=sys.stderr)
+    checked_weights("--weights", args.weights)  # a bad name fails once, up front, even when no input is usable
+    generator = load_for(args, args.weights) if outputs else None  # once, before any file: one line if it fails
     done: list[Enhanced] = []
     for path in tqdm(outputs, unit="image", disable=len(outputs) < 2, file=sys.stderr):
         try:
-            result = enhance_file(path, outputs[path], args.weights, decode=args.decode, whole=args.whole,
-                                  tile=args.tile, max_pixels=args.max_pixels or MAX_PIXELS, ensemble=args.ensemble)
+            result = enhance_file(path, outputs[path], decode=args.decode, whole=args.whole, tile=args.tile,
+                                  max_pixels=args.max_pixels or MAX_PIXELS, ensemble=args.ensemble,
+                                  generator=generator)
         except QrsrError as error:
             message = str(error)
         except MemoryError:
@@ -128,12 +131,12 @@ def run(args) -> int:
             tqdm.write(result.describe())
             continue
         errors.append(message)
-        tqdm.write(f"qrsr enhance: error: {message}", file=sys.stderr)
+        tqdm.write(f"qrsr enhance: error: {printable(message)}", file=sys.stderr)
     read = [r for r in done if r.payloads]
     if len(args.inputs) > 1 or len(files) > 1:
         summary = f"qrsr enhance: {len(done)} enhanced, {len(errors)} bad input(s)"
         if args.decode:
-            by_sr = sum(1 for r in read if not any(r.decoded["original"].values()))
+            by_sr = sum(1 for r in read if not any(result.ok for result in r.decoded["original"].values()))
             summary += f"; payload read from {len(read)}/{len(done)} ({by_sr} only after enhancing)"
         print(summary, file=sys.stderr)
     if errors:

@@ -20,8 +20,9 @@ def run(args: argparse.Namespace) -> int:
     upscalers = {}
     for name in names:  # every name checked (and its generator loaded) before the slow part
         with named_by("--upscaler", name):
-            upscalers[name] = upscaler(name)
-    runtimes = {name: runtime_label(load_generator(name)) for name in upscalers if name not in INTERPOLATIONS}
+            upscalers[name] = upscaler(name, args.backend, args.precision)
+    runtimes = {name: runtime_label(load_generator(name, args.backend, args.precision)) for name in upscalers
+                if name not in INTERPOLATIONS}
     pairs = generate_pairs(args.n, args.seed, args.degradation)
     tables = evaluate_upscalers(pairs, upscalers, READERS)  # the product's cascade beside each decoder alone
     hr = hr_decode_rate(pairs)

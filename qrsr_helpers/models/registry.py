@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from functools import lru_cache
-from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 
 from ..config import BACKEND_ENV, BACKENDS, Config
-from ..errors import BadFile, InvalidArgument
+from ..errors import BadFile, InvalidArgument, QrsrWarning
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 BUNDLED = {"srresnet": "srresnet_16x64", "srgan": "srgan_16x64"}
@@ -73,21 +73,29 @@ def describe_path(weights: Path) -> Path | None:
 
 
 def architecture(weights: str | os.PathLike) -> dict:
-    """The architecture of a weights file as ``Config`` overrides (see the module docstring). A file
-    nothing describes is assumed to be the bundled 16 x 64 pixel-shuffle generator; :func:`load_generator`
-    says how to describe it when that guess does not fit."""
+    """The architecture of a weights file as ``Config`` overrides, every field of :data:`ARCHITECTURE_FIELDS`
+    given: what its description records (see the module docstring), and for a field it leaves out -- or for a
+    file nothing describes -- the bundled 16 x 64 pixel-shuffle x4 generator's (``Config``'s defaults). The one
+    rule every loader and ``qrsr train --init`` follow; :func:`load_generator` says how to describe a file when
+    it does not fit. A recorded value ``Config`` refuses (type or range) is a :class:`BadFile` naming the
+    description and the field."""
     weights = Path(weights)
     info = describe_path(weights)
-    if info is None:
-        return {}
+    recorded = {}
+    if info is not None:
+        try:
+            recorded = json.loads(info.read_text(encoding="utf-8")).get("architecture")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
+            raise BadFile(f"{info}: not a readable run description ({type(error).__name__}); {HOW_TO_DESCRIBE}",
+                          "bad description") from None
+        if not isinstance(recorded, dict):
+            raise BadFile(f"{info}: has no \"architecture\" entry; {HOW_TO_DESCRIBE}", "bad description")
     try:
-        recorded = json.loads(info.read_text(encoding="utf-8")).get("architecture")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
-        raise BadFile(f"{info}: not a readable run description ({type(error).__name__}); {HOW_TO_DESCRIBE}",
+        config = Config(**{key: recorded[key] for key in ARCHITECTURE_FIELDS if key in recorded})
+    except InvalidArgument as error:
+        raise BadFile(f"{info}: its \"architecture\" entry does not describe a generator: {error}",
                       "bad description") from None
-    if not isinstance(recorded, dict):
-        raise BadFile(f"{info}: has no \"architecture\" entry; {HOW_TO_DESCRIBE}", "bad description")
-    return {key: recorded[key] for key in ARCHITECTURE_FIELDS if key in recorded}
+    return {key: getattr(config, key) for key in ARCHITECTURE_FIELDS}
 
 
 def generator_from_config(config: Config, name: str = "generator"):
@@ -99,13 +107,8 @@ def generator_from_config(config: Config, name: str = "generator"):
 
 
 def config_for_weights(weights: str | os.PathLike) -> Config:
-    """A config whose generator fits ``weights``: its described architecture over the defaults (the
-    bundled 16 x 64 pixel-shuffle generator, x4)."""
-    overrides = architecture(weights)
-    try:
-        return Config(**overrides)
-    except InvalidArgument as error:
-        raise BadFile(f"{describe_path(Path(weights))}: {error}", "bad description") from None
+    """A config whose generator fits ``weights``: its :func:`architecture` over the defaults."""
+    return Config(**architecture(weights))
 
 
 @lru_cache(maxsize=4)
@@ -118,7 +121,15 @@ def _load(path: str, mtime_ns: int, size: int):
                       "unreadable or corrupt")
     generator = generator_from_config(config_for_weights(weights), name=weights.name.split(".")[0])
     try:
-        generator.load_weights(weights)
+        # Keras warns once per layer it cannot match ("Skipping nested container ...": 89 lines for a file of
+        # another size) before it raises, and would leave such layers freshly initialised if it did not: the
+        # warnings are caught, and any of them means the file does not fit.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            generator.load_weights(weights)
+        skipped = [str(w.message) for w in caught if "Skipping" in str(w.message) or "not be loaded" in str(w.message)]
+        if skipped:
+            raise ValueError(skipped[0])
     except Exception as error:  # h5py/Keras raise OSError, ValueError, KeyError... for a file that does not fit
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
         if describe_path(weights) is None:
@@ -140,8 +151,9 @@ def export_path(weights: Path) -> Path:
 def choose_backend(path: Path, backend: str | None = None) -> str:
     """``onnx`` or ``keras`` for the weights file ``path``: as asked (argument, else ``$QRSR_BACKEND``);
     ``auto`` means the ONNX export (no TensorFlow) for a bundled generator that ships one, Keras otherwise:
-    a learner's own ``.weights.h5`` has no export the tests check against it."""
-    asked = (backend or os.environ.get(BACKEND_ENV) or "auto").lower()
+    a learner's own ``.weights.h5`` has no export the tests check against it. Whether the export is
+    usable is known only when it loads (:func:`load_runtime`)."""
+    asked = str(backend or os.environ.get(BACKEND_ENV) or "auto").lower()
     if asked not in BACKENDS:
         raise InvalidArgument(f"backend {asked!r} (${BACKEND_ENV} or --backend) is not one of {list(BACKENDS)}")
     exported = export_path(path).is_file()
@@ -149,8 +161,7 @@ def choose_backend(path: Path, backend: str | None = None) -> str:
         raise InvalidArgument(f"{path}: no ONNX export beside it ({export_path(path).name}); write one with "
                               "python scripts/export_onnx.py, or use --backend keras")
     if asked == "auto":
-        bundled = path.parent == WEIGHTS_DIR.resolve()
-        return "onnx" if exported and bundled and find_spec("openvino") is not None else "keras"
+        return "onnx" if exported and path.parent == WEIGHTS_DIR.resolve() else "keras"
     return asked
 
 
@@ -165,28 +176,56 @@ def runtime_label(generator) -> str:
 
 
 @lru_cache(maxsize=4)
-def _load_exported(path: str, mtime_ns: int, size: int, precision: str):
+def _load_exported(path: str, version: tuple, weights: str, weights_version: tuple, precision: str, scale: int):
     from .exported import ExportedGenerator
 
-    return ExportedGenerator(path, precision)
+    return ExportedGenerator(path, precision, weights, scale)
+
+
+def _version(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def load_runtime(weights: str | os.PathLike | None = None, backend: str | None = None,
+                 precision: str | None = None) -> tuple[object, str]:
+    """The generator named by ``weights`` (see :func:`weights_path`) and, when ``auto`` meant its ONNX export
+    but the export could not be used, why ("" otherwise). The export (``models.exported``, OpenVINO, no
+    TensorFlow; in ``precision``) is used only when it carries its weights file's digest and computes
+    finite x-scale outputs; else, with ``auto``, the Keras model runs (a broken OpenVINO install, a stale
+    export, a corrupt file), and with ``onnx`` it is an error. Every setting is checked first, whatever
+    the backend. Cached per file version: loading twice costs nothing, a rewritten file loads anew."""
+    from .exported import asked_precision, choose_precision
+
+    path = weights_path(weights).resolve()
+    asked = str(backend or os.environ.get(BACKEND_ENV) or "auto").lower()
+    precision = asked_precision(precision)
+    if choose_backend(path, asked) == "onnx":
+        export = export_path(path)
+        try:
+            return _load_exported(str(export), _version(export), str(path), _version(path),
+                                  choose_precision(precision), config_for_weights(path).scale), ""
+        except Exception as error:  # noqa: BLE001 - any failure of the fast path: OpenVINO, the file, its checks
+            from .exported import error_line
+
+            why = str(error) if isinstance(error, BadFile) else \
+                f"{export}: OpenVINO failed ({type(error).__name__}: {error_line(error)})"
+            if asked == "onnx":
+                raise BadFile(why, "export unusable") from None
+            note = f"not using the ONNX export, running the Keras model: {why}"
+    else:
+        note = ""
+    return _load(str(path), *_version(path)), note
 
 
 def load_generator(weights: str | os.PathLike | None = None, backend: str | None = None,
                    precision: str | None = None):
-    """The generator named by ``weights`` (see :func:`weights_path`): its ONNX export run by OpenVINO
-    (``models.exported``, no TensorFlow; in ``precision``) or the Keras model built with its architecture
-    and checked to hold finite values, as :func:`choose_backend` picks. Cached per file version: loading
-    twice costs nothing, loading a file the trainer has rewritten since loads the new one. Pixels in and
-    out are in [0, 1]."""
-    from .exported import choose_precision
-
-    path = weights_path(weights).resolve()
-    if choose_backend(path, backend) == "onnx":
-        export = export_path(path)
-        stat = export.stat()
-        return _load_exported(str(export), stat.st_mtime_ns, stat.st_size, choose_precision(precision))
-    stat = path.stat()
-    return _load(str(path), stat.st_mtime_ns, stat.st_size)
+    """The generator of :func:`load_runtime`; when ``auto`` fell back to Keras, a warning says why. Pixels in
+    and out are in [0, 1]."""
+    generator, note = load_runtime(weights, backend, precision)
+    if note:
+        warnings.warn(note, QrsrWarning, stacklevel=2)
+    return generator
 
 
 def load_pretrained(weights: str | os.PathLike | None = None, backend: str = "keras", precision: str | None = None):
