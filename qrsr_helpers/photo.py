@@ -129,8 +129,7 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
     notes = _region_notes(region, header)
     decoded = {"original": decode_all(image)} if decode else {}
     fits = crop.shape[0] * crop.shape[1] <= DECODE_MAX_PIXELS
-    must_read = (set(decode_image(crop, "zxing").texts) if region and region.decoded and fits else set()) | \
-        _read(decoded.get("original", {}))
+    must_read = (set(decode_image(crop, "zxing").texts) if fits else set()) | _read(decoded.get("original", {}))
     kept = False
     if Path(output).suffix.lower() != ".png" or (fits and (decode or must_read)):
         sr = enhance(crop, generator, tile, ensemble)

@@ -32,8 +32,11 @@ def test_json_has_every_key():
     assert (report["n"], report["seed"], report["degradation"]) == (20, 8, "realistic")
     assert set(report["hr_decode_rate"]) == {"zxing", "opencv"}
     assert [row["upscaler"] for row in report["upscalers"]] == ["bilinear", "bicubic"]
-    for row in report["upscalers"]:
-        assert {"decode_rate_zxing", "decode_rate_opencv", "psnr", "ssim", "n", "per_version"} <= set(row)
+    rates = {f"{kind}_rate_{reader}" for kind in ("decode", "misread") for reader in ("zxing", "opencv", "cascade")}
+    for row in report["upscalers"]:  # the product's cascade and the misreads are what scripts compare on
+        assert rates | {"psnr", "ssim", "n", "per_version"} <= set(row), sorted(row)
+        assert all(0 <= row[key] <= 1 for key in rates) and row["decode_rate_cascade"] >= row["decode_rate_zxing"]
+        assert all(rates <= set(version) for version in row["per_version"])
         assert 0 <= row["decode_rate_zxing"] <= 1 and row["psnr"] > 0 and row["n"] == 20
         assert sum(version["n"] for version in row["per_version"]) == 20
         assert [v["version"] for v in row["per_version"]] == sorted(v["version"] for v in row["per_version"])

@@ -5,10 +5,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
 
+from qrsr_helpers.config import Config
 from qrsr_helpers.data.synth import generate_pairs
 from qrsr_helpers.decode import decode_outcomes
 from qrsr_helpers.errors import BadFile, InvalidArgument
@@ -40,13 +42,39 @@ def test_each_shipped_export_computes_what_its_keras_weights_compute(model, code
                                       decode_outcomes(by_onnx, codes.payloads, decoder)[0])
 
 
-def test_bf16_is_close_where_the_cpu_has_it(codes):
-    if not exported.bf16_supported():
-        pytest.skip("this CPU has no bf16 (the fp32 fallback is tested below)")
-    fast = load_generator("srresnet", backend="onnx", precision="bf16")
-    exact = load_generator("srresnet", backend="onnx", precision="fp32")
-    assert fast.precision == "bf16"
-    assert np.abs(fast.predict(codes.lr / 255.0) - exact.predict(codes.lr / 255.0)).max() < 0.1
+@pytest.fixture(scope="module")
+def held_out():
+    """Codes the bundled generators never saw (the evaluation seed), with the realistic camera degradation."""
+    return generate_pairs(120, seed=Config.eval_seed, degradation="realistic")
+
+
+def test_the_default_precision_reads_what_keras_fp32_reads(held_out):
+    """What users run (OpenVINO, bf16 where the CPU computes it) against the Keras model in float32: the same
+    codes decoded by the product's cascade, within 2 of 120, and never a misread. Where the CPU has no bf16
+    the default is fp32, which is what is checked then (the reason is given as a warning)."""
+    default = load_generator("srresnet")
+    if default.precision != "bf16":
+        cpu = exported._core().get_property("CPU", "FULL_DEVICE_NAME")
+        warnings.warn(f"this CPU ({cpu}) has no bf16: the default precision checked is fp32", stacklevel=1)
+    exact = load_generator("srresnet", backend="keras")
+    fast_sr, exact_sr = super_resolve(default, held_out.lr), super_resolve(exact, held_out.lr)
+    assert np.abs(fast_sr.astype(int) - exact_sr).max() <= (40 if default.precision == "bf16" else 1)
+    fast, fast_misread = decode_outcomes(fast_sr, held_out.payloads, "cascade")
+    slow, slow_misread = decode_outcomes(exact_sr, held_out.payloads, "cascade")
+    assert abs(int(fast.sum()) - int(slow.sum())) <= 2, (fast.sum(), slow.sum())
+    assert not fast_misread.any() and not slow_misread.any()
+
+
+def test_the_bundled_generator_keeps_its_measured_decode_rate(held_out):
+    """An absolute floor, not only "beats bicubic": the model card's 1,000-code evaluation reads 32.6 %
+    (realistic, cascade); on these 120 held-out codes the shipped SRResNet reads 42 (35.0 %; bf16 on an Intel
+    Xeon; 41 in fp32 and in Keras) and bicubic 3 — a generator that lost its training would read ~bicubic's."""
+    from qrsr_helpers.evaluate import interpolation_upscaler
+
+    generated = decode_outcomes(super_resolve(load_generator("srresnet"), held_out.lr), held_out.payloads, "cascade")
+    bicubic = decode_outcomes(interpolation_upscaler("bicubic")(held_out.lr), held_out.payloads, "cascade")
+    assert generated[0].mean() >= 0.28, f"the bundled generator reads {generated[0].mean():.1%} of 120 codes"
+    assert generated[0].sum() >= bicubic[0].sum() + 12 and not generated[1].any()
 
 
 def test_without_bf16_every_choice_falls_back_to_fp32(monkeypatch):

@@ -348,7 +348,10 @@ def test_sigterm_leaves_no_partial_output_and_exits_130(tmp_path):
     write_image(tmp_path / "big.png", big)
     process = subprocess.Popen([sys.executable, "-m", "qrsr_helpers.cli", "enhance", str(tmp_path / "big.png"),
                                 "--whole"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(8)  # TensorFlow loaded, tiles being written
+    deadline = time.monotonic() + 240  # the streamed output's temporary file: tiles are being written
+    while time.monotonic() < deadline and process.poll() is None and not list(tmp_path.glob(".tmp-*")):
+        time.sleep(0.05)
+    assert process.poll() is None and list(tmp_path.glob(".tmp-*")), "no output was being written to interrupt"
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-2000:]
