@@ -50,6 +50,19 @@ def test_cascade_refuses_a_symbol_too_small_for_an_enhanced_image(clean):
     assert decode(twice, "cascade").matches(clean.payloads[0])
 
 
+def test_cascade_refuses_opencvs_read_of_a_symbol_too_small_too(monkeypatch):
+    """The last look (OpenCV) has the same floor as zxing's: a read of a symbol narrower than MIN_SYMBOL_PX
+    in a x4 image is texture, not a code. OpenCV seldom reads such symbols, so its answer is stood in for."""
+    from qrsr_helpers import decode as module
+    from qrsr_helpers.payload import payload_read
+
+    monkeypatch.setattr(module, "_zxing", lambda gray, min_side=0.0: ())  # no zxing look reads anything
+    gray = np.full((128, 128), 255, np.uint8)
+    for side, read in ((module.MIN_SYMBOL_PX - 1, False), (module.MIN_SYMBOL_PX, True)):
+        monkeypatch.setattr(module, "_opencv", lambda g, side=side: (payload_read(b"1234"), float(side)))
+        assert decode(gray, "cascade").ok == read and decode(gray, "opencv").ok, side
+
+
 def test_a_valid_read_of_another_payload_is_a_misread(clean):
     payloads = list(clean.payloads[:4])
     payloads[1] = payloads[1] + "x"
@@ -186,3 +199,22 @@ def test_module_contrast_is_high_for_the_truth_and_zero_for_grey(clean):
     np.testing.assert_allclose(grey, 0.0)
     inverted = module_contrast(255 - clean.hr, clean.hr)
     np.testing.assert_allclose(inverted, -truth, rtol=1e-6)
+    tinted = clean.hr.copy()
+    tinted[..., 0] = 255  # a red cast: only the mean over channels is the grey a decoder sees
+    expected = []
+    for shown, grey_hr in zip(tinted.mean(-1), clean.hr.mean(-1)):
+        light = cv2.erode((grey_hr > grey_hr.mean()).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        dark = cv2.erode((grey_hr <= grey_hr.mean()).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        expected.append(shown[light].mean() - shown[dark].mean())
+    np.testing.assert_allclose(module_contrast(tinted, clean.hr), expected, rtol=1e-6)
+    assert (module_contrast(tinted, clean.hr) < truth).all()
+    with pytest.raises(ValueError, match="differ in size"):
+        module_contrast(clean.hr[:, :64], clean.hr)
+
+
+def test_hr_decode_rate_asks_each_decoder(clean, monkeypatch):
+    from qrsr_helpers import evaluate
+
+    reads = {"zxing": np.ones(len(clean), bool), "opencv": np.arange(len(clean)) % 2 == 0}
+    monkeypatch.setattr(evaluate, "decode_matches", lambda images, payloads, decoder="zxing": reads[decoder])
+    assert evaluate.hr_decode_rate(clean) == {"zxing": 1.0, "opencv": 0.5}

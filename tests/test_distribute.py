@@ -96,6 +96,7 @@ def assert_trained(result: dict) -> None:
     assert result["g_finite"]
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_over_two_logical_cpus_splits_the_batch_and_trains_both_networks(tmp_path):
     result = run_script("mirrored", tmp_path)
     # distribution_strategy() picks a MirroredStrategy over the two logical CPUs, as over two GPUs.
@@ -108,6 +109,7 @@ def test_mirrored_strategy_over_two_logical_cpus_splits_the_batch_and_trains_bot
     assert (tmp_path / "run" / "generator_gan.weights.h5").is_file()
 
 
+@pytest.mark.slow
 def test_mixed_bfloat16_computes_in_bfloat16_and_keeps_float32_variables_and_outputs(tmp_path):
     result = run_script("mixed_bfloat16", tmp_path)
     assert result["strategy"] == "_DefaultDistributionStrategy" and result["replica_batch"] == 4
@@ -122,6 +124,7 @@ def test_mixed_bfloat16_computes_in_bfloat16_and_keeps_float32_variables_and_out
     assert result["optimizers"] == ["Adam", "Adam"]
 
 
+@pytest.mark.slow
 def test_mixed_float16_wraps_both_gan_optimizers_in_loss_scaling(tmp_path):
     # float16 runs on the CPU too (emulated, slowly: why mixed_precision_policy picks float32 there).
     # Its 5-bit exponent underflows small gradients to zero unless the loss is scaled, which compile()

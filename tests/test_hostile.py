@@ -74,6 +74,7 @@ def trained_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_weights_a_learner_trained_load_in_every_command(trained_run, tmp_path):
     weights = trained_run / "generator_gan.weights.h5"
     assert not weights.with_name("generator_gan.run.json").exists()  # only the run folder's run.json
@@ -93,6 +94,7 @@ def test_weights_a_learner_trained_load_in_every_command(trained_run, tmp_path):
     assert load_pretrained(checkpoint).count_params() == load_pretrained(weights).count_params()
 
 
+@pytest.mark.slow
 def test_train_init_from_a_learners_weights_and_finished_stages_are_not_redone(trained_run, tmp_path):
     pretrain_file = trained_run / "generator_pretrain.weights.h5"
     before = (pretrain_file.stat().st_mtime_ns, (trained_run / "history_pretrain.csv").read_text())
@@ -240,6 +242,7 @@ def _run_until_epochs(command, env, history: Path, epochs: int) -> None:
     first.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["latest", "everything"])
 def test_a_broken_backup_never_blocks_the_rerun(tmp_path, damage):
     """A kill while Keras rewrites its backup leaves a 0-byte file: the previous backup is used; when
@@ -343,6 +346,7 @@ def test_concurrent_data_runs_share_no_temporary_file(tmp_path):
     assert len(list(tmp_path.glob("pairs_train_40_*.npz"))) == 1 and not list(tmp_path.glob(".tmp-*"))
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_no_partial_output_and_exits_130(tmp_path):
     big = np.random.default_rng(0).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)  # whole image: many tiles
     write_image(tmp_path / "big.png", big)

@@ -182,6 +182,7 @@ def test_evaluate_with_a_stale_export_asked_for_is_one_line(tmp_path):
 # --- a broken OpenVINO install ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_broken_openvino_falls_back_to_keras_in_every_command(tmp_path):
     write_image(tmp_path / "code.png", np.pad(code("https://example.org/ov", 1.6), 10, constant_values=255))
     script = textwrap.dedent("""

@@ -217,3 +217,14 @@ def test_eci_protocol_segments():
     assert segments == [(3, b"Caf\xe9 "), (26, "東京".encode())]
     read = segments_read(b"".join(chunk for _, chunk in segments), segments)
     assert (read.text, read.charset, read.rule) == ("Café 東京", "ECI ISO-8859-1 + ECI UTF-8", "ECI 3; ECI 26")
+    assert (read.data, read.evidence) == (b"".join(chunk for _, chunk in segments), SYMBOL)
+    broken = [(3, b"Caf\xe9 "), (26, b"\xe6\x9d")]  # the second segment is not UTF-8: the whole payload is binary
+    read = segments_read(b"".join(chunk for _, chunk in broken), broken)
+    assert (read.charset, read.data, read.evidence) == (BINARY, b"Caf\xe9 \xe6\x9d", SYMBOL)
+    assert read.rule == "ECI 3; ECI 26: not text in UTF-8" and read.text == "hex:" + read.data.hex()
+
+
+def test_payload_text_follows_the_eci_it_is_given():
+    assert payload_text("é".encode("latin-1")) == "é"  # no ECI: ISO-8859-1
+    assert payload_text("é".encode("latin-1"), 26).startswith("hex:")  # ECI 26 says UTF-8: not text
+    assert payload_text("é".encode(), 26) == "é"

@@ -171,6 +171,7 @@ def test_train_init_with_a_bad_run_json_names_it_and_writes_nothing(tmp_path, fi
 # --- qrsr train --init: checked before anything is written ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_undescribed_copy_of_the_bundled_file_trains_and_records_16x64(tmp_path):
     weights = undescribed_copy(BUNDLED, tmp_path / "w")
     out = tmp_path / "run"

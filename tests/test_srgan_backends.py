@@ -22,8 +22,9 @@ from importlib.util import find_spec
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.skipif(find_spec("jax") is None or find_spec("tensorflow") is None,
-                                reason="needs both TensorFlow and JAX (pip install -e '.[dev]' installs both)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(find_spec("jax") is None or find_spec("tensorflow") is None,
+                                 reason="needs both TensorFlow and JAX (pip install -e '.[dev]' installs both)")]
 
 STEP = r"""
 import json, os, sys

@@ -56,6 +56,7 @@ def untouched(before, model) -> float:
     return sum(int((a == b).sum()) for a, b in pairs) / sum(a.size for a, _ in pairs)
 
 
+@pytest.mark.slow
 def test_stage2_under_mixed_float16_moves_both_networks_and_stays_finite(mixed_float16):
     run = stage2(SMOKE, steps=3)
     assert isinstance(run["g_optimizer"], keras.optimizers.LossScaleOptimizer)
@@ -69,6 +70,7 @@ def test_stage2_under_mixed_float16_moves_both_networks_and_stays_finite(mixed_f
         assert all(np.isfinite(float(v)) for v in logs.values())
 
 
+@pytest.mark.slow
 def test_loss_scaling_is_what_carries_the_discriminators_signal_in_float16(mixed_float16):
     """G's only loss here is the adversarial one (content weight 0): ``adv_weight = 1e-3`` times a gradient
     that passes back through D's dense layers is mostly below float16's smallest number (6e-8). With loss
@@ -110,6 +112,7 @@ def test_the_control_step_is_the_srgan_step_with_adv_weight_zero():
     assert any(not np.array_equal(a, c) for a, c in zip(results["control"], start))
 
 
+@pytest.mark.slow
 def test_ema_weights_are_the_average_not_the_current_weights():
     run = stage2(SMOKE, steps=3, optimizers=gan_optimizers(SMOKE, total_steps=100))  # EMA momentum 0.9
     generator, optimizer = run["generator"], run["g_optimizer"]

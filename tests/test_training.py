@@ -98,6 +98,7 @@ def _epochs_in(history_csv: Path) -> list[int]:
         return [int(row["epoch"]) for row in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 def test_qrsr_train_resumes_after_sigkill(tmp_path):
     """A real `qrsr train` subprocess is SIGKILLed part-way, then re-run: it resumes from its backup."""
     out = tmp_path / "run"

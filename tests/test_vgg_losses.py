@@ -133,6 +133,7 @@ def test_unknown_layer_lists_the_choices():
         quiet_build("block9_conv1", weights=None)
 
 
+@pytest.mark.slow
 def test_imagenet_offline_fails_fast_even_when_dns_hangs(offline_keras_home, monkeypatch):
     """The reported hang: a firewall drops packets and name resolution blocks for minutes. The
     reachability probe gives up after PROBE_TIMEOUT_S and the error says how to supply the file."""
@@ -185,6 +186,35 @@ def test_binarised_l1_charges_only_pixels_on_the_wrong_side_of_the_local_thresho
     assert float(loss(hr, right_side)) == pytest.approx(float(l1(hr, right_side)), abs=1e-6)
     wrong_side = 1.0 - right_side  # same L1 distance per pixel... and more, every pixel inverted
     assert float(loss(hr, wrong_side)) > float(l1(hr, wrong_side))
+
+
+def _box_mean(image: np.ndarray, window: int) -> np.ndarray:
+    """Mean over the ``window`` x ``window`` neighbours inside the image (what "same" average pooling does)."""
+    import cv2
+
+    sums = cv2.boxFilter(image, -1, (window, window), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    counts = cv2.boxFilter(np.ones_like(image), -1, (window, window), normalize=False,
+                           borderType=cv2.BORDER_CONSTANT)
+    return sums / counts
+
+
+def test_binarised_l1_pixel_by_pixel_against_its_formula():
+    """Every pixel of the loss with its defaults (window 17, confident 0.12, margin 0.08) against a NumPy
+    computation of its docstring: L1 over channels plus the hinge where HR is confidently dark or light."""
+    rng = np.random.default_rng(5)
+    hr = np.clip((rng.random((2, 40, 40, 3)) > 0.5) * 0.9 + 0.05 + rng.normal(0, 0.05, (2, 40, 40, 3)), 0, 1)
+    sr = np.clip(hr + rng.normal(0, 0.25, hr.shape), 0, 1)
+    hr, sr = hr.astype(np.float32), sr.astype(np.float32)
+    loss = losses.BinarisedL1(weight=2.0)
+    grey_hr, grey_sr = hr.mean(-1), sr.mean(-1)
+    local = np.stack([_box_mean(g, 17) for g in grey_hr])
+    side = grey_hr - local
+    hinge = np.maximum(0.08 - np.sign(side) * (grey_sr - local), 0) * (np.abs(side) > 0.12)
+    expected = np.abs(hr - sr).mean(-1) + 2.0 * hinge
+    assert hinge.mean() > 0.01 and (hinge == 0).mean() > 0.3  # both cases occur in this image
+    np.testing.assert_allclose(np.asarray(loss.call(hr, sr)), expected, atol=2e-5)
+    assert float(loss(hr, sr)) == pytest.approx(float(expected.mean()), abs=2e-5)
+    assert losses.BinarisedL1.from_config(loss.get_config()).get_config() == loss.get_config()
 
 
 def test_vgg_content_loss_is_feature_mse():
