@@ -185,7 +185,20 @@ def test_paired_comparison_counts_discordant_codes_and_its_interval():
     half_width = 1.959964 * np.sqrt(3 + 1 - (3 - 1) ** 2 / 10) / 10  # Wald interval of a paired difference
     assert (p["low"], p["high"]) == pytest.approx((0.2 - half_width, 0.2 + half_width), rel=1e-5)
     assert p["mcnemar_p"] == pytest.approx(0.625)  # two-sided exact binomial: 1 of 4 discordant, p = 0.5
+    assert (p["rate_a"], p["rate_b"]) == (0.7, 0.5)
     assert paired_comparison(a, a)["mcnemar_p"] == 1.0
+    c = np.array([1, 1, 1, 1, 0, 1, 0, 0, 1, 0, 0, 0], bool)  # 4 codes only c reads, 1 only d: not symmetric
+    d = np.array([0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0], bool)
+    q = paired_comparison(c, d)
+    half_width = 1.959964 * np.sqrt(4 + 1 - (4 - 1) ** 2 / 12) / 12
+    assert (q["low"], q["high"]) == pytest.approx((0.25 - half_width, 0.25 + half_width), rel=1e-5)
+    assert q["mcnemar_p"] == pytest.approx(0.375)  # P(X <= 1 | 5, 0.5) x 2 = 6 / 32 x 2
+    assert paired_comparison(c.astype(int).tolist(), d.astype(int).tolist()) == q  # 0/1 lists are outcomes too
+    same = paired_comparison(c, c)
+    assert same["low"] == same["high"] == same["difference"] == 0.0  # no discordant code: no uncertainty
+    for bad in ((c[:0], d[:0]), (c.reshape(3, 4), d.reshape(3, 4)), (c, d[:5])):
+        with pytest.raises(ValueError, match="non-empty 1-D"):
+            paired_comparison(*bad)
     with pytest.raises(ValueError):
         paired_comparison(a, b[:5])
 

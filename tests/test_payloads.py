@@ -22,6 +22,7 @@ from qrsr_helpers.payload import (
     one_payload_per_symbol,
     payload_read,
     payload_text,
+    reencoded_read,
     segments_read,
 )
 
@@ -228,3 +229,42 @@ def test_payload_text_follows_the_eci_it_is_given():
     assert payload_text("é".encode("latin-1")) == "é"  # no ECI: ISO-8859-1
     assert payload_text("é".encode("latin-1"), 26).startswith("hex:")  # ECI 26 says UTF-8: not text
     assert payload_text("é".encode(), 26) == "é"
+
+
+def test_a_read_that_links_two_payloads_makes_them_one_symbol():
+    """Three reads: zxing's and OpenCV's share nothing, the cascade's has zxing's text and OpenCV's bytes: all
+    three are one symbol. Where reads with the same evidence disagree, the one read first gives the text."""
+    first, second = Read("x", b"\x01", "ASCII", "r"), Read("y", b"\x02", "ASCII", "r")
+    link = Read("x", b"\x02", "ASCII", "r")
+    merged = one_payload_per_symbol([DecodeResult("zxing", (first,)), DecodeResult("opencv", (second,)),
+                                     DecodeResult("cascade", (link,))])
+    assert len(merged) == 1 and merged[0].readers == ("zxing", "opencv", "cascade")
+    assert merged[0].text == "x" and merged[0].overruled == ("y",)
+    tie = one_payload_per_symbol([DecodeResult("zxing", (Read("a", b"k", "ASCII", "r"),)),
+                                  DecodeResult("cascade", (Read("b", b"k", "ASCII", "r"),))])
+    assert [(p.text, p.readers) for p in tie] == [("a", ("zxing", "cascade"))]
+
+
+@pytest.mark.parametrize(("data", "charset", "text"), [
+    (b"\x82\xa0", "Shift_JIS", "あ"),  # one double-byte character, from the first byte
+    (bytes([0x9F, 0x40]), "Shift_JIS", "檗"),  # the last lead byte of the kana/level-1 range
+    ("あｱ".encode("shift_jis"), "Shift_JIS", "あｱ"),  # half-width katakana beside a Japanese character
+    ("ｱあ".encode("shift_jis"), "Shift_JIS", "ｱあ"),
+    (b"\x82\xa0A\xb1", BINARY, "hex:82a041b1"),  # a lone half-width katakana at the end: not Shift_JIS, and C1
+])
+def test_shift_jis_at_the_edges_of_its_rule(data, charset, text):
+    read = payload_read(data)
+    assert (read.charset, read.text) == (charset, text)
+
+
+def test_eci_reads_that_are_not_text_say_why():
+    assert [(r.rule, r.evidence) for r in (payload_read(b"ABC", 899), payload_read(b"ABC", 14),
+                                           payload_read(b"\xff", 26))] == [
+        ("ECI 899: binary", SYMBOL), ("ECI 14: unknown charset", SYMBOL), ("ECI 26: not text in UTF-8", SYMBOL)]
+
+
+def test_opencvs_bytes_that_opencv_would_never_write_are_read_as_raw():
+    assert reencoded_read(b"").text == ""
+    raw = reencoded_read(b"\xff\xfe")  # not UTF-8, so not OpenCV's re-encoding: the raw bytes, read as such
+    assert (raw.text, raw.charset, raw.evidence) == ("ÿþ", "ISO-8859-1", RAW)
+    assert reencoded_read("Ab€".encode()).charset == "UTF-8"  # beyond ISO-8859-1: raw UTF-8
