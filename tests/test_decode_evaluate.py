@@ -9,7 +9,15 @@ import pytest
 
 from qrsr_helpers import decode as decode_module
 from qrsr_helpers.data.synth import generate_pairs
-from qrsr_helpers.decode import _opencv_detector, decode, decode_matches, decode_outcomes, to_gray_uint8
+from qrsr_helpers.decode import (
+    READERS,
+    _opencv_detector,
+    contrast_stretched,
+    decode,
+    decode_matches,
+    decode_outcomes,
+    to_gray_uint8,
+)
 from qrsr_helpers.evaluate import evaluate_upscalers, hr_decode_rate, image_metrics, interpolation_upscaler, summarize
 
 
@@ -121,6 +129,48 @@ def test_interpolation_upscalers_and_metrics(clean):
         image_metrics(clean.lr, clean.hr)
     with pytest.raises(ValueError, match="upscaler='sharp'"):
         interpolation_upscaler("sharp")
+    flags = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC,
+             "lanczos": cv2.INTER_LANCZOS4}
+    for name, flag in flags.items():  # each name is its own OpenCV kernel, image by image
+        expected = np.stack([cv2.resize(x, (128, 128), interpolation=flag) for x in clean.lr[:3]])
+        np.testing.assert_array_equal(interpolation_upscaler(name)(clean.lr[:3]), expected, err_msg=name)
+    grey = interpolation_upscaler("bicubic")(clean.lr[:2, ..., :1])
+    assert grey.shape == (2, 128, 128, 1)
+
+
+def test_each_decoders_column_comes_from_that_decoder(clean, monkeypatch):
+    from qrsr_helpers import evaluate
+
+    n = len(clean)
+    outcomes = {"zxing": (np.ones(n, bool), np.zeros(n, bool)),
+                "opencv": (np.arange(n) < n // 4, np.arange(n) >= n - 2),
+                "cascade": (np.arange(n) < n // 2, np.zeros(n, bool))}
+    monkeypatch.setattr(evaluate, "decode_outcomes", lambda images, payloads, decoder="zxing": outcomes[decoder])
+    tables = evaluate.evaluate_upscalers(clean, {"nearest": interpolation_upscaler("nearest")}, READERS)
+    row = tables["overall"].loc["nearest"]
+    assert (row["decode_rate_zxing"], row["decode_rate_opencv"], row["decode_rate_cascade"]) == (1.0, 0.25, 0.5)
+    assert (row["misread_rate_opencv"], row["misread_rate_zxing"]) == pytest.approx((2 / n, 0.0), abs=1e-4)
+    per_image = tables["per_image"]
+    assert list(per_image.index) == list(range(n)) and {"version", "error", "psnr", "ssim"} <= set(per_image)
+    assert per_image["error"].tolist() == list(clean.errors)
+
+
+def test_the_cascade_looks_at_opencv_last(clean, monkeypatch):
+    from qrsr_helpers import decode as module
+
+    monkeypatch.setattr(module, "_zxing", lambda gray, min_side=0.0: ())  # zxing reads nothing, in every look
+    big = cv2.resize(clean.hr[0], (256, 256), interpolation=cv2.INTER_NEAREST)
+    assert decode(big, "cascade").matches(clean.payloads[0])  # read by the real OpenCV look
+
+
+def test_contrast_stretch_maps_the_2nd_and_98th_percentiles_to_black_and_white():
+    gray = np.tile(np.arange(50, 150, dtype=np.uint8), (10, 1))  # 50..149, every value ten times
+    lo, hi = np.percentile(gray, (2, 98))
+    expected = np.clip((gray.astype(np.float32) - lo) * 255.0 / (hi - lo), 0, 255).astype(np.uint8)
+    stretched = contrast_stretched(gray)
+    np.testing.assert_array_equal(stretched, expected)
+    assert stretched.min() == 0 and stretched.max() == 255 and (stretched == 0).sum() == 30
+    assert (contrast_stretched(np.full((8, 8), 7, np.uint8)) == 0).all()  # flat: no division by zero
 
 
 def test_evaluate_tables(clean):
