@@ -158,3 +158,17 @@ def test_super_resolve_clips_a_generator_that_overshoots():
     assert sr.dtype == np.uint8 and sr.shape == (1, 8, 8, 3)
     assert sr[0, 0, 0, 0] == 0 and sr[0, 0, 4, 0] == 255  # -1.0 -> 0 and 2.0 -> 255, not 0
     assert sr[0, 4, 0, 0] == round((3 * 128 / 255 - 1) * 255)  # in range: unchanged
+
+
+def test_super_resolve_refuses_what_is_not_a_uint8_batch_and_a_wrong_scale():
+    from qrsr_helpers.inference import _check_scale, super_resolve
+
+    x4 = lambda x, training=False: np.repeat(np.repeat(np.asarray(x), 4, axis=1), 4, axis=2)
+    for bad in (np.zeros((1, 4, 4, 3), np.float32), np.zeros((4, 4, 3), np.uint8)):
+        with pytest.raises(ValueError, match=r"uint8 NHWC batch, got (float32|uint8) with shape"):
+            super_resolve(x4, bad, eager=True)
+    with pytest.raises(ValueError, match="turned 5x7 into 10x14, not x4"):
+        _check_scale(np.zeros((10, 14, 3), np.uint8), 5, 7, 4)
+    nan = lambda x, training=False: np.full(np.repeat(np.repeat(np.asarray(x), 4, 1), 4, 2).shape, np.nan)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        super_resolve(nan, np.zeros((1, 2, 2, 3), np.uint8), eager=True)

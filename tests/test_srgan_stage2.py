@@ -100,7 +100,11 @@ def test_the_control_step_is_the_srgan_step_with_adv_weight_zero():
         optimizer = keras.optimizers.SGD(0.1)
         content, _ = gan_content_loss(config)
         if adv_weight is None:
-            control_step(lr, hr, generator, content, optimizer)
+            twin = generator_from_config(config)
+            twin.set_weights(start)
+            before = float(content(hr, twin(lr, training=True)))  # the loss of the step, on the starting weights
+            logs = control_step(lr, hr, generator, content, optimizer)
+            assert list(logs) == ["content_loss"] and float(logs["content_loss"]) == pytest.approx(before, rel=1e-5)
         else:
             keras.utils.set_random_seed(5)
             discriminator = build_discriminator((32, 32, 3), filters=8)

@@ -215,6 +215,11 @@ def test_binarised_l1_pixel_by_pixel_against_its_formula():
     np.testing.assert_allclose(np.asarray(loss.call(hr, sr)), expected, atol=2e-5)
     assert float(loss(hr, sr)) == pytest.approx(float(expected.mean()), abs=2e-5)
     assert losses.BinarisedL1.from_config(loss.get_config()).get_config() == loss.get_config()
+    assert losses.pixel_loss("l1+binary").name == "l1_binary"  # the name the training history logs
+    half = np.asarray(loss.call(hr.astype(np.float16), sr.astype(np.float16)))  # mixed precision's outputs
+    assert half.dtype == np.float32  # computed in float32 whatever the inputs are
+    np.testing.assert_allclose(half, np.asarray(loss.call(hr.astype(np.float16).astype(np.float32),
+                                                          sr.astype(np.float16).astype(np.float32))), atol=1e-6)
 
 
 def test_vgg_content_loss_is_feature_mse():
@@ -222,6 +227,8 @@ def test_vgg_content_loss_is_feature_mse():
     hr = np.zeros((1, 2, 2, 1), np.float32)
     sr = np.full((1, 2, 2, 1), 0.5, np.float32)
     assert float(losses.vgg_content_loss(double, hr, sr)) == pytest.approx(1.0)  # (2 * 0.5) ** 2
+    big = np.full((1, 2, 2, 1), 200.0, np.float16)  # float16 features: their square overflows float16
+    assert float(losses.vgg_content_loss(double, big, np.zeros_like(big))) == pytest.approx(160_000.0)
     assert float(losses.vgg_content_loss(double, hr, hr)) == 0.0
 
 
