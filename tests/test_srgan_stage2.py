@@ -187,3 +187,27 @@ def test_the_step_reports_g_loss_as_content_plus_weighted_adversarial_and_ds_acc
     assert float(logs["g_loss"]) == pytest.approx(expected, rel=1e-6)
     assert float(logs["d_real_accuracy"]) == pytest.approx(float((real_logits > 0).mean()))
     assert 0.0 <= float(logs["d_fake_accuracy"]) <= 1.0
+
+
+def test_d_judges_the_fakes_in_training_mode_like_the_reals():
+    """D's BatchNorm statistics after a step are those of the real batch and then the fake batch, both seen in
+    training mode (as the tutorial's ``train_on_batch`` calls did); the step's defaults are the paper's."""
+    import inspect
+
+    from qrsr_helpers.config import Config
+
+    config = get_config("smoke", content_loss="pixel")
+    lr, hr = batch(2, side=32)
+    keras.utils.set_random_seed(6)
+    generator, discriminator = generator_from_config(config), build_discriminator((32, 32, 3), filters=8)
+    twin_g, twin_d = generator_from_config(config), build_discriminator((32, 32, 3), filters=8)
+    twin_g.set_weights(generator.get_weights())
+    twin_d.set_weights(discriminator.get_weights())
+    content, _ = gan_content_loss(config)
+    logs = srgan_step(lr, hr, generator, discriminator, content, keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
+    twin_d(hr, training=True)
+    twin_d(twin_g(lr, training=True), training=True)
+    for ours, expected in zip(discriminator.non_trainable_weights, twin_d.non_trainable_weights):
+        np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert set(logs) == {"g_loss", "d_loss", "content_loss", "adv_loss", "d_real_accuracy", "d_fake_accuracy"}
+    assert inspect.signature(srgan_step).parameters["adv_weight"].default == Config().adv_weight == 1e-3
