@@ -15,3 +15,18 @@ def tiny_weights(tmp_path_factory):
     build_generator(n_upscale=2, **architecture).save_weights(folder / "tiny.weights.h5")
     (folder / "tiny.run.json").write_text(json.dumps({"architecture": architecture}))
     return folder / "tiny.weights.h5"
+
+
+@pytest.fixture
+def nan_weights(tmp_path, tiny_weights):
+    """The tiny generator with every weight NaN (what a diverged run saves), described by its run.json."""
+    import numpy as np
+
+    from qrsr_helpers.models import build_generator
+
+    architecture = json.loads(tiny_weights.with_name("tiny.run.json").read_text())["architecture"]
+    generator = build_generator(n_upscale=2, **architecture)
+    generator.set_weights([np.full_like(w, np.nan) for w in generator.get_weights()])
+    generator.save_weights(tmp_path / "nan.weights.h5")
+    (tmp_path / "nan.run.json").write_text(json.dumps({"architecture": architecture}))
+    return tmp_path / "nan.weights.h5"

@@ -10,42 +10,18 @@ from __future__ import annotations
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import segno
+from support import ENV, assert_one_clean_error, our_lines, png_header_only, qrsr
 
 from qrsr_helpers.data.synth import random_code, render_code
 from qrsr_helpers.io import read_image, write_image
-
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def qrsr(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qrsr_helpers.cli", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, env=ENV, cwd=cwd)
-
-
-def our_lines(result) -> list[str]:
-    """stderr without TensorFlow's start-up chatter (absl lines it prints before any setting applies)."""
-    noise = ("WARNING: All log messages before absl", "I0000", "W0000", "E0000")
-    return [line for line in result.stderr.splitlines() if line.strip() and not line.startswith(noise)]
-
-
-def assert_one_clean_error(result, status: int, *fragments: str) -> str:
-    assert result.returncode == status, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    errors = [line for line in our_lines(result) if ": error: " in line]
-    assert errors, result.stderr[-3000:]
-    for fragment in fragments:
-        assert any(fragment in line for line in errors), (fragment, errors)
-    return errors[0]
 
 
 def code_image(seed: int = 1, px: int = 4) -> tuple[np.ndarray, str]:
@@ -137,20 +113,15 @@ def test_broken_weights_are_one_line_exit_2(tmp_path, tiny_weights):
     assert_one_clean_error(qrsr("evaluate", "--upscaler", h5, "--n", "2"), 2, "model.h5", ".weights.h5")
 
 
-def test_nan_weights_are_refused_at_load(tmp_path, tiny_weights):
+def test_nan_weights_are_refused_at_load(tmp_path, nan_weights):
     from qrsr_helpers.errors import BadFile
-    from qrsr_helpers.models import build_generator, load_generator
+    from qrsr_helpers.models import load_generator
 
-    architecture = json.loads(tiny_weights.with_name("tiny.run.json").read_text())["architecture"]
-    generator = build_generator(n_upscale=2, **architecture)
-    generator.set_weights([np.full_like(w, np.nan) for w in generator.get_weights()])
-    generator.save_weights(tmp_path / "nan.weights.h5")
-    (tmp_path / "nan.run.json").write_text(json.dumps({"architecture": architecture}))
     with pytest.raises(BadFile, match="NaN"):
-        load_generator(tmp_path / "nan.weights.h5")
+        load_generator(nan_weights)
     image, _ = code_image()
     write_image(tmp_path / "code.png", image)
-    assert_one_clean_error(qrsr("enhance", tmp_path / "code.png", "--weights", tmp_path / "nan.weights.h5"), 2, "NaN")
+    assert_one_clean_error(qrsr("enhance", tmp_path / "code.png", "--weights", nan_weights), 2, "NaN")
 
 
 def test_weights_of_an_unknown_architecture_say_how_to_describe_them(tmp_path, tiny_weights):
@@ -307,19 +278,9 @@ def test_input_names_that_would_do_harm(tmp_path):
     assert_one_clean_error(qrsr("enhance", tmp_path / "anim.gif"), 2, "anim.gif", "not a supported image type")
 
 
-def _png_header_only(path: Path, width: int, height: int) -> Path:
-    """A tiny file that claims width x height (a decompression bomb's header)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    body = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
-    return path
-
-
 @pytest.mark.parametrize("side", [20_000, 60_000])
 def test_huge_images_are_refused_from_their_header(tmp_path, side):
-    bomb = _png_header_only(tmp_path / "bomb.png", side, side)
+    bomb = png_header_only(tmp_path / "bomb.png", side, side)
     assert_one_clean_error(qrsr("enhance", bomb, "--decode"), 2, "bomb.png", "too large", "--max-pixels")
 
 

@@ -9,42 +9,17 @@ from __future__ import annotations
 
 import os
 import struct
-import subprocess
-import sys
-import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
+from support import assert_one_clean_error, png_header_only, qrsr
 
 from qrsr_helpers import io as qio
 from qrsr_helpers.data.synth import random_code, render_code
 from qrsr_helpers.io import ImageError, read_image, write_image
-
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-
-
-def qrsr(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qrsr_helpers.cli", *map(str, args)], capture_output=True,
-                          text=True, errors="replace", timeout=timeout, env=ENV, cwd=cwd)
-
-
-def our_lines(result) -> list[str]:
-    """stderr without TensorFlow's start-up chatter (absl lines it prints before any setting applies)."""
-    noise = ("WARNING: All log messages before absl", "I0000", "W0000", "E0000")
-    return [line for line in result.stderr.splitlines() if line.strip() and not line.startswith(noise)]
-
-
-def assert_one_clean_error(result, status: int, *fragments: str) -> str:
-    assert result.returncode == status, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    errors = [line for line in our_lines(result) if ": error: " in line]
-    assert errors, result.stderr[-3000:]
-    for fragment in fragments:
-        assert any(fragment in line for line in errors), (fragment, errors)
-    return errors[0]
 
 
 def code_image(seed: int = 1, px: int = 4) -> np.ndarray:
@@ -227,16 +202,6 @@ def test_orientation_keeps_alpha_and_16_bit(tmp_path, orientation):
 # --- 5. sizes said readably ----------------------------------------------------------------------------
 
 
-def _png_header_only(path: Path, width: int, height: int) -> Path:
-    """A tiny file that claims width x height (a decompression bomb's header)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    body = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
-    return path
-
-
 @pytest.mark.parametrize("width, height, limit, said", [
     (40, 40, 100, "40x40 is too large (1,600 px > 100 px;"),
     (20_000, 20_000, qio.MAX_PIXELS, "20000x20000 is too large (400 MP > 50 MP;"),
@@ -244,7 +209,7 @@ def _png_header_only(path: Path, width: int, height: int) -> Path:
     (400, 300, 100_000, "400x300 is too large (120,000 px > 100,000 px;"),  # 0.1 MP both: said exactly
 ])
 def test_too_large_says_sizes_readably(tmp_path, width, height, limit, said, no_decoding):
-    path = _png_header_only(tmp_path / "big.png", width, height)
+    path = png_header_only(tmp_path / "big.png", width, height)
     with pytest.raises(ImageError) as error:
         read_image(path, max_pixels=limit)
     assert str(error.value).startswith(f"{path}: {said}"), str(error.value)

@@ -14,44 +14,20 @@ CLI cases run ``qrsr`` as a subprocess (exit 2, one line on stderr, no traceback
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support import assert_one_clean_error, qrsr
 
 from qrsr_helpers.config import Config, ConfigError, get_config
 from qrsr_helpers.errors import BadFile
 
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 BUNDLED = Path(__file__).resolve().parents[1] / "qrsr_helpers" / "weights" / "srresnet_16x64.weights.h5"
 BUNDLED_ARCHITECTURE = dict(n_res_blocks=16, filters=64, upsampling="pixel_shuffle", channels=3, scale=4)
-
-
-def qrsr(*args, cwd=None, env: dict | None = None, timeout=300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qrsr_helpers.cli", *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, env={**ENV, **(env or {})}, cwd=cwd)
-
-
-def our_lines(result) -> list[str]:
-    """stderr without TensorFlow's start-up chatter (absl lines it prints before any setting applies)."""
-    noise = ("WARNING: All log messages before absl", "I0000", "W0000", "E0000")
-    return [line for line in result.stderr.splitlines() if line.strip() and not line.startswith(noise)]
-
-
-def assert_one_clean_error(result, status: int, *fragments: str) -> str:
-    """Exit ``status``, no traceback, and stderr is exactly one error line holding every fragment."""
-    assert result.returncode == status, result.stderr[-3000:]
-    assert "Traceback" not in result.stderr, result.stderr[-3000:]
-    lines = our_lines(result)
-    errors = [line for line in lines if ": error: " in line]
-    assert len(errors) == 1 and len(lines) == 1, result.stderr[-3000:]
-    for fragment in fragments:
-        assert fragment in errors[0], (fragment, errors[0])
-    return errors[0]
+one_error_alone = partial(assert_one_clean_error, alone=True)  # stderr holds that one line and nothing else
 
 
 def undescribed_copy(source: Path, folder: Path, name: str = "my") -> Path:
@@ -152,7 +128,7 @@ def test_enhance_with_a_bad_run_json_names_it_and_the_field(tmp_path, field, val
     description.write_text(json.dumps({"architecture": {**BUNDLED_ARCHITECTURE, field: value}}))
     image = png(tmp_path / "some.png")
     result = qrsr("enhance", image, "--weights", weights)
-    assert_one_clean_error(result, 2, str(description), f"{field}=")
+    one_error_alone(result, 2, str(description), f"{field}=")
     assert not list(tmp_path.glob("some.x4*"))
 
 
@@ -164,7 +140,7 @@ def test_train_init_with_a_bad_run_json_names_it_and_writes_nothing(tmp_path, fi
     out = tmp_path / "run"
     result = qrsr("train", "--profile", "smoke", "--stage", "pretrain", "--epochs", "1", "--init", weights,
                   "--out", out, env={"QRSR_DATA_DIR": str(tmp_path / "data")})
-    assert_one_clean_error(result, 2, str(description), f"{field}=")
+    one_error_alone(result, 2, str(description), f"{field}=")
     assert not out.exists() or not any(out.iterdir())
 
 
@@ -190,23 +166,16 @@ def test_init_weights_of_another_architecture_fail_in_one_line_before_run_json(t
     out = tmp_path / "run"
     result = qrsr("train", "--profile", "smoke", "--stage", "pretrain", "--epochs", "1", "--init", lonely,
                   "--out", out, env={"QRSR_DATA_DIR": str(tmp_path / "data")})
-    line = assert_one_clean_error(result, 2, str(lonely), "16x64", "run.json")
+    line = one_error_alone(result, 2, str(lonely), "16x64", "run.json")
     assert "UserWarning" not in result.stderr and "Skipping" not in result.stderr, line
     assert not out.exists()
 
 
-def test_init_weights_with_nan_fail_in_one_line_before_run_json(tmp_path, tiny_weights):
-    from qrsr_helpers.models import build_generator
-
-    architecture = json.loads(tiny_weights.with_name("tiny.run.json").read_text())["architecture"]
-    generator = build_generator(n_upscale=2, **architecture)
-    generator.set_weights([np.full_like(w, np.nan) for w in generator.get_weights()])
-    generator.save_weights(tmp_path / "nan.weights.h5")
-    (tmp_path / "nan.run.json").write_text(json.dumps({"architecture": architecture}))
+def test_init_weights_with_nan_fail_in_one_line_before_run_json(tmp_path, nan_weights):
     out = tmp_path / "run"
-    result = qrsr("train", "--profile", "smoke", "--stage", "pretrain", "--init", tmp_path / "nan.weights.h5",
+    result = qrsr("train", "--profile", "smoke", "--stage", "pretrain", "--init", nan_weights,
                   "--out", out, env={"QRSR_DATA_DIR": str(tmp_path / "data")})
-    assert_one_clean_error(result, 2, "nan.weights.h5", "NaN")
+    one_error_alone(result, 2, "nan.weights.h5", "NaN")
     assert not out.exists()
 
 
@@ -247,6 +216,6 @@ def test_train_into_a_folder_with_a_bad_or_foreign_run_json_is_refused(tmp_path,
     (out / "run.json").write_text(text)
     result = qrsr("train", "--profile", "smoke", "--stage", "pretrain", "--epochs", "1", "--out", out,
                   env={"QRSR_DATA_DIR": str(tmp_path / "data")})
-    assert_one_clean_error(result, 2, str(out / "run.json"), fragment)
+    one_error_alone(result, 2, str(out / "run.json"), fragment)
     assert (out / "run.json").read_text() == text
     assert sorted(p.name for p in out.iterdir()) == ["run.json"]
