@@ -40,58 +40,75 @@ from qrsr_helpers.config import get_config
 from qrsr_helpers.models import build_discriminator, generator_from_config
 from qrsr_helpers.srgan import content_loss_function, gan_step_function
 
-folder, adv_weight = Path(sys.argv[1]), float(sys.argv[2])
-config = get_config("smoke", n_res_blocks=2, filters=8)
-keras.utils.set_random_seed(3)
-generator = generator_from_config(config)
-discriminator = build_discriminator((32, 32, 3), filters=8, dense_units=16)
-if (folder / "g.weights.h5").is_file():  # the second backend starts from the first one's initial weights
-    generator.load_weights(folder / "g.weights.h5")
-    discriminator.load_weights(folder / "d.weights.h5")
-else:
-    generator.save_weights(folder / "g.weights.h5")
-    discriminator.save_weights(folder / "d.weights.h5")
-start = [keras.ops.convert_to_numpy(v) for v in generator.weights + discriminator.weights]
-g_opt = keras.optimizers.SGD(0.05, use_ema=True, ema_momentum=0.5)
-d_opt = keras.optimizers.SGD(0.05)
-step = gan_step_function(generator, discriminator, content_loss_function("pixel", "l1+binary"), g_opt, d_opt,
-                         adv_weight)
-batches = np.load(folder / "batches.npz")
-logs = [{k: float(v) for k, v in step(batches[f"lr{i}"], batches[f"hr{i}"]).items()} for i in range(2)]
-backend = keras.backend.backend()
-assert backend == "tensorflow" or "tensorflow" not in sys.modules
-ema = [keras.ops.convert_to_numpy(v) for v in g_opt._model_variables_moving_average]
-np.savez(folder / f"{backend}.npz", *[keras.ops.convert_to_numpy(v) for v in generator.weights + discriminator.weights],
-         *ema)
-np.savez(folder / "start.npz", *start)
-(folder / f"{backend}.json").write_text(json.dumps(logs))
+for folder, adv_weight in zip(map(Path, sys.argv[1::2]), map(float, sys.argv[2::2])):  # one import, many runs
+    keras.backend.clear_session()
+    config = get_config("smoke", n_res_blocks=2, filters=8)
+    keras.utils.set_random_seed(3)
+    generator = generator_from_config(config)
+    discriminator = build_discriminator((32, 32, 3), filters=8, dense_units=16)
+    if (folder / "g.weights.h5").is_file():  # the second backend starts from the first one's initial weights
+        generator.load_weights(folder / "g.weights.h5")
+        discriminator.load_weights(folder / "d.weights.h5")
+    else:
+        generator.save_weights(folder / "g.weights.h5")
+        discriminator.save_weights(folder / "d.weights.h5")
+    start = [keras.ops.convert_to_numpy(v) for v in generator.weights + discriminator.weights]
+    g_opt = keras.optimizers.SGD(0.05, use_ema=True, ema_momentum=0.5)
+    d_opt = keras.optimizers.SGD(0.05)
+    step = gan_step_function(generator, discriminator, content_loss_function("pixel", "l1+binary"), g_opt, d_opt,
+                             adv_weight)
+    batches = np.load(folder / "batches.npz")
+    logs = [{k: float(v) for k, v in step(batches[f"lr{i}"], batches[f"hr{i}"]).items()} for i in range(2)]
+    backend = keras.backend.backend()
+    assert backend == "tensorflow" or "tensorflow" not in sys.modules
+    ema = [keras.ops.convert_to_numpy(v) for v in g_opt._model_variables_moving_average]
+    trained = [keras.ops.convert_to_numpy(v) for v in generator.weights + discriminator.weights]
+    np.savez(folder / f"{backend}.npz", *trained, *ema)
+    np.savez(folder / "start.npz", *start)
+    (folder / f"{backend}.json").write_text(json.dumps(logs))
 """
 
 
-def run_backend(backend: str, folder, adv_weight: float) -> None:
+ADV_WEIGHTS = (1e-3, 1.0)
+
+
+def run_backend(backend: str, runs: list[tuple]) -> None:
+    """Every (folder, adv_weight) run of one backend in one process (TensorFlow's import alone costs seconds)."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "JAX_PLATFORMS": "cpu"}
-    done = subprocess.run([sys.executable, "-c", STEP, str(folder), str(adv_weight)], env=env, capture_output=True,
-                          text=True, timeout=300)
+    arguments = [str(value) for run in runs for value in run]
+    done = subprocess.run([sys.executable, "-c", STEP, *arguments], env=env, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, f"{backend}: {done.stderr[-3000:]}"
 
 
-@pytest.mark.parametrize("adv_weight", [1e-3, 1.0])
-def test_tensorflow_and_jax_steps_agree(tmp_path, adv_weight):
+@pytest.fixture(scope="module")
+def stepped(tmp_path_factory):
+    """Two SRGAN steps per adversarial weight on each backend, from the same weights on the same batches."""
     rng = np.random.default_rng(5)
-    hr = [(rng.random((4, 32, 32, 3)) > 0.5).astype("float32") for _ in range(2)]  # module-like HR
-    lr = [h.reshape(4, 8, 4, 8, 4, 3).mean(axis=(2, 4)) + rng.normal(0, 0.05, (4, 8, 8, 3)).astype("float32")
-          for h in hr]
-    np.savez(tmp_path / "batches.npz", lr0=lr[0], hr0=hr[0], lr1=lr[1], hr1=hr[1])
-    run_backend("tensorflow", tmp_path, adv_weight)
-    run_backend("jax", tmp_path, adv_weight)
-    tf_logs, jax_logs = (json.loads((tmp_path / f"{b}.json").read_text()) for b in ("tensorflow", "jax"))
+    runs = []
+    for adv_weight in ADV_WEIGHTS:
+        folder = tmp_path_factory.mktemp(f"adv{adv_weight}")
+        hr = [(rng.random((4, 32, 32, 3)) > 0.5).astype("float32") for _ in range(2)]  # module-like HR
+        lr = [h.reshape(4, 8, 4, 8, 4, 3).mean(axis=(2, 4)) + rng.normal(0, 0.05, (4, 8, 8, 3)).astype("float32")
+              for h in hr]
+        np.savez(folder / "batches.npz", lr0=lr[0], hr0=hr[0], lr1=lr[1], hr1=hr[1])
+        runs.append((folder, adv_weight))
+    run_backend("tensorflow", runs)
+    run_backend("jax", runs)
+    return dict(zip(ADV_WEIGHTS, (folder for folder, _ in runs)))
+
+
+@pytest.mark.parametrize("adv_weight", ADV_WEIGHTS)
+def test_tensorflow_and_jax_steps_agree(stepped, adv_weight):
+    folder = stepped[adv_weight]
+    tf_logs, jax_logs = (json.loads((folder / f"{b}.json").read_text()) for b in ("tensorflow", "jax"))
     for step, (a, b) in enumerate(zip(tf_logs, jax_logs)):
         assert a.keys() == b.keys() == {"g_loss", "d_loss", "content_loss", "adv_loss", "d_real_accuracy",
                                         "d_fake_accuracy"}
         for name in a:
             assert b[name] == pytest.approx(a[name], rel=1e-4, abs=1e-6), f"step {step + 1}: {name}"
-    with np.load(tmp_path / "tensorflow.npz") as tf_w, np.load(tmp_path / "jax.npz") as jax_w, \
-            np.load(tmp_path / "start.npz") as start:
+    with np.load(folder / "tensorflow.npz") as tf_w, np.load(folder / "jax.npz") as jax_w, \
+            np.load(folder / "start.npz") as start:
         assert len(tf_w.files) == len(jax_w.files) > len(start.files) > 0
         for name in tf_w.files:
             if name in start.files:  # the two updates agree to 1 % of their size, tensor by tensor
@@ -101,25 +118,17 @@ def test_tensorflow_and_jax_steps_agree(tmp_path, adv_weight):
                 np.testing.assert_allclose(jax_w[name], tf_w[name], rtol=1e-3, atol=5e-4, err_msg=name)
 
 
-def test_weights_moved_so_agreement_means_something(tmp_path):
-    """The two steps must change G, D and the EMA by far more than the tolerance above."""
-    rng = np.random.default_rng(6)
-    hr = [(rng.random((4, 32, 32, 3)) > 0.5).astype("float32") for _ in range(2)]
-    lr = [h.reshape(4, 8, 4, 8, 4, 3).mean(axis=(2, 4)) for h in hr]
-    np.savez(tmp_path / "batches.npz", lr0=lr[0], hr0=hr[0], lr1=lr[1], hr1=hr[1])
-    run_backend("jax", tmp_path, 1e-3)
-    import keras
-
+def test_weights_moved_so_agreement_means_something(stepped):
+    """The two steps must change G and D by far more than the tolerance above."""
     from qrsr_helpers.config import get_config
     from qrsr_helpers.models import build_discriminator, generator_from_config
 
     generator = generator_from_config(get_config("smoke", n_res_blocks=2, filters=8))
-    generator.load_weights(tmp_path / "g.weights.h5")
     discriminator = build_discriminator((32, 32, 3), filters=8, dense_units=16)
-    discriminator.load_weights(tmp_path / "d.weights.h5")
-    before = [keras.ops.convert_to_numpy(v) for v in generator.weights + discriminator.weights]
-    with np.load(tmp_path / "jax.npz") as after:
-        moved = [np.abs(after[f"arr_{i}"] - w).max() for i, w in enumerate(before)]
-    g_moved, d_moved = moved[:len(generator.weights)], moved[len(generator.weights):]
+    n_g = len(generator.weights)
+    with np.load(stepped[1e-3] / "start.npz") as start, np.load(stepped[1e-3] / "jax.npz") as after:
+        moved = [np.abs(after[f"arr_{i}"] - start[f"arr_{i}"]).max() for i in range(len(start.files))]
+    assert len(moved) == n_g + len(discriminator.weights)
+    g_moved, d_moved = moved[:n_g], moved[n_g:]
     assert max(g_moved) > 1e-3 and max(d_moved) > 1e-3
     assert sum(m > 1e-5 for m in g_moved) > len(generator.trainable_weights) // 2
