@@ -74,6 +74,7 @@ def image_metrics(sr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return psnr, ssim
 
 
+# --- lesson decode-rate: notebook 07 shows this text verbatim ---
 def per_image_results(pairs: Pairs, upscalers: dict[str, Upscaler],
                       decoders: tuple[str, ...] = DECODERS) -> pd.DataFrame:
     """One row per (upscaler, image): version, EC level, decoded by each of ``decoders``, PSNR, SSIM."""
@@ -110,6 +111,7 @@ def evaluate_upscalers(pairs: Pairs, upscalers: dict[str, Upscaler],
     product's cascade)."""
     results = per_image_results(pairs, upscalers, decoders)
     return {"overall": summarize(results), "per_version": summarize(results, "version"), "per_image": results}
+# --- end of lesson decode-rate ---
 
 
 def paired_comparison(a, b, confidence: float = 0.95) -> dict:

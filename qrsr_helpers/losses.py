@@ -56,6 +56,8 @@ class BinarisedL1(keras.losses.Loss):
         return l1 + self.weight * hinge[..., 0]
 
 
+# --- lesson content-loss: notebook 05 shows this text verbatim ---
 def vgg_content_loss(vgg: keras.Model, hr, sr):
     """MSE between VGG feature maps of HR and SR (the perceptual loss). Features in float32."""
     return ops.mean(ops.square(ops.cast(vgg(hr), "float32") - ops.cast(vgg(sr), "float32")))
+# --- end of lesson content-loss ---

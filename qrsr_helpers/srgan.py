@@ -22,7 +22,7 @@ try:  # the lesson's step; the JAX twin runs where TensorFlow is not installed
 except ImportError:
     tf = None
 
-# --- lesson: notebook 06 shows this text verbatim ----------------------------------------------------
+# --- lesson srgan-step: notebook 06 shows this text verbatim ---
 bce = keras.losses.BinaryCrossentropy(from_logits=True)
 
 
@@ -62,7 +62,7 @@ def control_step(lr, hr, generator, content_loss, optimizer):
         scaled = optimizer.scale_loss(content)
     optimizer.apply_gradients(zip(tape.gradient(scaled, generator.trainable_variables), generator.trainable_variables))
     return dict(content_loss=content)
-# --- end of lesson -----------------------------------------------------------------------------------
+# --- end of lesson srgan-step ---
 
 
 def srgan_step_jax(state, lr, hr, generator, discriminator, content_loss, g_optimizer, d_optimizer,

@@ -61,7 +61,7 @@ def build_tutorial_models(hr_size: int = 128, scale: int = 4, n_res_blocks: int 
     return TutorialModels(generator, discriminator, vgg, gan_model)
 
 
-# --- lesson: notebook 06 shows this text verbatim ----------------------------------------------------
+# --- lesson tutorial-step: notebook 06 shows this text verbatim ---
 def tutorial_step(models: TutorialModels, lr_imgs: np.ndarray, hr_imgs: np.ndarray) -> tuple[float, float]:
     """One iteration of the tutorial's inner loop (pixels in [0, 1]): D on fakes, D on reals, then G
     through the combined model, whose discriminator is frozen. Returns (D loss, G loss)."""
@@ -76,7 +76,7 @@ def tutorial_step(models: TutorialModels, lr_imgs: np.ndarray, hr_imgs: np.ndarr
     image_features = models.vgg.predict(hr_imgs, verbose=0)
     g_loss, _, _ = models.gan_model.train_on_batch([lr_imgs, hr_imgs], [real_label, image_features])
     return float(np.ravel(d_loss)[0]), float(g_loss)
-# --- end of lesson -----------------------------------------------------------------------------------
+# --- end of lesson tutorial-step ---
 
 
 def tutorial_epoch(models: TutorialModels, lr: np.ndarray, hr: np.ndarray, batch_size: int = 1) -> list[tuple]:

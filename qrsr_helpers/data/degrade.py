@@ -11,6 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# --- lesson degradation: notebook 01 shows this text verbatim ---
 _KERNELS = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_LANCZOS4)
 
 
@@ -47,6 +48,7 @@ def degrade_realistic(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) 
         ok, buffer = cv2.imencode(".jpg", lr, [cv2.IMWRITE_JPEG_QUALITY, quality])
         lr = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED).reshape(lr.shape)
     return lr
+# --- end of lesson degradation ---
 
 
 def degrade(hr: np.ndarray, kind: str, rng: np.random.Generator | None = None, scale: int = 4) -> np.ndarray:

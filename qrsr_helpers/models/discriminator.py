@@ -1,13 +1,15 @@
 """The SRGAN discriminator, as in the tutorial (and the paper).
 
 It outputs a *logit* (no sigmoid): the adversarial losses use ``from_logits=True``, which computes
-log(sigmoid(x)) stably. The tutorial's sigmoid + ``binary_crossentropy`` works too (Keras recovers the
-logit from the probability, and the generator's loss is already the non-saturating one), but only up to
-the probability's rounding: a sigmoid output that rounds to exactly 0 or 1 (float32 near |logit| 17,
-float16 much earlier) is clipped, and its gradient is lost. Logits avoid the round trip.
+log(sigmoid(x)) stably on every backend. The tutorial's sigmoid + ``binary_crossentropy`` also works in
+Keras 3 on TensorFlow: Keras' sigmoid keeps its input (``_keras_logits``) and the loss computes
+``sigmoid_cross_entropy_with_logits`` from it. That recovery is lost on the JAX and PyTorch backends, after
+any op between the sigmoid and the loss (a cast to float16 under mixed precision, arithmetic) and with a raw
+``tf.sigmoid`` in eager code; the loss then clips the probability to [1e-7, 1 - 1e-7] and a saturated D
+gives no gradient (float16 rounds the clip to 1: NaN). Logits avoid the round trip everywhere.
 
-Its first step maps [0, 1] pixels to [-1, 1]: this repository's choice (inputs centred on zero for the
-LeakyReLU convs), not the paper's, which does not say how its D scales inputs.
+Its first step maps [0, 1] pixels to [-1, 1], the range the SRGAN paper (Ledig et al. 2017, section 3.2)
+scales HR images to (LR inputs to [0, 1]); D judges HR images and the generator's outputs in that range.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def build_discriminator(input_shape: tuple[int, int, int] = (128, 128, 3), filte
     """conv(f) + LeakyReLU; 7 x [conv3x3 + BN + LeakyReLU] with (f,s2) (2f,1) (2f,s2) (4f,1) (4f,s2)
     (8f,1) (8f,s2); Flatten; Dense(1024); LeakyReLU(0.2); Dense(1) logit. Input pixels in [0, 1]."""
     image = keras.Input(input_shape, name="image")
-    x = layers.Rescaling(2.0, offset=-1.0, name="to_pm1")(image)  # [0,1] -> [-1,1], zero-centred
+    x = layers.Rescaling(2.0, offset=-1.0, name="to_pm1")(image)  # [0,1] -> [-1,1], the paper's HR range
     x = layers.Conv2D(filters, 3, padding="same", name="conv0")(x)
     x = layers.LeakyReLU(0.2, name="lrelu0")(x)
     for i, (mult, stride) in enumerate(_BLOCKS, start=1):
