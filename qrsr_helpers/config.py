@@ -182,16 +182,21 @@ _PROFILE_KNOBS: dict[str, dict] = {
     # 200 GAN steps on the same crops (D judges 64-px HR crops) and, in lockstep, its adv_weight = 0 control.
     # The recipe was measured (benchmarks/time_to_quality.py): 16-px LR crops, batch 16, Adam 3e-3 with cosine
     # decay over 2.75 minutes, 70 % clean / 30 % realistic codes; XLA off (it made this model slower on the
-    # 2-core CPUs measured). Since stage 2 became 200 steps plus its control, stage 1 gets 2.25 minutes (the
-    # measured curve is flat from 2 minutes on) so notebook 06 stays within 5.5 minutes. No ImageNet VGG
+    # 2-core CPUs measured). Since stage 2 became 200 steps plus its control, stage 1 gets 2 minutes (the
+    # measured curve is flat from 1.5 minutes on) so notebook 06 stays within 5 minutes on 2 cores. No ImageNet VGG
     # offline, so the GAN stage's content loss is pixels.
     "cpu": dict(
         n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, crop_size=16, learning_rate=3e-3,
         train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=8, steps_per_epoch=25,
-        pretrain_minutes=2.25, gan_minutes=None, jit_compile=False, vgg_weights=None, content_loss="pixel",
+        pretrain_minutes=2.0, gan_minutes=None, jit_compile=False, vgg_weights=None, content_loss="pixel",
         gan_learning_rate=5e-5,
     ),
     # The tutorial's scale, on a Colab GPU: 10,000 codes, 16 residual blocks, VGG19 ImageNet, XLA, AMP.
+    # Each stage ends at its epochs or its wall-clock budget, whichever comes first: 20 + 6 minutes, so notebook 06
+    # fits a class period (about 30 minutes with data, compilation and evaluation). On a Colab T4 the budgets end
+    # both stages: an *estimate*, as no T4 run exists, of ~200-300 images/s in stage 1 and a few hundred of the
+    # 4,000 GAN steps in stage 2, from the one GPU measurement (stage 1 at 3,029 images/s on an H200,
+    # benchmarks/results/gpu_lease_h200/) and a T4 10-15x slower. docs/colab.md ("How long it takes") has the table.
     "gpu": dict(
         n_codes=10_000, n_res_blocks=16, filters=64, disc_filters=64, batch_size=64,
         pretrain_epochs=40, gan_epochs=20, steps_per_epoch=200, pretrain_minutes=20, gan_minutes=6,
