@@ -19,12 +19,14 @@ from .decode import decode as decode_image
 from .errors import printable
 from .inference import TILE, enhance, enhanced_strips
 from .io import MAX_PIXELS, image_header, read_image, write_image, write_png_strips
+from .ladder import LADDER, Attempt, climb
 from .models.registry import load_generator, runtime_label
 from .payload import Payload, one_payload_per_symbol
 
 DECODE_MAX_PIXELS = 8_000_000  # input px: its x4 result (128 MP, 384 MB as RGB) is decoded in memory
 
 
+LADDER_MAX_PIXELS = TILE * TILE  # the ladder climbs for a region up to one tile: a small code, its rungs cheap
 SHARP_MODULE_PX = 3.0  # px per module at which a code reads as it is: x4 is for ~1-2.5 (the generator's range)
 
 
@@ -44,6 +46,7 @@ class Enhanced:
     codes: int = 1  # codes located in the region
     spans_image: bool = False  # the codes' region covered most of the image: the whole image was enhanced
     kept_original: bool = False  # the enhanced pixels lost a payload the original had: output = original x4
+    read_by: str = ""  # the ladder rung that read the code after the first read failed ("" none or not climbed)
 
     def symbols(self, path: str) -> list[Payload]:
         """One payload per symbol read on ``path`` (``original`` | ``enhanced``), decoders merged
@@ -74,6 +77,8 @@ class Enhanced:
                 lines.append(f"  {path:<9} nothing read")
         if self.decoded and "enhanced" not in self.decoded:
             lines.append(f"  {'enhanced':<9} not decoded: the region is too large to hold whole in memory")
+        if self.read_by:
+            lines.append(f"  read by: {self.read_by} (the first read failed)")
         return "\n".join(lines)
 
 
@@ -99,7 +104,7 @@ def _read(decoded: dict[str, DecodeResult]) -> set[str]:
 
 def enhance_file(source: str | Path, output: str | Path, weights: str | Path | None = None, decode: bool = False,
                  whole: bool = False, tile: int = TILE, max_pixels: int = MAX_PIXELS, ensemble: bool = False,
-                 generator=None) -> Enhanced:
+                 generator=None, ladder=LADDER) -> Enhanced:
     """Read ``source``, find the code(s) (``locate``), enhance a padded region around them (the whole image
     when none is found or ``whole``), write ``output`` atomically; with ``decode``, decode the original and
     the enhanced image with every decoder; ``ensemble``: average over the 8 rotations and reflections (8x
@@ -112,7 +117,13 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
     code that is already sharp (4-5 px per module). A code at ``SHARP_MODULE_PX`` or more is reported as
     not needing x4. A PNG output is streamed to disk strip by strip (bounded memory) unless it is decoded,
     which needs it whole: a region above ``DECODE_MAX_PIXELS`` is streamed and not decoded after
-    enhancing (the original still is). Images above ``max_pixels`` are refused from their header."""
+    enhancing (the original still is). Images above ``max_pixels`` are refused from their header.
+
+    With ``decode``, when neither the original nor the enhancement reads anything, the rungs of ``ladder``
+    (default :data:`ladder.LADDER`, measured; ``()``: ``qrsr enhance --fast``) are tried in order until one
+    reads: its reads are reported under its name and ``read_by`` names it (its image is written when it
+    replaces the enhancement, as the ensemble's does). Only for a region up to ``LADDER_MAX_PIXELS``: the
+    rungs rerun the generator, and a photo where no code was located is enhanced whole."""
     from .locate import locate
 
     start = time.perf_counter()
@@ -130,7 +141,7 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
     decoded = {"original": decode_all(image)} if decode else {}
     fits = crop.shape[0] * crop.shape[1] <= DECODE_MAX_PIXELS
     must_read = (set(decode_image(crop, "zxing").texts) if fits else set()) | _read(decoded.get("original", {}))
-    kept = False
+    kept, read_by = False, ""
     if Path(output).suffix.lower() != ".png" or (fits and (decode or must_read)):
         sr = enhance(crop, generator, tile, ensemble)
         after = decode_all(sr, enhanced=True) if decode or must_read else {}
@@ -141,13 +152,20 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
                          f"{len(lost)} payload(s) the original had")
         if decode:
             decoded["enhanced"] = after
+            rungs = [rung for rung in ladder if not (ensemble and rung.__name__ == "ensemble")]  # done already
+            small = crop.shape[0] * crop.shape[1] <= LADDER_MAX_PIXELS  # (the ensemble of a whole photo: ~20 s)
+            if rungs and small and not _read(decoded["original"]) and not _read(after):
+                read_by, image, tried = climb(Attempt(crop, sr, generator, tile), rungs)
+                decoded |= tried
+                sr = image if image is not None else sr
         write_image(output, sr)
     else:  # streamed: memory bounded whatever the size; a region too large to decode whole is not decoded
         write_png_strips(output, *enhanced_strips(crop, generator, tile, ensemble))
         if region and region.decoded:
             notes.append("not checked that the enhanced region still reads: too large to decode whole")
     return Enhanced(Path(source), Path(output), box, found_by, time.perf_counter() - start, runtime_label(generator),
-                    decoded, notes, region.codes if region else 0, bool(region and region.spans_image), kept)
+                    decoded, notes, region.codes if region else 0, bool(region and region.spans_image), kept,
+                    read_by)
 
 
 def _keep_original(crop: np.ndarray, sr: np.ndarray, box: tuple, readable: tuple, must_read: set[str]):

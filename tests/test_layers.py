@@ -17,6 +17,7 @@ LAYERS = {
     "config": CORE, "errors": CORE, "io": CORE, "data": CORE, "models": CORE, "losses": CORE, "srgan": CORE,
     "inference": CORE, "tutorial": CORE, "quiet": CORE, "payload": CORE,
     "decode": TOOLS, "locate": TOOLS, "evaluate": TOOLS, "training": TOOLS, "photo": TOOLS, "plots": TOOLS,
+    "ladder": TOOLS,
     "cli": FRONT, "colab": FRONT,
 }
 NAMES = {CORE: "core", TOOLS: "tools", FRONT: "front end", API: "the public API"}

@@ -102,6 +102,7 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from ..inference import check_tile
+    from ..ladder import LADDER
     from ..photo import MAX_PIXELS, Enhanced, enhance_file
 
     check_tile(args.tile)
@@ -119,7 +120,7 @@ def run(args) -> int:
         try:
             result = enhance_file(path, outputs[path], decode=args.decode, whole=args.whole, tile=args.tile,
                                   max_pixels=args.max_pixels or MAX_PIXELS, ensemble=args.ensemble,
-                                  generator=generator)
+                                  generator=generator, ladder=() if args.fast else LADDER)
         except QrsrError as error:
             message = str(error)
         except MemoryError:

@@ -1,0 +1,138 @@
+"""The decode ladder (issue 22): extra attempts only when the first read fails, ``--fast`` skips them, the report
+names the rung, exit codes stay, and only rungs the benchmark kept (none that misread) are in ``LADDER``.
+
+In-process with a nearest-neighbour x4 "generator" (milliseconds) and planted rungs whose reads are known."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import segno
+
+from qrsr_helpers import ladder as ladder_module
+from qrsr_helpers.cli import main
+from qrsr_helpers.decode import DecodeResult
+from qrsr_helpers.io import write_image
+from qrsr_helpers.ladder import LADDER, RUNGS, Attempt, climb
+from qrsr_helpers.payload import payload_read
+from qrsr_helpers.photo import LADDER_MAX_PIXELS, enhance_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def nearest_x4():
+    return keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(4)])
+
+
+def planted(name: str, text: str | None, calls: list[str]):
+    """A rung named ``name`` that reads ``text`` (None: nothing) and records that it ran."""
+    def rung(attempt: Attempt):
+        calls.append(name)
+        reads = (payload_read(text.encode()),) if text is not None else ()
+        return None, {"zxing": DecodeResult("zxing", reads)}
+
+    rung.__name__ = name
+    return rung
+
+
+def code_image(text: str, module_px: int = 3) -> np.ndarray:
+    matrix = np.array(segno.make_qr(text, error="m").matrix, np.uint8)
+    gray = np.kron(np.pad((1 - matrix) * 255, 4, constant_values=255), np.ones((module_px, module_px)))
+    return np.pad(gray.astype(np.uint8), 10, constant_values=255)
+
+
+def blank(tmp_path: Path, size: int = 60) -> Path:
+    """An image nothing reads: a grey square with a few blotches (no code)."""
+    image = np.full((size, size), 200, np.uint8)
+    image[10:20, 30:45] = 40
+    write_image(tmp_path / "blank.png", image)
+    return tmp_path / "blank.png"
+
+
+def test_the_ladder_runs_only_when_the_first_read_fails(tmp_path, nearest_x4):
+    calls: list[str] = []
+    write_image(tmp_path / "code.png", code_image("https://example.org/first"))
+    result = enhance_file(tmp_path / "code.png", tmp_path / "out.png", decode=True, generator=nearest_x4,
+                          ladder=(planted("rung", "never printed", calls),))
+    assert calls == [] and result.read_by == "" and result.payloads == ["https://example.org/first"]
+    assert "read by" not in result.describe()
+
+    result = enhance_file(blank(tmp_path), tmp_path / "out.png", decode=True, generator=nearest_x4,
+                          ladder=(planted("first", None, calls), planted("second", "hello", calls),
+                                  planted("third", "not reached", calls)))
+    assert calls == ["first", "second"] and result.read_by == "second" and result.payloads == ["hello"]
+    lines = result.describe().splitlines()
+    assert '  second    "hello" (zxing)' in lines and "  first     nothing read" in lines
+    assert lines[-1] == "  read by: second (the first read failed)"
+
+
+def test_no_ladder_without_decode_for_fast_or_for_a_large_region(tmp_path, nearest_x4):
+    calls: list[str] = []
+    rung = planted("rung", "x", calls)
+    enhance_file(blank(tmp_path), tmp_path / "out.png", decode=False, generator=nearest_x4, ladder=(rung,))
+    result = enhance_file(blank(tmp_path), tmp_path / "out.png", decode=True, generator=nearest_x4, ladder=())
+    assert calls == [] and not result.payloads and "read by" not in result.describe()
+    side = int(LADDER_MAX_PIXELS ** 0.5) + 8  # no code located: the whole image is the region, over the limit
+    result = enhance_file(blank(tmp_path, side), tmp_path / "out.png", decode=True, generator=nearest_x4,
+                          ladder=(rung,))
+    assert calls == [] and not result.payloads
+
+
+def test_cli_names_the_rung_fast_skips_it_and_exit_codes_stay(tmp_path, monkeypatch, capsys, tiny_weights):
+    calls: list[str] = []
+    monkeypatch.setattr(ladder_module, "LADDER", (planted("planted", "hello", calls),))
+    source = blank(tmp_path)
+    weights = ["--weights", str(tiny_weights)]
+    assert main(["enhance", str(source), "-o", str(tmp_path / "a.png"), "--decode", *weights]) == 0
+    out = capsys.readouterr().out
+    assert calls == ["planted"] and '"hello"' in out and "read by: planted" in out
+    assert main(["enhance", str(source), "-o", str(tmp_path / "b.png"), "--decode", "--fast", *weights]) == 1
+    out = capsys.readouterr().out
+    assert calls == ["planted"] and "hello" not in out and "read by" not in out
+    assert main(["enhance", str(tmp_path / "missing.png"), "--decode", *weights]) == 2
+
+
+def test_every_rung_runs_on_a_small_region(nearest_x4):
+    crop = np.repeat(code_image("https://example.org/r", 1)[..., None], 3, axis=2)
+    sr = np.repeat(np.repeat(crop, 4, axis=0), 4, axis=1)
+    attempt = Attempt(crop, sr, nearest_x4, 128)
+    for name, rung in RUNGS.items():
+        image, decoded = rung(attempt)
+        assert rung.__name__ == name and (image is None or image.shape == sr.shape), name
+        assert all(isinstance(result, DecodeResult) for result in decoded.values()), name
+    assert climb(attempt, (RUNGS["ensemble"],))[0] == "ensemble"  # the ensemble of nearest x4 reads the code
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("decode_ladder", ROOT / "benchmarks" / "decode_ladder.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_rung_that_misreads_is_never_kept():
+    tries = [{"cheap": {"read": True, "misread": False, "any": True, "s": 0.01},
+              "liar": {"read": True, "misread": False, "any": True, "s": 0.001},
+              "costly": {"read": False, "misread": False, "any": False, "s": 1.0}},
+             {"cheap": {"read": False, "misread": False, "any": False, "s": 0.01},
+              "liar": {"read": False, "misread": True, "any": True, "s": 0.001},
+              "costly": {"read": True, "misread": False, "any": True, "s": 1.0}},
+             {"cheap": {"read": False, "misread": False, "any": False, "s": 0.01},
+              "liar": {"read": False, "misread": False, "any": False, "s": 0.001},
+              "costly": {"read": False, "misread": False, "any": False, "s": 1.0}}]
+    kept, why = _benchmark().choose({"set": [{"rungs": t} for t in tries]})
+    assert kept == ["cheap", "costly"] and why["liar"].startswith("dropped: 1 misread")
+    tries[0]["costly"] |= {"read": True, "any": True}  # now it reads all cheap does: cheap is redundant
+    assert _benchmark().choose({"set": [{"rungs": t} for t in tries]})[0] == ["costly"]
+
+
+def test_the_ladder_is_the_one_the_benchmark_kept():
+    measured = json.loads((ROOT / "benchmarks" / "results" / "decode_ladder.json").read_text())
+    assert [rung.__name__ for rung in LADDER] == measured["kept"]
+    assert all(rung.__name__ in RUNGS for rung in LADDER)
