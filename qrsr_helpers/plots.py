@@ -7,7 +7,6 @@ so a caller can also save or close it; callbacks that run for hours close theirs
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -56,17 +55,6 @@ def comparison_grid(columns: Mapping[str, np.ndarray], n: int = 4, size: float =
                 axis.set_ylabel(row_labels[row], fontsize=8)
     figure.tight_layout()
     return figure
-
-
-def save_comparison_grid(path: str | Path, lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, n: int = 4) -> Path:
-    """Write an LR | SR | HR grid to ``path`` (PNG) and free the figure (used by training callbacks)."""
-    from .io import atomic_path
-
-    figure = comparison_grid({"LR": lr, "SR": sr, "HR": hr}, n=n)
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=80, format="png")
-    plt.close(figure)
-    return Path(path)
 
 
 def decode_rate_bars(overall, hr_rates: Mapping[str, float] | None = None,

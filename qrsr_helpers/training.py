@@ -247,18 +247,6 @@ def architecture_info(config: Config) -> dict:
     return {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
 
 
-def sample_grid_callback(generator: keras.Model, lr: np.ndarray, hr: np.ndarray, out_dir: str | os.PathLike):
-    """A callback that saves an LR | SR | HR grid (PNG) after every epoch, for watching training."""
-    from .plots import save_comparison_grid
-
-    class _Samples(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            sr = generator.predict(lr.astype("float32") / 255.0, verbose=0)
-            save_comparison_grid(Path(out_dir) / f"samples_epoch{epoch + 1:04d}.png", lr, sr, hr)
-
-    return _Samples()
-
-
 def distribution_strategy():
     """The ``tf.distribute`` strategy for the devices present, chosen in one place for the trainer and
     ``qrsr train``: ``TPUStrategy`` on a TPU (Colab), ``MirroredStrategy`` on several GPUs (or several

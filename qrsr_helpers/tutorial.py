@@ -78,8 +78,3 @@ def tutorial_step(models: TutorialModels, lr_imgs: np.ndarray, hr_imgs: np.ndarr
     return float(np.ravel(d_loss)[0]), float(g_loss)
 # --- end of lesson tutorial-step ---
 
-
-def tutorial_epoch(models: TutorialModels, lr: np.ndarray, hr: np.ndarray, batch_size: int = 1) -> list[tuple]:
-    """The tutorial's epoch: the data cut into consecutive batches (``train_lr_batches``), one step each."""
-    return [tutorial_step(models, lr[i:i + batch_size], hr[i:i + batch_size])
-            for i in range(0, len(lr) - batch_size + 1, batch_size)]

@@ -149,7 +149,6 @@ def build_parser() -> argparse.ArgumentParser:
                     "was read), 1 --decode read nothing, 2 an input was missing or unreadable.")
     enhance.add_argument("inputs", nargs="+", help="image files, folders or globs")
     enhance.add_argument("-o", "--out", help="output image file (one input) or folder")
-    enhance.add_argument("--scale", type=int, default=4, choices=(4,))
     enhance.add_argument("--decode", action="store_true", help="decode before and after; exit 1 if nothing was read")
     enhance.add_argument("--weights", help=WEIGHTS_HELP + " (default: srresnet)")
     enhance.add_argument("--whole", action="store_true", help="enhance the whole image, not just the code")
