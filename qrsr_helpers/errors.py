@@ -40,6 +40,15 @@ class QrsrWarning(UserWarning):
     and why); the ``qrsr`` command prints it as one ``note:`` line."""
 
 
+def error_line(error: BaseException, limit: int = 160) -> str:
+    """The first useful line of an exception's message, for a one-line report: the whole message can be a
+    traceback-sized text (h5py, OpenVINO). OpenVINO's open with "Exception from src/...cpp:84:" and "Check ...
+    failed at": the line after them. An empty message gives the exception's type name."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    useful = [line for line in lines if not line.startswith(("Exception from", "Check ", "[ GENERAL_ERROR ]"))]
+    return ((useful or lines or [type(error).__name__])[0])[:limit]
+
+
 def printable(text: str) -> str:
     """``text`` safe to show on a terminal: control and format characters (a file name may hold an escape
     sequence, a right-to-left override or a newline) and undecodable file-name bytes (``\udcff``, from a

@@ -28,7 +28,7 @@ import keras
 import numpy as np
 
 from .config import Config, in_notebook_kernel
-from .errors import TrainingDiverged
+from .errors import TrainingDiverged, error_line
 from .io import atomic_path, write_json
 from .losses import pixel_loss
 from .models import build_discriminator, build_vgg
@@ -95,7 +95,7 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
             super().on_train_begin(logs)
             return
         except Exception as error:  # noqa: BLE001 - OSError, ValueError, JSONDecodeError, h5py's errors
-            reason = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:120]}"
+            reason = f"{type(error).__name__}: {error_line(error, 120)}"
         backup = Path(self.backup_dir)
         for current, previous in ((self._weights_path, self._prev_weights_path),
                                   (self._training_metadata_path, self._prev_training_metadata_path)):
@@ -231,7 +231,7 @@ def read_run_info(out_dir: str | os.PathLike) -> dict:
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        reason = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0][:80]}"
+        reason = f"{type(error).__name__}: {error_line(error, 80)}"
         raise BadFile(f"{path}: not a readable run record ({reason}); repair it, or move it away to start this run "
                       "folder over", "bad description") from None
     if not isinstance(info, dict):
@@ -298,7 +298,7 @@ def gan_content_loss(config: Config, fall_back: bool = False):
         if not fall_back:
             raise
         return (content_loss_function("pixel", config.pixel_loss, config.content_weight),
-                f"{pixels} (ImageNet VGG19 unavailable: {str(error).splitlines()[0]})")
+                f"{pixels} (ImageNet VGG19 unavailable: {error_line(error, 10_000)})")
     weights = "ImageNet" if config.vgg_weights is not None else "RANDOM (architecture only)"
     described = f"VGG19 {config.vgg_layer} features, {weights} weights" + \
         (f", plus {pixels}" if config.content_loss == "both" else "")

@@ -11,7 +11,7 @@ import glob
 import sys
 from pathlib import Path
 
-from ..errors import InvalidArgument, QrsrError, printable
+from ..errors import InvalidArgument, QrsrError, error_line, printable
 from ..io import IMAGE_SUFFIXES
 from . import checked_weights, load_for
 
@@ -126,7 +126,7 @@ def run(args) -> int:
         except MemoryError:
             message = f"{path}: out of memory (try a smaller --tile, or without --whole/--decode)"
         except Exception as error:  # noqa: BLE001 - one file's failure never stops the batch
-            message = f"{path}: failed ({type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]})"
+            message = f"{path}: failed ({type(error).__name__}: {error_line(error, 200)})"
         else:
             done.append(result)
             tqdm.write(result.describe())

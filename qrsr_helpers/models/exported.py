@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import PRECISION_ENV, PRECISIONS
-from ..errors import BadFile, InvalidArgument
+from ..errors import BadFile, InvalidArgument, error_line
 
 
 @lru_cache(maxsize=1)
@@ -60,13 +60,6 @@ WEIGHTS_DIGEST_KEY = "qrsr.weights_sha256"  # ONNX metadata: the digest of the w
 def weights_digest(weights: str | os.PathLike) -> str:
     """SHA-256 of a weights file's bytes (~10 ms for the bundled 6.5 MB): what ties an export to its weights."""
     return hashlib.sha256(Path(weights).read_bytes()).hexdigest()
-
-
-def error_line(error: BaseException) -> str:
-    """OpenVINO's messages open with "Exception from src/...cpp:84:" and "Check ... failed at": the line after them."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    useful = [line for line in lines if not line.startswith(("Exception from", "Check ", "[ GENERAL_ERROR ]"))]
-    return ((useful or lines or [type(error).__name__])[0])[:160]
 
 
 class ExportedGenerator:

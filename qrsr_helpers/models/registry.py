@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import BACKEND_ENV, BACKENDS, Config
-from ..errors import BadFile, InvalidArgument, QrsrWarning
+from ..errors import BadFile, InvalidArgument, QrsrWarning, error_line
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 BUNDLED = {"srresnet": "srresnet_16x64", "srgan": "srgan_16x64"}
@@ -131,7 +131,7 @@ def _load(path: str, mtime_ns: int, size: int):
         if skipped:
             raise ValueError(skipped[0])
     except Exception as error:  # h5py/Keras raise OSError, ValueError, KeyError... for a file that does not fit
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+        first = error_line(error, 120)
         if describe_path(weights) is None:
             raise BadFile(f"{weights}: does not load as the bundled 16x64 generator and nothing describes its "
                           f"architecture; {HOW_TO_DESCRIBE}", "unknown architecture") from None
@@ -206,8 +206,6 @@ def load_runtime(weights: str | os.PathLike | None = None, backend: str | None =
             return _load_exported(str(export), _version(export), str(path), _version(path),
                                   choose_precision(precision), config_for_weights(path).scale), ""
         except Exception as error:  # noqa: BLE001 - any failure of the fast path: OpenVINO, the file, its checks
-            from .exported import error_line
-
             why = str(error) if isinstance(error, BadFile) else \
                 f"{export}: OpenVINO failed ({type(error).__name__}: {error_line(error)})"
             if asked == "onnx":
