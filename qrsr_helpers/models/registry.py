@@ -148,14 +148,20 @@ def export_path(weights: Path) -> Path:
     return weights.with_name(f"{_stem(weights)}.onnx")
 
 
-def choose_backend(path: Path, backend: str | None = None) -> str:
-    """``onnx`` or ``keras`` for the weights file ``path``: as asked (argument, else ``$QRSR_BACKEND``);
-    ``auto`` means the ONNX export (no TensorFlow) for a bundled generator that ships one, Keras otherwise:
-    a learner's own ``.weights.h5`` has no export the tests check against it. Whether the export is
-    usable is known only when it loads (:func:`load_runtime`)."""
+def asked_backend(backend: str | None = None) -> str:
+    """The backend asked for (argument, else ``$QRSR_BACKEND``, else ``auto``), checked."""
     asked = str(backend or os.environ.get(BACKEND_ENV) or "auto").lower()
     if asked not in BACKENDS:
         raise InvalidArgument(f"backend {asked!r} (${BACKEND_ENV} or --backend) is not one of {list(BACKENDS)}")
+    return asked
+
+
+def choose_backend(path: Path, backend: str | None = None) -> str:
+    """``onnx`` or ``keras`` for the weights file ``path``: as asked (:func:`asked_backend`); ``auto`` means the
+    ONNX export (no TensorFlow) for a bundled generator that ships one, Keras otherwise: a learner's own
+    ``.weights.h5`` has no export the tests check against it. Whether the export is usable is known only when
+    it loads (:func:`load_runtime`)."""
+    asked = asked_backend(backend)
     exported = export_path(path).is_file()
     if asked == "onnx" and not exported:
         raise InvalidArgument(f"{path}: no ONNX export beside it ({export_path(path).name}); write one with "
@@ -198,7 +204,7 @@ def load_runtime(weights: str | os.PathLike | None = None, backend: str | None =
     from .exported import asked_precision, choose_precision
 
     path = weights_path(weights).resolve()
-    asked = str(backend or os.environ.get(BACKEND_ENV) or "auto").lower()
+    asked = asked_backend(backend)
     precision = asked_precision(precision)
     if choose_backend(path, asked) == "onnx":
         export = export_path(path)
