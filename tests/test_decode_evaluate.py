@@ -108,6 +108,15 @@ def test_decode_matches_is_the_same_with_any_number_of_threads(clean):
         decode_matches(clean.hr, payloads[:2])
 
 
+def test_decode_matches_reads_with_zxing_when_no_decoder_is_named(clean, monkeypatch):
+    """Notebooks call ``decode_matches(images, payloads)``: the default is zxing-cpp, the decoder the lessons name."""
+    asked = []
+    real = decode_module.decode_outcomes
+    monkeypatch.setattr(decode_module, "decode_outcomes", lambda *a, **k: asked.append(a[2]) or real(*a, **k))
+    read = decode_matches(clean.hr[:4], clean.payloads[:4])
+    assert asked == ["zxing"] and read.tolist() == [True] * 4
+
+
 def test_each_thread_has_its_own_opencv_detector():
     seen = []
     threads = [threading.Thread(target=lambda: seen.append(_opencv_detector())) for _ in range(3)]
