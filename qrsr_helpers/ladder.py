@@ -1,9 +1,13 @@
 """Try harder only when the first read fails: a ladder of extra attempts, cheapest first.
 
 ``qrsr enhance --decode`` reads the photo, then the located region enhanced x4 (``photo.enhance_file``).
-When neither reads anything, ``photo.enhance_file`` climbs :data:`LADDER`, one rung at a time, and stops at the
-first rung that reads a payload; ``--fast`` (``ladder=()``) skips it. A file something already read never
-pays for the ladder, so it costs time only on the files that would otherwise print "nothing read".
+With ``qrsr enhance --try-harder`` (``enhance_file(..., ladder=LADDER)``), when neither reads anything,
+``photo.enhance_file`` climbs :data:`LADDER`, one rung at a time, and stops at the first rung that reads a payload.
+A file something already read never pays for the ladder, so it costs time only on the files that would otherwise
+print "nothing read". It is off by default: on the harder photo-style scenes of ``benchmarks/photo_like.py``
+(``benchmarks/results/photo_like.md``) each of the three rungs once read a short numeric payload that was not the
+code's (a small, level-L symbol the generator drew from texture), where the product without the ladder misread
+none; a plausibility check of a rung's read (its symbol's size against the located code) is the next step.
 
 Every rung is a function of the :class:`Attempt` (the LR region, its default x4 enhancement, the generator)
 returning the image it decoded (to write as the output when it has the enhancement's shape, else ``None``)

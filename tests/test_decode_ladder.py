@@ -1,4 +1,4 @@
-"""The decode ladder (issue 22): extra attempts only when the first read fails, ``--fast`` skips them, the report
+"""The decode ladder (issue 22): extra attempts only when asked (``--try-harder``) and the first read fails, the report
 names the rung, exit codes stay, and only rungs the benchmark kept (none that misread) are in ``LADDER``.
 
 In-process with a nearest-neighbour x4 "generator" (milliseconds) and planted rungs whose reads are known."""
@@ -84,17 +84,17 @@ def test_no_ladder_without_decode_for_fast_or_for_a_large_region(tmp_path, neare
     assert calls == [] and not result.payloads
 
 
-def test_cli_names_the_rung_fast_skips_it_and_exit_codes_stay(tmp_path, monkeypatch, capsys, tiny_weights):
+def test_cli_climbs_only_when_asked_names_the_rung_and_exit_codes_stay(tmp_path, monkeypatch, capsys, tiny_weights):
     calls: list[str] = []
     monkeypatch.setattr(ladder_module, "LADDER", (planted("planted", "hello", calls),))
     source = blank(tmp_path)
     weights = ["--weights", str(tiny_weights)]
-    assert main(["enhance", str(source), "-o", str(tmp_path / "a.png"), "--decode", *weights]) == 0
+    assert main(["enhance", str(source), "-o", str(tmp_path / "b.png"), "--decode", *weights]) == 1  # default: off
+    out = capsys.readouterr().out
+    assert calls == [] and "hello" not in out and "read by" not in out
+    assert main(["enhance", str(source), "-o", str(tmp_path / "a.png"), "--decode", "--try-harder", *weights]) == 0
     out = capsys.readouterr().out
     assert calls == ["planted"] and '"hello"' in out and "read by: planted" in out
-    assert main(["enhance", str(source), "-o", str(tmp_path / "b.png"), "--decode", "--fast", *weights]) == 1
-    out = capsys.readouterr().out
-    assert calls == ["planted"] and "hello" not in out and "read by" not in out
     assert main(["enhance", str(tmp_path / "missing.png"), "--decode", *weights]) == 2
 
 

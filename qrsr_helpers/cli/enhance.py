@@ -120,7 +120,7 @@ def run(args) -> int:
         try:
             result = enhance_file(path, outputs[path], decode=args.decode, whole=args.whole, tile=args.tile,
                                   max_pixels=args.max_pixels or MAX_PIXELS, ensemble=args.ensemble,
-                                  generator=generator, ladder=() if args.fast else LADDER)
+                                  generator=generator, ladder=LADDER if args.try_harder else ())
         except QrsrError as error:
             message = str(error)
         except MemoryError:
