@@ -58,18 +58,18 @@ def degrade_photo(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) -> n
     """A phone camera's LR of a uint8 HR scene (HWC, the geometry already in it), drawn from ``rng``:
     lens blur -> box-filter sensor (``degrade_clean``) -> signal-dependent noise -> sharpening -> JPEG."""
     image = hr.astype(np.float32) / 255.0
-    sigma = rng.uniform(0.25, 0.7) * scale  # the lens's (and focus's) spread, 0.25-0.7 LR pixel
+    sigma = rng.uniform(0.2, 0.5) * scale  # the lens's (and focus's) spread, 0.2-0.5 LR pixel
     image = cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma * rng.uniform(0.7, 1.3))
     lr = degrade_clean(image.reshape(hr.shape), scale)  # each sensor pixel integrates its scale x scale area
     # Shot noise (variance proportional to the light) + read noise; per colour or luminance only.
-    shot, read = rng.uniform(1e-4, 2.5e-3), rng.uniform(1e-5, 4e-4)
+    shot, read = rng.uniform(1e-5, 8e-4), rng.uniform(1e-6, 1e-4)  # std at mid grey: 0.3-2.2 % of full scale
     shape = lr.shape if rng.random() < 0.5 else lr.shape[:2] + (1,) * (lr.ndim - 2)
     lr = lr + np.sqrt(shot * lr + read) * rng.standard_normal(shape, dtype=np.float32)
     if rng.random() < 0.5:  # the phone's sharpening (unsharp mask), which rings at module edges
         amount = np.float32(rng.uniform(0.3, 1.0))
         lr = lr + amount * (lr - cv2.GaussianBlur(lr, (0, 0), 1.0).reshape(lr.shape))
     lr = np.round(np.clip(lr, 0, 1) * 255).astype(np.uint8)
-    ok, buffer = cv2.imencode(".jpg", lr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 96))])
+    ok, buffer = cv2.imencode(".jpg", lr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 96))])
     return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED).reshape(lr.shape)
 
 

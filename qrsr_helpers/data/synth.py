@@ -188,7 +188,7 @@ def _printed_label(code: QRCode, rng: np.random.Generator, quiet_zone: int, per_
     side = modules.shape[0] * 8
     sharp = cv2.resize(modules, (side, side), interpolation=cv2.INTER_NEAREST)
     soft = cv2.GaussianBlur(sharp, (0, 0), 8 * rng.uniform(0.06, 0.2))  # 8 px per module here
-    ink = np.clip((soft - rng.uniform(0.3, 0.7)) / 0.15 + 0.5, 0, 1)  # > 0.5: dark modules grow (dot gain)
+    ink = np.clip((soft - rng.uniform(0.35, 0.65)) / 0.15 + 0.5, 0, 1)  # > 0.5: dark modules grow (dot gain)
     grain = cv2.GaussianBlur(rng.standard_normal((side, side), dtype=np.float32), (0, 0), 1.0)
     paper = 1 + grain * np.float32(rng.uniform(0.05, 0.25))  # blurred grain has std ~0.28: 1.4-7 % of the light
     label = np.dstack([ink, paper, np.ones_like(ink)])
@@ -202,7 +202,7 @@ def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, 
     """Draw ``code``'s printed label into ``scene`` (float32 RGB in [0, 1], in place) as a phone sees it:
     ``module_px`` scene pixels per module at its centre, any rotation, a tilted camera (perspective of a
     focal length 1.2-12 times the label), in a third of the draws wrapped round a cylinder (a bottle),
-    with uneven light and, in 40 %, glare. Returns the label's outer corners in the scene (4 x 2)."""
+    with uneven light and, in 30 %, glare. Returns the label's outer corners in the scene (4 x 2)."""
     per_module = int(np.clip(np.ceil(module_px), 2, 8))
     label = _printed_label(code, rng, quiet_zone, per_module)
     side = label.shape[0]
@@ -235,13 +235,13 @@ def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, 
     ink, paper, inside = np.moveaxis(cv2.remap(label, map_x, map_y, cv2.INTER_LINEAR, borderValue=0), 2, 0)
     dark, light = _ink_and_paper(rng, "photo")
     rgb = (dark + ink[..., None] * (light - dark)) * paper[..., None]
-    # Light over the label: a tilted plane (brighter one side), dim to bright rooms, then glare in 40 %.
+    # Light over the label: a tilted plane (brighter one side), dim to bright rooms, then glare in 30 %.
     ramp_y, ramp_x = (np.linspace(-0.5, 0.5, n, dtype=np.float32) for n in (y1 - y0, x1 - x0))
-    gx, gy = rng.uniform(-0.6, 0.6, 2).astype(np.float32)
-    rgb = rgb * ((1 + gx * ramp_x[None, :] + gy * ramp_y[:, None]) * np.float32(rng.uniform(0.55, 1.15)))[..., None]
-    if rng.random() < 0.4:  # a specular spot: the label's gloss reflects a lamp, washing modules towards white
+    gx, gy = rng.uniform(-0.5, 0.5, 2).astype(np.float32)
+    rgb = rgb * ((1 + gx * ramp_x[None, :] + gy * ramp_y[:, None]) * np.float32(rng.uniform(0.7, 1.15)))[..., None]
+    if rng.random() < 0.3:  # a specular spot: the label's gloss reflects a lamp, washing modules towards white
         cx, cy = rng.uniform(-0.4, 0.4, 2)
-        spread, strength = rng.uniform(0.08, 0.35), rng.uniform(0.3, 0.9)
+        spread, strength = rng.uniform(0.08, 0.35), rng.uniform(0.2, 0.7)
         glare = strength * np.exp(-((ramp_x[None, :] - cx) ** 2 + (ramp_y[:, None] - cy) ** 2) / (2 * spread ** 2))
         rgb = rgb * (1 - glare[..., None]) + glare[..., None]
     window = scene[y0:y1, x0:x1]
