@@ -75,7 +75,7 @@ def synthetic_photo(seed: int, size: tuple[int, int] = (480, 640), module_px: fl
             raise ValueError(f"a {code.modules}-module code at {module_px} px per module does not fit a {size} photo")
         canvas = scene_background(rng, h, w)
         margin = np.minimum(0.75 * (code.modules + 8) * module_px * supersample / np.array([w, h]), 0.5)
-        centre = rng.uniform(np.minimum(0.3, 1 - margin), np.maximum(0.7, margin)) * (w, h)  # the label in frame
+        centre = rng.uniform(np.maximum(0.3, margin), np.minimum(0.7, 1 - margin)) * (w, h)  # the label in frame
         corners = draw_photo_label(canvas, code, rng, module_px * supersample, centre) / supersample
         image = degrade(np.round(canvas * 255).astype(np.uint8), "photo", rng, scale=supersample)
         x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int), 0, None)
