@@ -8,6 +8,7 @@ by the number of free cores, they predict the wall time on an idle machine.
 
     python benchmarks/data_generation.py                    # 10,000 codes, clean and realistic, all cores
     python benchmarks/data_generation.py --workers 1 2      # compare worker counts
+    python benchmarks/data_generation.py --n 2000 --styles realistic photo --workers 1   # the photo style's cost
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from qrsr_helpers.data.synth import _cpu_count, generate_pairs
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="codes per measurement (the tutorial's 10,000)")
-    parser.add_argument("--styles", nargs="+", default=["clean", "realistic"], choices=["clean", "realistic", "wild"])
+    parser.add_argument("--styles", nargs="+", default=["clean", "realistic"],
+                        choices=["clean", "realistic", "wild", "photo"])
     parser.add_argument("--workers", nargs="+", type=int, default=[_cpu_count()], help="worker processes")
     args = parser.parse_args()
     print(f"{cpu_model()}, {_cpu_count()} usable cores, "

@@ -30,7 +30,7 @@ BACKENDS, BACKEND_ENV = ("auto", "onnx", "keras"), "QRSR_BACKEND"
 PRECISIONS, PRECISION_ENV = ("auto", "bf16", "fp32"), "QRSR_PRECISION"
 
 PROFILES = ("smoke", "cpu", "gpu")
-DEGRADATIONS = ("clean", "realistic", "wild")
+DEGRADATIONS = ("clean", "realistic", "wild", "photo")
 
 
 class ConfigError(InvalidArgument):
@@ -50,7 +50,7 @@ class Config:
     n_codes: int = 2000
     max_version: int = 4  # QR versions 1..max_version
     quiet_zone: int = 4  # modules; the standard's quiet zone
-    degradation: str = "realistic"  # clean (tutorial INTER_AREA) | realistic | wild
+    degradation: str = "realistic"  # clean (tutorial INTER_AREA) | realistic | wild | photo (phone-like, v1-10)
     train_mix: tuple[tuple[str, float], ...] = (("realistic", 0.5), ("wild", 0.35), ("clean", 0.15))
     val_fraction: float = 0.33  # the tutorial's test_size
     split_seed: int = 12  # the tutorial's random_state

@@ -4,6 +4,9 @@ One function serves training and evaluation alike (a model trained on one resize
 badly on another, so the kernel is part of the degradation, drawn at random, never a hidden
 constant). The realistic chain, in the order light meets a sensor:
 blur (defocus/motion) -> resample with a random kernel -> sensor noise -> JPEG.
+The photo chain (``degrade_photo``) is a phone camera's: the lens's blur, then a sensor that integrates
+light over each of its pixels (a box filter: ``INTER_AREA`` at an integer scale), then noise that grows
+with the signal, the phone's sharpening, and JPEG.
 """
 
 from __future__ import annotations
@@ -51,12 +54,35 @@ def degrade_realistic(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) 
 # --- end of lesson degradation ---
 
 
+def degrade_photo(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) -> np.ndarray:
+    """A phone camera's LR of a uint8 HR scene (HWC, the geometry already in it), drawn from ``rng``:
+    lens blur -> box-filter sensor (``degrade_clean``) -> signal-dependent noise -> sharpening -> JPEG."""
+    image = hr.astype(np.float32) / 255.0
+    sigma = rng.uniform(0.2, 0.5) * scale  # the lens's (and focus's) spread, 0.2-0.5 LR pixel
+    image = cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma * rng.uniform(0.7, 1.3))
+    lr = degrade_clean(image.reshape(hr.shape), scale)  # each sensor pixel integrates its scale x scale area
+    # Shot noise (variance proportional to the light) + read noise; per colour or luminance only.
+    shot, read = rng.uniform(1e-5, 8e-4), rng.uniform(1e-6, 1e-4)  # std at mid grey: 0.3-2.2 % of full scale
+    shape = lr.shape if rng.random() < 0.5 else lr.shape[:2] + (1,) * (lr.ndim - 2)
+    lr = lr + np.sqrt(shot * lr + read) * rng.standard_normal(shape, dtype=np.float32)
+    if rng.random() < 0.5:  # the phone's sharpening (unsharp mask), which rings at module edges
+        amount = np.float32(rng.uniform(0.3, 1.0))
+        lr = lr + amount * (lr - cv2.GaussianBlur(lr, (0, 0), 1.0).reshape(lr.shape))
+    lr = np.round(np.clip(lr, 0, 1) * 255).astype(np.uint8)
+    ok, buffer = cv2.imencode(".jpg", lr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 96))])
+    return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED).reshape(lr.shape)
+
+
+DEGRADE_KINDS = ("clean", "realistic", "photo")
+
+
 def degrade(hr: np.ndarray, kind: str, rng: np.random.Generator | None = None, scale: int = 4) -> np.ndarray:
-    """Dispatch on ``kind`` (``clean`` | ``realistic``); the one entry point training and evaluation share."""
+    """Dispatch on ``kind`` (``clean`` | ``realistic`` | ``photo``); the one entry point training and evaluation
+    share."""
     if kind == "clean":
         return degrade_clean(hr, scale)
-    if kind == "realistic":
+    if kind in ("realistic", "photo"):
         if rng is None:
-            raise ValueError("degrade(kind='realistic') needs a seeded rng: np.random.default_rng(seed)")
-        return degrade_realistic(hr, rng, scale)
-    raise ValueError(f"degradation kind={kind!r} is not one of ['clean', 'realistic']")
+            raise ValueError(f"degrade(kind={kind!r}) needs a seeded rng: np.random.default_rng(seed)")
+        return (degrade_realistic if kind == "realistic" else degrade_photo)(hr, rng, scale)
+    raise ValueError(f"degradation kind={kind!r} is not one of {list(DEGRADE_KINDS)}")

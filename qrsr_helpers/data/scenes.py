@@ -1,6 +1,10 @@
 """Photo-like scenes: a small printed code somewhere in a larger, busy frame, photographed (blur,
 resampling, noise, JPEG) — what ``qrsr enhance`` is for. Notebook 08, ``qrsr demo``, the tests and
 the benchmarks use them; the payload is known, so "did it decode?" has an exact answer.
+
+Two styles: ``realistic`` (the default, notebook 08's: synth's ``realistic`` label rotated by up to 40
+degrees, the realistic camera chain) and ``photo`` (synth's ``photo`` label: any rotation, perspective,
+a bottle's curve, dot gain, glare; the photo camera chain, ``degrade_photo``).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import cv2
 import numpy as np
 
 from .degrade import degrade
-from .synth import random_code, render_scene
+from .synth import PHOTO_MAX_VERSION, draw_photo_label, random_code, render_scene
 
 
 @dataclass(frozen=True)
@@ -45,17 +49,38 @@ def scene_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 
 def synthetic_photo(seed: int, size: tuple[int, int] = (480, 640), module_px: float | None = None,
-                    max_version: int = 4, supersample: int = 2) -> Photo:
+                    max_version: int | None = None, supersample: int = 2, style: str = "realistic",
+                    symbol_px: float | None = None) -> Photo:
     """A ``size`` = (height, width) photo of a printed code label (synth's ``realistic`` style: ink,
     paper, uneven light) rotated by up to 40 degrees at a random place in a busy scene, through the
-    realistic camera chain. ``module_px`` (default: 1.2-2.5, drawn) is where super-resolution
-    matters: below ~2 px per module decoders start to fail on the photo itself."""
+    realistic camera chain; with ``style="photo"``, synth's ``photo`` label (``draw_photo_label``) through
+    the photo camera chain. ``module_px`` (default: 1.2-2.5, drawn) is where super-resolution
+    matters: below ~2 px per module decoders start to fail on the photo itself. ``symbol_px`` instead
+    sets the symbol's width (quiet zone excluded) as the real-photo benchmarks do: ``symbol_px / modules``
+    px per module. Versions 1..``max_version`` (default 4, or 10 for ``photo``)."""
+    if style not in ("realistic", "photo"):
+        raise ValueError(f"style={style!r} is not one of ['realistic', 'photo']")
+    if module_px is not None and symbol_px is not None:
+        raise ValueError("give module_px or symbol_px, not both")
     rng = np.random.default_rng([seed, 0x9407])
-    code = random_code(rng, max_version)
+    code = random_code(rng, max_version or (PHOTO_MAX_VERSION if style == "photo" else 4))
+    if symbol_px is not None:
+        module_px = symbol_px / code.modules
     module_px = float(module_px if module_px is not None else rng.uniform(1.2, 2.5))
     if module_px <= 0:
         raise ValueError(f"module_px={module_px} must be positive")
     h, w = size[0] * supersample, size[1] * supersample
+    if style == "photo":
+        if (code.modules + 8) * module_px * 1.5 >= min(size):
+            raise ValueError(f"a {code.modules}-module code at {module_px} px per module does not fit a {size} photo")
+        canvas = scene_background(rng, h, w)
+        margin = np.minimum(0.75 * (code.modules + 8) * module_px * supersample / np.array([w, h]), 0.5)
+        centre = rng.uniform(np.maximum(0.3, margin), np.minimum(0.7, 1 - margin)) * (w, h)  # the label in frame
+        corners = draw_photo_label(canvas, code, rng, module_px * supersample, centre) / supersample
+        image = degrade(np.round(canvas * 255).astype(np.uint8), "photo", rng, scale=supersample)
+        x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int), 0, None)
+        x1, y1 = np.minimum(np.ceil(corners.max(axis=0)).astype(int), (size[1], size[0]))
+        return Photo(image, code.payload, code.version, (int(x0), int(y0), int(x1), int(y1)), module_px)
     side = int(round(supersample * module_px * (code.modules + 8) / 0.94))  # the label: code + quiet zone
     if side >= min(h, w) * 0.7:
         raise ValueError(f"a {code.modules}-module code at {module_px} px per module does not fit a {size} photo")

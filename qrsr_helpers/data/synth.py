@@ -9,7 +9,11 @@ Three scene styles share one renderer (a homography from module space to pixels)
 - ``realistic``: the same framing with a slight rotation/perspective, ink and paper colours and
   uneven lighting (what a phone sees of a code held in front of it);
 - ``wild``: codes of 0.75-2.2 LR pixels per module anywhere in the frame (partly cropped too) over
-  photo-like backgrounds, stronger perspective (what a camera sees of a code in a scene).
+  photo-like backgrounds, stronger perspective (what a camera sees of a code in a scene);
+- ``photo``: what a phone photographs (``draw_photo_label``): versions 1-10 at 0.75-2.5 LR pixels per module
+  (a large code is cropped by the frame), any rotation, a tilted camera's perspective, a label wrapped
+  round a bottle, ink spread or thinned by the print (dot gain), paper grain, uneven light and glare; its
+  LR comes from ``degrade_photo`` (lens blur, a box-filter sensor, noise that grows with the light, JPEG).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ _WORDS = (
 _URL_CHARS = string.ascii_lowercase + string.digits
 _TLDS = ("com", "org", "net", "io", "de", "fr", "dev")
 SUPERSAMPLE = 2  # scenes are drawn at 2x and area-downscaled: anti-aliased edges like a real photo
+PHOTO_MAX_VERSION = 10  # the photo style draws versions 1..10 whatever max_version: its pitch is drawn apart
+PHOTO_MODULE_PX = (0.75, 2.5)  # LR pixels per module of the photo style's pairs
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,7 @@ def _ink_and_paper(rng: np.random.Generator, style: str) -> tuple[np.ndarray, np
     """Dark-module and light-module colours: near black/white, tinted, and with less contrast in the wild."""
     if style == "clean":
         return np.zeros(3, np.float32), np.ones(3, np.float32)
-    spread = 0.35 if style == "realistic" else 0.5
+    spread = 0.35 if style in ("realistic", "photo") else 0.5
     dark = rng.uniform(0.0, spread) + rng.uniform(-0.08, 0.08, 3)
     light = rng.uniform(1 - spread, 1.0) + rng.uniform(-0.08, 0.08, 3)
     return np.clip(dark, 0, 1).astype(np.float32), np.clip(light, 0, 1).astype(np.float32)
@@ -143,6 +149,12 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
     scene; blur, resampling, noise and JPEG belong to the LR only (``degrade``)."""
     if style == "clean":
         return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
+    if style == "photo":
+        canvas = hr_size * SUPERSAMPLE
+        scene = _background(rng, canvas)
+        pitch = rng.uniform(*PHOTO_MODULE_PX) * scale * SUPERSAMPLE  # canvas pixels per module
+        draw_photo_label(scene, code, rng, pitch, rng.uniform(0.3, 0.7, 2) * canvas, quiet_zone)
+        return cv2.resize(scene, (hr_size, hr_size), interpolation=cv2.INTER_AREA)
     canvas = hr_size * SUPERSAMPLE
     modules = np.pad(~code.matrix, quiet_zone, constant_values=True)
     span = modules.shape[0]
@@ -167,6 +179,74 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
     gx, gy = rng.uniform(-0.35, 0.35, 2).astype(np.float32)
     lighting = (1 + gx * ramp[None, :] + gy * ramp[:, None]) * np.float32(rng.uniform(0.8, 1.15))
     return np.clip(scene * lighting[..., None], 0, 1)
+
+
+def _printed_label(code: QRCode, rng: np.random.Generator, quiet_zone: int, per_module: int) -> np.ndarray:
+    """The printed label seen straight on, ``per_module`` px per module: (ink, paper grain, inside) channels,
+    float32. Ink spreads or thins at the module edges (dot gain), paper has a fine grain."""
+    modules = np.pad(~code.matrix, quiet_zone, constant_values=True).astype(np.float32)
+    side = modules.shape[0] * 8
+    sharp = cv2.resize(modules, (side, side), interpolation=cv2.INTER_NEAREST)
+    soft = cv2.GaussianBlur(sharp, (0, 0), 8 * rng.uniform(0.06, 0.2))  # 8 px per module here
+    ink = np.clip((soft - rng.uniform(0.35, 0.65)) / 0.15 + 0.5, 0, 1)  # > 0.5: dark modules grow (dot gain)
+    grain = cv2.GaussianBlur(rng.standard_normal((side, side), dtype=np.float32), (0, 0), 1.0)
+    paper = 1 + grain * np.float32(rng.uniform(0.05, 0.25))  # blurred grain has std ~0.28: 1.4-7 % of the light
+    label = np.dstack([ink, paper, np.ones_like(ink)])
+    if per_module < 8:
+        label = cv2.resize(label, (modules.shape[0] * per_module,) * 2, interpolation=cv2.INTER_AREA)
+    return label
+
+
+def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, module_px: float,
+                     centre: np.ndarray, quiet_zone: int = 4) -> np.ndarray:
+    """Draw ``code``'s printed label into ``scene`` (float32 RGB in [0, 1], in place) as a phone sees it:
+    ``module_px`` scene pixels per module at its centre, any rotation, a tilted camera (perspective of a
+    focal length 1.2-12 times the label), in a third of the draws wrapped round a cylinder (a bottle),
+    with uneven light and, in 30 %, glare. Returns the label's outer corners in the scene (4 x 2)."""
+    per_module = int(np.clip(np.ceil(module_px), 2, 8))
+    label = _printed_label(code, rng, quiet_zone, per_module)
+    side = label.shape[0]
+    radius = side * rng.uniform(0.45, 1.5) if rng.random() < 0.35 else np.inf  # a bottle, seen side-on
+    half = radius * np.sin(side / (2 * radius)) if np.isfinite(radius) else side / 2  # its bent half width
+    flat = np.array([[-half, -side / 2], [half, -side / 2], [half, side / 2], [-half, side / 2]], np.float64)
+    # The camera: the label tilted by up to 45 degrees about a random axis, seen through a pinhole at focal f.
+    tilt, axis = np.deg2rad(rng.uniform(0, 45)), rng.uniform(0, 2 * np.pi)
+    rotation3 = cv2.Rodrigues(np.array([np.cos(axis), np.sin(axis), 0.0]) * tilt)[0]
+    points = np.c_[flat, np.zeros(4)] @ rotation3.T
+    focal = side * np.exp(rng.uniform(np.log(1.2), np.log(12)))
+    seen = points[:, :2] * (focal / (focal + points[:, 2:]))
+    angle = rng.uniform(0, 2 * np.pi)  # the whole circle: a phone holds no code upright
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    corners = seen @ turn.T * (module_px / per_module) + centre
+    homography = cv2.getPerspectiveTransform(flat.astype(np.float32), corners.astype(np.float32))
+    # Pull each scene pixel of the label's bounding box back to the label (inverse homography, then unbend).
+    h, w = scene.shape[:2]
+    x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int) - 1, 0, (w, h))
+    x1, y1 = np.clip(np.ceil(corners.max(axis=0)).astype(int) + 2, 0, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        return corners
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    back = np.linalg.inv(homography) @ np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
+    bx, by = back[0] / back[2], back[1] / back[2]
+    u = radius * np.arcsin(np.clip(bx / radius, -1, 1)) if np.isfinite(radius) else bx
+    u = np.where(np.abs(bx) <= half, u, -side)  # beyond the bottle's silhouette: outside the label
+    map_x = (u + side / 2 - 0.5).reshape(xs.shape).astype(np.float32)
+    map_y = (by + side / 2 - 0.5).reshape(xs.shape).astype(np.float32)
+    ink, paper, inside = np.moveaxis(cv2.remap(label, map_x, map_y, cv2.INTER_LINEAR, borderValue=0), 2, 0)
+    dark, light = _ink_and_paper(rng, "photo")
+    rgb = (dark + ink[..., None] * (light - dark)) * paper[..., None]
+    # Light over the label: a tilted plane (brighter one side), dim to bright rooms, then glare in 30 %.
+    ramp_y, ramp_x = (np.linspace(-0.5, 0.5, n, dtype=np.float32) for n in (y1 - y0, x1 - x0))
+    gx, gy = rng.uniform(-0.5, 0.5, 2).astype(np.float32)
+    rgb = rgb * ((1 + gx * ramp_x[None, :] + gy * ramp_y[:, None]) * np.float32(rng.uniform(0.7, 1.15)))[..., None]
+    if rng.random() < 0.3:  # a specular spot: the label's gloss reflects a lamp, washing modules towards white
+        cx, cy = rng.uniform(-0.4, 0.4, 2)
+        spread, strength = rng.uniform(0.08, 0.35), rng.uniform(0.2, 0.7)
+        glare = strength * np.exp(-((ramp_x[None, :] - cx) ** 2 + (ramp_y[:, None] - cy) ** 2) / (2 * spread ** 2))
+        rgb = rgb * (1 - glare[..., None]) + glare[..., None]
+    window = scene[y0:y1, x0:x1]
+    window[:] = window * (1 - inside[..., None]) + np.clip(rgb, 0, 1) * inside[..., None]
+    return corners
 
 
 @dataclass
@@ -206,11 +286,12 @@ def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int 
     """Sample ``index`` of the stream ``seed``: a code, its HR scene and its LR (uint8, HWC).
 
     Each sample has its own generator, seeded from (seed, index), so the same pair comes out
-    whatever the number of worker processes or the order they run in."""
+    whatever the number of worker processes or the order they run in. The ``photo`` style draws versions
+    ``min_version``..10 whatever ``max_version``: its module pitch does not depend on the version."""
     rng = np.random.default_rng([seed, index])
-    code = random_code(rng, max_version, min_version)
+    code = random_code(rng, PHOTO_MAX_VERSION if style == "photo" else max_version, min_version)
     hr = _to_uint8(render_scene(code, rng, style, hr_size, quiet_zone, scale), channels)
-    lr = degrade(hr, "clean" if style == "clean" else "realistic", rng, scale)
+    lr = degrade(hr, style if style in ("clean", "photo") else "realistic", rng, scale)
     return code, hr, lr
 
 
