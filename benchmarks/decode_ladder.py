@@ -24,41 +24,17 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
+from machine import cpu_model  # benchmarks/machine.py
+from real_photos import REAL, shrunk_real_photos  # benchmarks/real_photos.py
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT / ".." / "shared" / "real_photos_dev"
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
-
-
-def real_set(folder: Path, target: int) -> list[tuple[Path, str]]:
-    """The real photos shrunk so the symbol is ``target`` px wide, as PNGs in ``folder``: (path, payload)."""
-    manifest = json.loads((REAL / "manifest.json").read_text())
-    folder.mkdir(parents=True)
-    files = []
-    for entry in manifest:
-        image = cv2.imread(str(REAL / entry["file"]), cv2.IMREAD_COLOR)
-        scale = target / entry["symbol_px"]
-        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        path = folder / Path(entry["file"]).name
-        cv2.imwrite(str(path), small)
-        files.append((path, entry["payload"]))
-    return files
 
 
 def scene_set(folder: Path, n: int, module_px: float, first_seed: int = 1000) -> list[tuple[Path, str]]:
@@ -238,7 +214,8 @@ def main() -> None:
         inputs = {}
         if (REAL / "manifest.json").is_file():
             for target in (32, 24):
-                inputs[f"real @{target} px"] = real_set(tmp / f"real{target}", target)
+                inputs[f"real @{target} px"] = [(f["path"], f["payload"])
+                                                for f in shrunk_real_photos(tmp / f"real{target}", target)]
         else:
             print(f"{REAL}: absent, the real photos are skipped (synthetic scenes only)", file=sys.stderr)
         for module_px in args.module_px if args.scenes else ():

@@ -36,9 +36,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 from machine import cpu_model  # benchmarks/machine.py
+from real_photos import REAL, shrunk_real_photos  # benchmarks/real_photos.py
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT / ".." / "shared" / "real_photos_dev"
 BINS = (0.0, 0.7, 0.9, 1.1, 1.3, 1.6, 2.0, np.inf)  # px/module bins of the second table
 VIEWS = ("as is", "bicubic", "product path", "+ ladder")
 
@@ -55,20 +55,6 @@ def scene_files(folder: Path, style: str, n: int, symbol_px: float, first_seed: 
         path = folder / f"scene{seed}.png"
         write_image(path, shot.image.copy())
         files.append({"path": path, "payload": shot.payload, "version": shot.version, "module_px": shot.module_px})
-    return files
-
-
-def real_files(folder: Path, symbol_px: float) -> list[dict]:
-    manifest = json.loads((REAL / "manifest.json").read_text())
-    folder.mkdir(parents=True)
-    files = []
-    for entry in manifest:
-        image = cv2.imread(str(REAL / entry["file"]), cv2.IMREAD_COLOR)
-        scale = symbol_px / entry["symbol_px"]
-        path = folder / (Path(entry["file"]).stem + ".png")
-        cv2.imwrite(str(path), cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
-        files.append({"path": path, "payload": entry["payload"], "version": entry["version"],
-                      "module_px": symbol_px / (17 + 4 * entry["version"])})
     return files
 
 
@@ -163,7 +149,7 @@ def main() -> None:
             inputs = {f"{style} scenes @{size:g} px":
                       scene_files(tmp / f"{style}{size:g}", style, args.n, size, args.seed) for style in args.styles}
             if not args.no_real and (REAL / "manifest.json").is_file():
-                inputs[f"real photos @{size:g} px"] = real_files(tmp / f"real{size:g}", size)
+                inputs[f"real photos @{size:g} px"] = shrunk_real_photos(tmp / f"real{size:g}", size)
             elif not args.no_real:
                 print(f"{REAL}: absent, the real photos are skipped", file=sys.stderr)
             for name, files in inputs.items():

@@ -109,14 +109,15 @@ def test_every_rung_runs_on_a_small_region(nearest_x4):
     assert climb(attempt, (RUNGS["ensemble"],))[0] == "ensemble"  # the ensemble of nearest x4 reads the code
 
 
-def _benchmark():
+def _benchmark(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # its helpers (machine.py, real_photos.py) live there
     spec = importlib.util.spec_from_file_location("decode_ladder", ROOT / "benchmarks" / "decode_ladder.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_a_rung_that_misreads_is_never_kept():
+def test_a_rung_that_misreads_is_never_kept(monkeypatch):
     tries = [{"cheap": {"read": True, "misread": False, "any": True, "s": 0.01},
               "liar": {"read": True, "misread": False, "any": True, "s": 0.001},
               "costly": {"read": False, "misread": False, "any": False, "s": 1.0}},
@@ -126,10 +127,10 @@ def test_a_rung_that_misreads_is_never_kept():
              {"cheap": {"read": False, "misread": False, "any": False, "s": 0.01},
               "liar": {"read": False, "misread": False, "any": False, "s": 0.001},
               "costly": {"read": False, "misread": False, "any": False, "s": 1.0}}]
-    kept, why = _benchmark().choose({"set": [{"rungs": t} for t in tries]})
+    kept, why = _benchmark(monkeypatch).choose({"set": [{"rungs": t} for t in tries]})
     assert kept == ["cheap", "costly"] and why["liar"].startswith("dropped: 1 misread")
     tries[0]["costly"] |= {"read": True, "any": True}  # now it reads all cheap does: cheap is redundant
-    assert _benchmark().choose({"set": [{"rungs": t} for t in tries]})[0] == ["costly"]
+    assert _benchmark(monkeypatch).choose({"set": [{"rungs": t} for t in tries]})[0] == ["costly"]
 
 
 def test_the_ladder_is_the_one_the_benchmark_kept():
