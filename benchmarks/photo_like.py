@@ -5,7 +5,7 @@ versions 1-10, any rotation, perspective, a bottle's curve, dot gain, glare, a b
 JPEG) in a 4:3 frame whose long side is 3-8 times the symbol (drawn per seed; the real photos' median is ~4),
 each written as a PNG and read three ways:
 
-* **as is**: the photo itself, every decoder (``photo.decode_all``);
+* **as is**: the photo itself, every decoder (``decode.decode_all``);
 * **bicubic**: as is, or bicubic x4 of the region the product path enhances (the same box), decoded as an
   enhanced image is (``decode_all(..., enhanced=True)``);
 * **product path**: ``photo.enhance_file(path, out, decode=True)`` with its defaults (the bundled generator, no
@@ -60,9 +60,10 @@ def scene_files(folder: Path, style: str, n: int, symbol_px: float, first_seed: 
 
 def read(files: list[dict], generator, out: Path) -> list[dict]:
     """Each file through the three views: read (exact payload) and misread (another payload), per view."""
+    from qrsr_helpers.decode import decode_all
     from qrsr_helpers.io import read_image
     from qrsr_helpers.ladder import LADDER
-    from qrsr_helpers.photo import _read, decode_all, enhance_file
+    from qrsr_helpers.photo import _read, enhance_file
 
     rows = []
     for f in files:

@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from .decode import MIN_SYMBOL_PX, READERS, DecodeResult, _side, _zxing_read, decode, to_gray_uint8
+from .decode import MIN_SYMBOL_PX, DecodeResult, _side, _zxing_read, decode, decode_all, to_gray_uint8
 from .inference import enhance
 
 
@@ -59,16 +59,11 @@ class Attempt:
 Outcome = tuple["np.ndarray | None", dict[str, DecodeResult]]
 
 
-def _decode_enhanced(image: np.ndarray) -> dict[str, DecodeResult]:
-    """Every decoder and the cascade, as ``photo.decode_all`` reads an enhanced image."""
-    return {decoder: decode(image, decoder) for decoder in READERS}
-
-
 def ensemble(attempt: Attempt) -> Outcome:
     """The geometric self-ensemble: the region enhanced in its 8 rotations/reflections, averaged (8x the
     generator), decoded like the first enhancement."""
     sr = enhance(attempt.crop, attempt.generator, attempt.tile, ensemble=True)
-    return sr, _decode_enhanced(sr)
+    return sr, decode_all(sr, enhanced=True)
 
 
 def _rescaled(factor: float) -> Callable[[Attempt], Outcome]:
@@ -77,7 +72,7 @@ def _rescaled(factor: float) -> Callable[[Attempt], Outcome]:
         size = (max(8, round(w * factor)), max(8, round(h * factor)))
         kernel = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
         sr = enhance(cv2.resize(attempt.crop, size, interpolation=kernel), attempt.generator, attempt.tile)
-        return None, _decode_enhanced(sr)
+        return None, decode_all(sr, enhanced=True)
 
     rung.__name__ = rung.__qualname__ = f"rescale_{factor:g}"
     rung.__doc__ = f"The region resampled x{factor:g} (LR), then enhanced x4 and decoded like the first enhancement."
@@ -92,7 +87,7 @@ rescale_15 = _rescaled(1.5)
 def bicubic(attempt: Attempt) -> Outcome:
     """The region x4 by bicubic interpolation instead of the generator, decoded like an enhancement."""
     h, w = attempt.crop.shape[:2]
-    return None, _decode_enhanced(cv2.resize(attempt.crop, (w * 4, h * 4), interpolation=cv2.INTER_CUBIC))
+    return None, decode_all(cv2.resize(attempt.crop, (w * 4, h * 4), interpolation=cv2.INTER_CUBIC), enhanced=True)
 
 
 def region(attempt: Attempt) -> Outcome:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .decode import DECODERS, READERS, DecodeResult
+from .decode import DecodeResult, decode_all
 from .decode import decode as decode_image
 from .errors import printable
 from .inference import TILE, enhance, enhanced_strips
@@ -92,12 +92,6 @@ def _shown(symbol: Payload) -> str:
     return f"{text} ({', '.join(symbol.readers)}{why})"
 
 
-def decode_all(image: np.ndarray, enhanced: bool = False) -> dict[str, DecodeResult]:
-    """What every decoder reads in ``image``; in an ``enhanced`` (x4) image also the cascade of looks
-    (``decode.read_cascade``, which refuses symbols too small for a x4 image)."""
-    return {decoder: decode_image(image, decoder) for decoder in (READERS if enhanced else DECODERS)}
-
-
 def _read(decoded: dict[str, DecodeResult]) -> set[str]:
     return {t for result in decoded.values() for t in result.texts}
 
@@ -121,7 +115,7 @@ def enhance_file(source: str | Path, output: str | Path, weights: str | Path | N
 
     With ``decode``, when neither the original nor the enhancement reads anything, the rungs of ``ladder``
     (``qrsr enhance --try-harder``: :data:`ladder.LADDER`; default none: on photo-like scenes the ladder misread
-    3 of 300 and 1 of 300 scenes at two symbol sizes, ``benchmarks/results/photo_like.md``) are tried in order
+    2 of 300 at a 32-px symbol and 1 of 300 at 48 px, ``benchmarks/results/photo_like.md``) are tried in order
     until one reads: its reads are reported under its name and ``read_by`` names it (its image is written when
     it replaces the enhancement, as the ensemble's does). Only for a region up to ``LADDER_MAX_PIXELS``: the
     rungs rerun the generator, and a photo where no code was located is enhanced whole."""
