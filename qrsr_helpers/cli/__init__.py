@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="average over the 8 rotations/reflections: 8x the time, more small codes read")
     enhance.add_argument("--try-harder", action="store_true",
                          help="with --decode: when nothing reads, try a ladder of extra attempts (rescaled, then the "
-                              "ensemble); off by default: it misread 3 of 300 photo-like scenes")
+                              "ensemble); off by default: it misread 3 of 600 photo-like scenes")
     enhance.add_argument("--tile", type=int, default=128,
                          help="input tile size in px for large regions: smaller needs less memory (default 128)")
     _runtime_flags(enhance)

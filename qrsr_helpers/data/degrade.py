@@ -73,7 +73,8 @@ def degrade_photo(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) -> n
     return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED).reshape(lr.shape)
 
 
-DEGRADE_KINDS = ("clean", "realistic", "photo")
+_CAMERA_CHAINS = {"realistic": degrade_realistic, "photo": degrade_photo}  # each draws from a seeded rng
+DEGRADE_KINDS = ("clean", *_CAMERA_CHAINS)
 
 
 def degrade(hr: np.ndarray, kind: str, rng: np.random.Generator | None = None, scale: int = 4) -> np.ndarray:
@@ -81,8 +82,8 @@ def degrade(hr: np.ndarray, kind: str, rng: np.random.Generator | None = None, s
     share."""
     if kind == "clean":
         return degrade_clean(hr, scale)
-    if kind in ("realistic", "photo"):
-        if rng is None:
-            raise ValueError(f"degrade(kind={kind!r}) needs a seeded rng: np.random.default_rng(seed)")
-        return (degrade_realistic if kind == "realistic" else degrade_photo)(hr, rng, scale)
-    raise ValueError(f"degradation kind={kind!r} is not one of {list(DEGRADE_KINDS)}")
+    if kind not in _CAMERA_CHAINS:
+        raise ValueError(f"degradation kind={kind!r} is not one of {list(DEGRADE_KINDS)}")
+    if rng is None:
+        raise ValueError(f"degrade(kind={kind!r}) needs a seeded rng: np.random.default_rng(seed)")
+    return _CAMERA_CHAINS[kind](hr, rng, scale)
