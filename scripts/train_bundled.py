@@ -36,15 +36,26 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--mixed-precision", default=None, help="e.g. mixed_bfloat16 on a GPU")
     parser.add_argument("--init", help="start from these generator weights (continue a run)")
     parser.add_argument("--data-seed", type=int, help="another seed than the profile's gives fresh codes")
+    parser.add_argument("--train-mix", type=parse_mix, metavar="STYLE:WEIGHT,...",
+                        help="training styles and weights, e.g. photo:0.45,realistic:0.3,wild:0.1,clean:0.15 "
+                             "(default: the profile's)")
     parser.add_argument("--eval-codes", type=int, default=400)
     parser.add_argument("--out", required=True, help="one sub-folder per model: weights, run.json, history")
     return parser.parse_args()
 
 
+def parse_mix(text: str) -> tuple[tuple[str, float], ...]:
+    """``photo:0.45,clean:0.15`` -> (("photo", 0.45), ("clean", 0.15)); the config checks the style names."""
+    try:
+        return tuple((name, float(weight)) for name, weight in (item.split(":") for item in text.split(",")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not STYLE:WEIGHT[,STYLE:WEIGHT...]") from None
+
+
 def make_data(args: argparse.Namespace):
     """Training pairs (the config's train_mix) and held-out evaluation pairs (eval_seed).
     Keras is not imported before this returns: the data workers are spawned and re-import this module."""
-    config = get_config(args.profile, **({"data_seed": args.data_seed} if args.data_seed is not None else {}))
+    config = get_config(args.profile, **data_overrides(args))
     common = dict(hr_size=config.hr_size, scale=config.scale, channels=config.channels,
                   max_version=config.max_version, quiet_zone=config.quiet_zone)
     t0 = time.time()
@@ -54,9 +65,14 @@ def make_data(args: argparse.Namespace):
                               min_version=3, **common)
         train = Pairs.concatenate([train, hard])
     evaluation = {kind: generate_pairs(args.eval_codes, config.eval_seed, kind, **common)
-                  for kind in ("realistic", "clean")}
+                  for kind in ("realistic", "clean", "photo")}
     print(f"data: {len(train)} training pairs in {time.time() - t0:.0f} s", flush=True)
     return train, evaluation
+
+
+def data_overrides(args: argparse.Namespace) -> dict:
+    overrides = dict(data_seed=args.data_seed, train_mix=args.train_mix)
+    return {k: v for k, v in overrides.items() if v is not None}
 
 
 def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
@@ -69,8 +85,8 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
     size, minutes = spec.split(":")
     blocks, filters = (int(v) for v in size.split("x"))
     overrides = dict(n_res_blocks=blocks, filters=filters, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                     data_seed=args.data_seed, pixel_loss=args.pixel_loss)
-    config = get_config(args.profile, **{k: v for k, v in overrides.items() if v is not None})
+                     pixel_loss=args.pixel_loss)
+    config = get_config(args.profile, **data_overrides(args), **{k: v for k, v in overrides.items() if v is not None})
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy(args.mixed_precision)
     work = Path("runs") / "train_bundled" / size  # checkpoints and backups stay here; results go to --out
