@@ -136,12 +136,15 @@ def main() -> None:
     parser.add_argument("--styles", nargs="+", default=["photo"], choices=["photo", "realistic"])
     parser.add_argument("--seed", type=int, default=5000, help="first scene seed (the same seeds at every size)")
     parser.add_argument("--no-real", action="store_true", help="skip the real photos even where present")
+    parser.add_argument("--weights", help="generator (default: the bundled one), e.g. a candidate's .weights.h5")
+    parser.add_argument("--backend", default="auto", choices=["auto", "onnx", "keras"],
+                        help="onnx runs a .weights.h5 through the ONNX export beside it, as the bundled one runs")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "photo_like"))
     args = parser.parse_args()
     from qrsr_helpers.models.registry import load_generator, runtime_label
 
     load = os.getloadavg()[0]
-    generator = load_generator()
+    generator = load_generator(args.weights, args.backend)
     sets = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -163,7 +166,8 @@ def main() -> None:
     print(text)
     Path(args.out + ".md").write_text(text)
     Path(args.out + ".json").write_text(json.dumps(
-        {"cpu": cpu_model(), "command": command, "runtime": runtime_label(generator), "load_average": load,
+        {"cpu": cpu_model(), "command": command, "weights": args.weights or "bundled",
+         "runtime": runtime_label(generator), "load_average": load,
          "date": f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
          "summary": {name: summary(rows) for name, rows in sets.items()}, "rows": sets}, indent=1))
 
