@@ -317,29 +317,6 @@ def test_huge_images_are_refused_from_their_header(tmp_path, side):
     assert_one_clean_error(qrsr("enhance", bomb, "--decode"), 2, "bomb.png", "too large", "--max-pixels")
 
 
-def test_corrupt_data_cache_is_rebuilt_with_a_note(tmp_path):
-    env = {**ENV, "QRSR_DATA_DIR": str(tmp_path)}
-    run = lambda: subprocess.run([sys.executable, "-m", "qrsr_helpers.cli", "data", "--profile", "smoke", "--n", "8"],
-                                 capture_output=True, text=True, env=env, timeout=120)
-    assert run().returncode == 0
-    [cache] = tmp_path.glob("pairs_train_8_*.npz")
-    cache.write_bytes(cache.read_bytes()[:100])
-    again = run()
-    assert again.returncode == 0, again.stderr[-2000:]
-    assert "unreadable" in again.stdout and cache.name in again.stdout
-    assert len(np.load(cache, allow_pickle=False)["hr"]) == 8
-
-
-def test_concurrent_data_runs_share_no_temporary_file(tmp_path):
-    env = {**ENV, "QRSR_DATA_DIR": str(tmp_path)}
-    command = [sys.executable, "-m", "qrsr_helpers.cli", "data", "--profile", "smoke", "--n", "40"]
-    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(3)]
-    results = [r.communicate(timeout=180) for r in runs]
-    assert [r.returncode for r in runs] == [0, 0, 0], [e[-1500:] for _, e in results]
-    assert len(list(tmp_path.glob("pairs_train_40_*.npz"))) == 1 and not list(tmp_path.glob(".tmp-*"))
-
-
 @pytest.mark.slow
 def test_sigterm_leaves_no_partial_output_and_exits_130(tmp_path):
     big = np.random.default_rng(0).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)  # whole image: many tiles

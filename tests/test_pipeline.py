@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from qrsr_helpers.config import get_config
+from qrsr_helpers.data.pairs import generate_pairs
 from qrsr_helpers.data.pipeline import make_dataset, split, split_indices, train_val_datasets
-from qrsr_helpers.data.synth import generate_pairs
 
 
 @pytest.fixture(scope="module")

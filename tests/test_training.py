@@ -12,7 +12,7 @@ import pytest
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.arrays import PairBatches
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.data.pairs import generate_pairs
 from qrsr_helpers.errors import TrainingDiverged
 from qrsr_helpers.models.registry import generator_from_config
 from qrsr_helpers.srgan import SRGAN

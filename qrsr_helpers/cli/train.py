@@ -92,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
     import keras
 
+    from ..data.pairs import load_or_generate
     from ..data.pipeline import make_dataset
-    from ..data.synth import load_or_generate
     from ..models.registry import generator_from_config, load_generator
     from ..training import (
         TimeBudget,

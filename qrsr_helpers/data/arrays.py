@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from .dihedral import dihedral
-from .synth import Pairs
+from .pairs import Pairs
 
 
 class PairBatches(keras.utils.PyDataset):

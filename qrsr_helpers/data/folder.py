@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import BadFile
 from ..io import IMAGE_SUFFIXES, UNREADABLE, UNSUPPORTED, ImageError, read_rgb
 from .degrade import degrade
-from .synth import Pairs
+from .pairs import Pairs
 
 __all__ = ["load_folder", "LoadReport", "ImageFolderError", "NOT_AN_IMAGE", "TOO_SMALL", "UNREADABLE", "UNSUPPORTED"]
 

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from ..config import Config
 from .augment import Augmentation, random_augment
-from .synth import Pairs, load_or_generate
+from .pairs import Pairs, load_or_generate
 
 
 def split_indices(n: int, val_fraction: float = 0.33, seed: int = 12) -> tuple[np.ndarray, np.ndarray]:
