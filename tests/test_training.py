@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import math
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -86,11 +84,6 @@ def test_atomic_save_leaves_no_temporary_file(tmp_path):
     model = generator_from_config(CONFIG)
     path = atomic_save_weights(model, tmp_path / "g.weights.h5")
     assert path.is_file() and [p.name for p in tmp_path.iterdir()] == ["g.weights.h5"]
-
-
-def _epochs_in(history_csv: Path) -> list[int]:
-    with open(history_csv) as f:
-        return [int(row["epoch"]) for row in csv.DictReader(f)]
 
 
 def test_ema_spans_at_most_a_tenth_of_the_run():

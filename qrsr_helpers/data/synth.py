@@ -1,20 +1,7 @@
-"""Synthetic QR codes from a real QR library (segno), each one keeping its payload.
-
-The source tutorial trained on 10,000 Kaggle QR images. Offline we make our own with the same
-library a user would, which gives us what Kaggle images lack: the payload, so "does the enhanced
-code decode to the right text?" can be measured on every sample.
-
-Three scene styles share one renderer (a homography from module space to pixels):
-- ``clean``: the tutorial's images: black on white, the code plus its quiet zone fills the frame;
-- ``realistic``: the same framing with a slight rotation/perspective, ink and paper colours and
-  uneven lighting (what a phone sees of a code held in front of it);
-- ``wild``: codes of 0.75-2.2 LR pixels per module anywhere in the frame (partly cropped too) over
-  photo-like backgrounds, stronger perspective (what a camera sees of a code in a scene);
-- ``photo``: what a phone photographs (``draw_photo_label``): versions 1-10 at 0.75-2.5 LR pixels per module
-  (a large code is cropped by the frame), any rotation, a tilted camera's perspective, a label wrapped
-  round a bottle, ink spread or thinned by the print (dot gain), paper grain, uneven light and glare; its
-  LR comes from ``degrade_photo`` (lens blur, a box-filter sensor, noise that grows with the light, JPEG).
-"""
+"""Synthetic QR codes from segno, each keeping its payload (what the tutorial's Kaggle images lack: "does it decode to
+the right text?" is measurable on every sample), rendered in four scene styles: ``clean`` (the tutorial's),
+``realistic`` (slight perspective, ink, paper, uneven light), ``wild`` (small codes anywhere over busy backgrounds) and
+``photo`` (a phone's view of a printed label: any rotation, tilt, a bottle's curve, dot gain, glare)."""
 
 from __future__ import annotations
 
@@ -76,8 +63,8 @@ def random_payload(rng: np.random.Generator, length: int) -> str:
 
 
 def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int = 1) -> QRCode:
-    """A code of a uniformly drawn version (min_version..max_version) and EC level, with a payload sized
-    so that this version is the smallest that holds it (as any QR generator would choose)."""
+    """A code of a uniformly drawn version and EC level, its payload sized so that this version is the smallest
+    that holds it (as any QR generator would choose)."""
     version = int(rng.integers(min_version, max_version + 1))
     ec_index = int(rng.integers(len(EC_LEVELS)))
     low = _BYTE_CAPACITY[version - 1][ec_index] + 1 if version > 1 else 1
@@ -91,8 +78,7 @@ def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int
 
 
 def render_code(matrix: np.ndarray, size: int, quiet_zone: int = 4) -> np.ndarray:
-    """The tutorial's image: the code plus its quiet zone resized to ``size``x``size`` (INTER_AREA
-    from a sharp high-resolution rendering). float32 in [0, 1], light = 1."""
+    """The tutorial's image: code and quiet zone area-resized to ``size``x``size``, float32 in [0, 1], light = 1."""
     modules = np.pad(~matrix, quiet_zone, constant_values=True).astype(np.float32)
     per_module = max(8, -(-4 * size // modules.shape[0]))
     side = modules.shape[0] * per_module
@@ -141,9 +127,8 @@ def _corners(rng: np.random.Generator, style: str, canvas: int, span: int, lr_pi
 
 def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: int = 128,
                  quiet_zone: int = 4, scale: int = 4) -> np.ndarray:
-    """The sharp HR image (float32 RGB in [0, 1]) of ``code`` in a scene of the given style.
-    This is the *target* of super-resolution: geometry, colours and background are part of the
-    scene; blur, resampling, noise and JPEG belong to the LR only (``degrade``)."""
+    """The sharp HR target (float32 RGB in [0, 1]): geometry, colours and background belong to the scene; blur,
+    resampling, noise and JPEG to the LR only (``degrade``)."""
     if style == "clean":
         return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
     if style == "photo":

@@ -1,9 +1,5 @@
-"""VGG19 feature extractor for the perceptual (content) loss, taking the generator's [0, 1] pixels.
-
-Weights (``vgg_weights_file``): a local file; ``"imagenet"``: ``QRSR_VGG_WEIGHTS``, else Keras' cache, else a download
-that fails with one clear error, never a hang (the most common complaint in SRGAN repos); ``None``: random, with a
-warning (architecture and cost only).
-"""
+"""VGG19 features for the perceptual loss, taking [0, 1] pixels. Weights: a local file; ``"imagenet"``:
+``QRSR_VGG_WEIGHTS``, Keras' cache, else a download that fails with one clear error, never a hang; ``None``: random."""
 
 from __future__ import annotations
 
