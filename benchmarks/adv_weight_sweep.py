@@ -38,7 +38,7 @@ def main() -> None:
     if 0.0 not in args.adv_weight:
         raise SystemExit("--adv-weight must include 0 (the control every arm is compared with)")
     from qrsr_helpers.config import get_config
-    from qrsr_helpers.data.synth import generate_pairs, load_or_generate
+    from qrsr_helpers.data.pairs import generate_pairs, load_or_generate
 
     config = get_config(args.profile)
     train_pairs = load_or_generate(config, "train")

@@ -20,7 +20,7 @@ import time
 
 from machine import cpu_model  # benchmarks/machine.py
 
-from qrsr_helpers.data.synth import _cpu_count, generate_pairs
+from qrsr_helpers.data.pairs import _cpu_count, generate_pairs
 
 
 def main() -> None:

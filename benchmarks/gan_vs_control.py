@@ -30,7 +30,7 @@ DECODERS = ("zxing", "opencv", "cascade")
 
 def codes(generators: dict, n: int) -> tuple[list[dict], list[dict], dict]:
     from qrsr_helpers.config import Config
-    from qrsr_helpers.data.synth import generate_pairs
+    from qrsr_helpers.data.pairs import generate_pairs
     from qrsr_helpers.decode import decode_outcomes
     from qrsr_helpers.evaluate import image_metrics, module_contrast, paired_comparison
     from qrsr_helpers.inference import super_resolve

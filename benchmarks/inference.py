@@ -46,7 +46,7 @@ import runtimes  # benchmarks/runtimes.py
 from machine import median_seconds  # benchmarks/machine.py
 
 from qrsr_helpers.config import get_config
-from qrsr_helpers.data.synth import load_or_generate
+from qrsr_helpers.data.pairs import load_or_generate
 from qrsr_helpers.decode import decode_matches, to_gray_uint8
 
 HERE = Path(__file__).parent

@@ -44,7 +44,7 @@ def rates(sr: np.ndarray, payloads: list[str]) -> dict:
 
 def table(specs: list[str], n: int) -> list[dict]:
     from qrsr_helpers.config import Config
-    from qrsr_helpers.data.synth import generate_pairs
+    from qrsr_helpers.data.pairs import generate_pairs
 
     rows = []
     for kind in ("realistic", "clean"):
@@ -110,7 +110,7 @@ def scenes(specs: list[str], n: int, first_seed: int = 100) -> list[dict]:
 
 def sizes(specs: list[str], n: int) -> list[dict]:
     from qrsr_helpers.config import Config
-    from qrsr_helpers.data.synth import generate_pairs
+    from qrsr_helpers.data.pairs import generate_pairs
 
     rows = []
     for side in SIZES:

@@ -127,7 +127,7 @@ def installed_mb(runtime: str) -> float | None:
 def prepare(folder: Path, codes: int) -> None:
     """Fresh realistic codes (eval seed) and the .tflite for LiteRT (converted once with TensorFlow)."""
     from qrsr_helpers.config import Config
-    from qrsr_helpers.data.synth import generate_pairs
+    from qrsr_helpers.data.pairs import generate_pairs
 
     pairs = generate_pairs(codes, Config.eval_seed, "realistic")
     np.savez(folder / "inputs.npz", lr=pairs.lr, payloads=np.array(pairs.payloads))

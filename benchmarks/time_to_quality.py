@@ -23,7 +23,7 @@ from pathlib import Path
 from machine import cpu_model  # benchmarks/machine.py
 
 from qrsr_helpers.config import get_config
-from qrsr_helpers.data.synth import Pairs, generate_pairs, load_or_generate
+from qrsr_helpers.data.pairs import Pairs, generate_pairs, load_or_generate
 from qrsr_helpers.decode import decode_matches
 
 KINDS = ("clean", "realistic")

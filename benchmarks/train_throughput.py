@@ -185,7 +185,7 @@ def run_one(name: str, args: argparse.Namespace) -> dict:
     import keras
 
     from qrsr_helpers.config import get_config
-    from qrsr_helpers.data.synth import load_or_generate
+    from qrsr_helpers.data.pairs import load_or_generate
 
     keras.utils.set_random_seed(0)
     config = get_config(profile, **overrides, batch_size=batch, jit_compile=jit, vgg_weights=None,
@@ -239,7 +239,7 @@ def main() -> None:
         print("ROW " + json.dumps(run_one(args.one, args)), flush=True)
         return
     from qrsr_helpers.config import get_config
-    from qrsr_helpers.data.synth import load_or_generate
+    from qrsr_helpers.data.pairs import load_or_generate
 
     for profile in ("cpu", "gpu"):  # make (and cache) the pairs once, before the children read them
         load_or_generate(get_config(profile), "train", n=64)

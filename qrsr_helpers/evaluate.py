@@ -17,7 +17,7 @@ import pandas as pd
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from .config import Config
-from .data.synth import Pairs
+from .data.pairs import Pairs
 from .decode import DECODERS, READERS, decode_matches, decode_outcomes
 from .errors import BadFile, InvalidArgument
 

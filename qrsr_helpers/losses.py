@@ -1,9 +1,4 @@
-"""Content losses: pixels (L1/MSE) and VGG features. The adversarial losses live with the SRGAN step
-(``srgan.adversarial_losses``), where notebook 06 shows them.
-
-The tutorial's total generator loss is ``1e-3 * BCE(D(G(lr)), 1) + MSE(VGG(G(lr)), VGG(hr))``;
-those weights are the ``Config`` defaults (``adv_weight``, ``content_weight``).
-"""
+"""Content losses: pixels and VGG features; the adversarial ones are in srgan.py."""
 
 from __future__ import annotations
 

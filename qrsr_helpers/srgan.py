@@ -1,13 +1,5 @@
-"""Stage 2 of training: the SRGAN game between the generator and the discriminator.
-
-The part between the ``lesson`` markers is shown verbatim in notebook 06 (a test compares the two
-texts, so the lesson can never drift from what runs): the adversarial losses on the discriminator's
-logits and one update of both networks, written for TensorFlow (``tf.GradientTape``).
-:func:`srgan_step_jax` is the same update for the JAX backend, written as Keras' JAX guide writes a
-``train_step`` (stateless calls, ``jax.vjp``); a test keeps the two equal, step for step.
-:func:`gan_step_function` gives whichever runs here; :class:`SRGAN` wraps the TensorFlow step for
-``keras.Model.fit``.
-"""
+"""Stage 2: the SRGAN game. Between the ``lesson`` markers: the text notebook 06 shows (a test compares them), the
+TensorFlow step; :func:`srgan_step_jax` is the same update for JAX (Keras' JAX guide), kept equal by a parity test."""
 
 from __future__ import annotations
 
@@ -67,14 +59,9 @@ def control_step(lr, hr, generator, content_loss, optimizer):
 
 def srgan_step_jax(state, lr, hr, generator, discriminator, content_loss, g_optimizer, d_optimizer,
                    adv_weight=1e-3):
-    """:func:`srgan_step` for the JAX backend: a pure function of ``state`` = (G trainable, G non-trainable,
-    D trainable, D non-trainable, G optimizer, D optimizer variables) returning ``(logs, new state)``.
-
-    One forward pass gives both losses; ``jax.vjp`` then pulls back G's loss to G's weights and D's loss
-    to D's weights, which is what the lesson's two tapes compute. D sees the HR batch, then the SR
-    batch, so its BatchNorm statistics are updated in the same order as there. The optimizer
-    variables are mapped in where the losses are scaled, so a LossScaleOptimizer's current scale is
-    traced, not frozen into the compiled step."""
+    """:func:`srgan_step` for JAX: ``state`` (G and D trainable and non-trainable, both optimizers' variables) ->
+    ``(logs, new state)``. One forward pass, then ``jax.vjp`` pulls G's loss back to G and D's to D (the lesson's
+    two tapes); the optimizer variables are mapped in where losses are scaled, so its scale is traced, not frozen."""
     import jax
     import jax.numpy as jnp
 
@@ -105,8 +92,7 @@ def srgan_step_jax(state, lr, hr, generator, discriminator, content_loss, g_opti
 
 
 def control_step_jax(state, lr, hr, generator, content_loss, optimizer):
-    """:func:`control_step` for the JAX backend, as :func:`srgan_step_jax` is for :func:`srgan_step`;
-    ``state`` = (G trainable, G non-trainable, optimizer variables)."""
+    """:func:`control_step` for JAX; ``state`` = (G trainable, G non-trainable, optimizer variables)."""
     import jax
 
     g_train, g_rest, opt_vars = state
@@ -123,9 +109,8 @@ def control_step_jax(state, lr, hr, generator, content_loss, optimizer):
 
 
 def _jax_step(pure_step, groups):
-    """``step(lr, hr)`` running ``pure_step(state, lr, hr) -> (logs, state)`` compiled by ``jax.jit`` over the
-    variables in ``groups``, writing the new state back into them after each step (so saving, EMA and
-    resuming work as on TensorFlow)."""
+    """``step(lr, hr)``: ``pure_step`` jitted over the variables in ``groups``, the new state written back into them
+    (so saving, EMA and resuming work as on TensorFlow)."""
     import jax
 
     compiled = jax.jit(pure_step)
@@ -149,7 +134,7 @@ def _check_backend() -> str:
 
 
 def control_step_function(generator, content_loss, optimizer, jit_compile=False):
-    """``step(lr, hr) -> logs``: one :func:`control_step` on the running backend (see :func:`gan_step_function`)."""
+    """``step(lr, hr) -> logs``: one :func:`control_step` on the running backend."""
     optimizer.build(generator.trainable_variables)
     if _check_backend() == "tensorflow":
         return tf.function(lambda lr, hr: control_step(lr, hr, generator, content_loss, optimizer),
@@ -161,10 +146,7 @@ def control_step_function(generator, content_loss, optimizer, jit_compile=False)
 
 def gan_step_function(generator, discriminator, content_loss, g_optimizer, d_optimizer, adv_weight=1e-3,
                       jit_compile=False):
-    """``step(lr, hr) -> logs``: one SRGAN update on the running Keras backend, the lesson's step traced by
-    ``tf.function`` on TensorFlow, :func:`srgan_step_jax` compiled by ``jax.jit`` on JAX (the new state is
-    written back into the models' and optimizers' variables after each step, so saving, EMA and
-    resuming work as on TensorFlow). Both optimizers are built here if they are not yet."""
+    """``step(lr, hr) -> logs``: one SRGAN update on the running backend (the lesson's step, or its JAX twin)."""
     g_optimizer.build(generator.trainable_variables)
     d_optimizer.build(discriminator.trainable_variables)
     if _check_backend() == "tensorflow":
@@ -178,8 +160,7 @@ def gan_step_function(generator, discriminator, content_loss, g_optimizer, d_opt
 
 def content_loss_function(kind: str = "vgg", pixel_kind: str = "l1", weight: float = 1.0,
                           vgg: keras.Model | None = None):
-    """``content(hr, sr)``: ``weight`` x the MSE of VGG features (``kind="vgg"``, the tutorial's), the pixel
-    loss (``"pixel"``, ``pixel_kind``), or both summed (``"both"``); computed in float32."""
+    """``content(hr, sr)``: ``weight`` x VGG feature MSE (``vgg``, the tutorial's), the pixel loss, or ``both``."""
     if kind in ("vgg", "both") and vgg is None:
         raise ValueError(f"content_loss={kind!r} needs a VGG feature extractor (build_vgg)")
     pixels = pixel_loss(pixel_kind)
@@ -195,9 +176,8 @@ def content_loss_function(kind: str = "vgg", pixel_kind: str = "l1", weight: flo
 
 
 def loss_scaled(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
-    """``optimizer`` in a ``LossScaleOptimizer`` under the ``mixed_float16`` policy (what ``compile`` does for a
-    model's one optimizer; a GAN has two): the loss is multiplied before backpropagation and the gradients
-    divided after, so float16 gradients below 6e-8 do not round to zero. Unchanged otherwise."""
+    """``optimizer`` in a ``LossScaleOptimizer`` under ``mixed_float16`` (as ``compile`` does for a model's one
+    optimizer; a GAN has two), so float16 gradients below 6e-8 do not round to zero."""
     if keras.mixed_precision.global_policy().name != "mixed_float16" or \
             isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer
@@ -205,15 +185,8 @@ def loss_scaled(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optim
 
 
 class SRGAN(keras.Model):
-    """Stage 2 as a ``keras.Model``: ``train_step`` is :func:`srgan_step` (the lesson's text) plus what a
-    lesson need not show, so ``fit`` brings callbacks, checkpoints, resume and ``tf.distribute``.
-
-    Content is ``content_weight`` x the VGG feature MSE (the tutorial), the pixel loss, or both
-    (:func:`content_loss_function`). Losses are divided by the number of replicas, so gradients summed
-    across devices by a ``tf.distribute`` strategy are the global-batch mean; under ``mixed_float16``
-    both optimizers are wrapped for loss scaling (:func:`loss_scaled`); the generator's EMA is its
-    optimizer's ``use_ema``.
-    """
+    """Stage 2 for ``fit`` (callbacks, resume, ``tf.distribute``): ``train_step`` is the lesson's :func:`srgan_step`,
+    with losses divided by the replicas (gradients summed across devices are the global-batch mean)."""
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, vgg: keras.Model | None = None,
                  content_loss: str = "vgg", pixel_loss_kind: str = "l1", adv_weight: float = 1e-3,
@@ -224,8 +197,7 @@ class SRGAN(keras.Model):
         self.built = True  # its parts are built functional models: nothing left to infer from data
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer, **kwargs):
-        # No model-level optimizer: each network has its own. Building them now gives BackupAndRestore
-        # their variables to restore into, so a resumed run continues with its Adam moments and EMA.
+        # Built now, so BackupAndRestore restores Adam's moments and the EMA into them.
         super().compile(optimizer=None, **kwargs)
         self.g_optimizer, self.d_optimizer = loss_scaled(g_optimizer), loss_scaled(d_optimizer)
         self.g_optimizer.build(self.generator.trainable_variables)

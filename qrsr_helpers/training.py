@@ -1,16 +1,6 @@
-"""Two-stage training, as in the SRGAN paper and every serious SR codebase.
-
-1. **SRResNet pre-training**: the generator alone, pixel loss (L1). A plain ``compile``/``fit``:
-   backend-agnostic, so the bundled generator can be trained with JAX on a GPU machine too.
-2. **SRGAN fine-tuning** from that generator: content loss (VGG features, pixels or both) plus
-   ``adv_weight`` x adversarial loss, generator and discriminator updated in one ``train_step``
-   (TensorFlow backend: ``tf.GradientTape``, ``tf.distribute``-aware).
-
-Both stages are ``keras.Model.fit`` calls, so they get progress bars, ``History``, callbacks,
-``BackupAndRestore`` (an interrupted run resumes at its last epoch), ``TerminateOnNaN`` and
-checkpoints for free. The generator's exponential moving average (EMA, as BasicSR evaluates) is
-the optimizer's own ``use_ema``; it lives in the optimizer state, so it is backed up and resumed
-too, and it is swapped into the generator when a stage ends.
+"""Two-stage training, as in the SRGAN paper: SRResNet pre-training with a pixel loss (any backend), then SRGAN
+fine-tuning (TensorFlow). Both are ``keras.Model.fit`` calls, so backups, NaN stops and checkpoints are callbacks; the
+generator's EMA is the optimizer's ``use_ema`` (backed up and resumed with it), swapped in when a stage ends.
 """
 
 from __future__ import annotations
@@ -18,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -39,8 +28,7 @@ if TYPE_CHECKING:  # stage 2 imports TensorFlow (its step uses tf.GradientTape);
 
 
 def atomic_save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
-    """Save the model's weights alone (a compiled model would also write its optimizer's state, 4x
-    the size) to a temporary name, then rename: a crash mid-write never leaves a corrupt ``path``."""
+    """The weights alone (a compiled model's file would hold its optimizer too, 4x the size), written atomically."""
     if getattr(model, "optimizer", None) is not None:
         bare = keras.models.clone_model(model)
         bare.set_weights(model.get_weights())
@@ -51,9 +39,8 @@ def atomic_save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
 
 
 class GeneratorCheckpoint(keras.callbacks.Callback):
-    """Every ``every`` epochs (the tutorial saved every 5) and at the end: the generator's weights as
-    ``generator_epoch{N}.weights.h5`` (unless ``epoch_files=False``: a lease that returns few files) and
-    ``generator_latest.weights.h5``, written atomically, and never after a non-finite loss."""
+    """Every ``every`` epochs (the tutorial saved every 5): ``generator_epoch{N}`` (unless ``epoch_files=False``) and
+    ``generator_latest.weights.h5``, never after a non-finite loss."""
 
     def __init__(self, generator: keras.Model, directory: str | os.PathLike, every: int = 5, epoch_files: bool = True):
         super().__init__()
@@ -69,8 +56,8 @@ class GeneratorCheckpoint(keras.callbacks.Callback):
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-    """Like ``TerminateOnNaN``, but raises :class:`TrainingDiverged` with the loss name and step, so a
-    script or notebook cannot mistake a diverged run for a finished one."""
+    """``TerminateOnNaN`` that raises :class:`TrainingDiverged`: a script cannot mistake a diverged run for a
+    finished one."""
 
     def on_train_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
@@ -81,11 +68,8 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
 
 class ResumableBackup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` that survives a kill at any instant. Keras rewrites its backup in place, so a
-    SIGKILL during that write leaves a broken file; with ``double_checkpoint`` the previous backup is
-    kept beside it, and here any unreadable state (weights, JSON metadata) falls back to that previous
-    one, and when that fails too the backup folder is set aside with a message and the stage starts
-    over, instead of crashing every re-run until someone deletes it."""
+    """``BackupAndRestore`` keeping the previous backup (a kill while Keras rewrites the latest breaks it); when
+    neither loads, the folder is set aside and the stage starts over, instead of every re-run crashing on it."""
 
     def __init__(self, backup_dir: str):
         super().__init__(backup_dir, double_checkpoint=True)
@@ -93,28 +77,16 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
     def on_train_begin(self, logs=None):
         try:
             super().on_train_begin(logs)
-            return
         except Exception as error:  # noqa: BLE001 - OSError, ValueError, JSONDecodeError, h5py's errors
-            reason = f"{type(error).__name__}: {error_line(error, 120)}"
-        backup = Path(self.backup_dir)
-        for current, previous in ((self._weights_path, self._prev_weights_path),
-                                  (self._training_metadata_path, self._prev_training_metadata_path)):
-            if Path(previous).is_file():
-                shutil.copyfile(previous, current)
-        try:
-            super().on_train_begin(logs)
-            print(f"qrsr: the latest backup in {backup} was unreadable ({reason}); resumed from the one before",
-                  flush=True)
-            return
-        except Exception:  # noqa: BLE001
+            backup = Path(self.backup_dir)
             aside = backup.with_name(f"{backup.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
             backup.rename(aside)
-            print(f"qrsr: the backup in {backup} was unreadable ({reason}); moved it to {aside} and started "
-                  "this stage over", flush=True)
+            print(f"qrsr: the backup in {backup} was unreadable ({type(error).__name__}: {error_line(error, 120)}); "
+                  f"moved it to {aside} and started this stage over", flush=True)
 
 
 def standard_callbacks(out_dir: Path, generator: keras.Model, config: Config, stage: str) -> list:
-    """Backup/resume, NaN stop, CSV history and generator checkpoints for one stage's ``fit``."""
+    """Backup/resume, NaN stop, CSV history, generator checkpoints (and TensorBoard) for one stage's ``fit``."""
     callbacks = [
         StopOnNonFinite(),
         ResumableBackup(str(out_dir / f"backup_{stage}")),  # deleted when the stage completes
@@ -128,13 +100,11 @@ def standard_callbacks(out_dir: Path, generator: keras.Model, config: Config, st
 
 def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | os.PathLike,
              val_data=None, epochs: int | None = None, callbacks: list | None = None) -> keras.callbacks.History:
-    """Stage 1: SRResNet pre-training with the pixel loss (``config.pixel_loss``), Adam + EMA.
-
-    ``train_data`` yields ``(lr, hr)`` batches in [0, 1] (tf.data or ``PairBatches``)."""
+    """Stage 1: the generator alone, ``config.pixel_loss``, Adam + EMA, on ``(lr, hr)`` batches in [0, 1]."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     epochs = epochs or config.pretrain_epochs
-    planned = epochs * _epoch_steps(train_data, config)
+    planned = epochs * (_steps(train_data, config) or len(train_data))
     if any(isinstance(c, TimeBudget) for c in callbacks or []):
         # A wall-clock budget stops long before epochs x steps: an EMA sized for those would still hold much of
         # the random start when the budget ends (0.998 over 725 steps: 23 %). Span the last ~100 steps instead.
@@ -153,25 +123,20 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
 
 
 def training_inputs(train_data, batches: int = 16) -> list:
-    """The LR inputs of the first ``batches`` batches of a stage's data (tf.data or ``PyDataset``): what
-    :func:`recalibrate_batchnorm` sets the statistics from."""
+    """The LR inputs of the first ``batches`` batches (tf.data or ``PyDataset``), for :func:`recalibrate_batchnorm`."""
     if isinstance(train_data, keras.utils.PyDataset):
         return [train_data[i % len(train_data)][0] for i in range(batches)]
     return [lr for lr, _ in train_data.take(batches)]
 
 
 def ema_momentum(config: Config, total_steps: int) -> float:
-    """``config.ema_decay``, shortened so the average spans at most a tenth of the run: Keras' EMA starts
-    at the initial weights without bias correction, so 0.999 over a 100-step run would still be 90 %
-    the untrained network (0.999**100) when ``fit`` swaps the average in."""
+    """``config.ema_decay``, shortened to span at most a tenth of the run: Keras' EMA has no bias correction, so
+    0.999 over 100 steps would still be 90 % the untrained network."""
     return float(min(config.ema_decay, max(0.0, 1.0 - 10.0 / max(total_steps, 1))))
 
 
-def _epoch_steps(train_data, config: Config) -> int:
-    return len(train_data) if isinstance(train_data, keras.utils.PyDataset) else config.steps_per_epoch
-
-
 def _steps(train_data, config: Config) -> int | None:
+    """A ``PyDataset`` knows its length; a repeated tf.data set takes the profile's steps per epoch."""
     return None if isinstance(train_data, keras.utils.PyDataset) else config.steps_per_epoch
 
 
@@ -181,9 +146,8 @@ def _verbosity() -> int | str:
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Cosine learning-rate decay over a wall-clock budget, and a stop when it is spent: the way to
-    get the most out of a fixed lease of a machine (a GPU hour, a CPU session). Decays every
-    optimizer the model has (one for SRResNet, generator's and discriminator's for SRGAN)."""
+    """Cosine learning-rate decay over a wall-clock budget (a GPU lease, a CPU session) and a stop when it is spent;
+    decays every optimizer the model has (G's and D's for SRGAN)."""
 
     def __init__(self, minutes: float, floor: float = 0.02):
         super().__init__()
@@ -248,9 +212,8 @@ def architecture_info(config: Config) -> dict:
 
 
 def distribution_strategy():
-    """The ``tf.distribute`` strategy for the devices present, chosen in one place for the trainer and
-    ``qrsr train``: ``TPUStrategy`` on a TPU (Colab), ``MirroredStrategy`` on several GPUs (or several
-    logical CPU devices, as the tests use), the default strategy otherwise."""
+    """``TPUStrategy`` on a TPU (Colab), ``MirroredStrategy`` on several GPUs (or logical CPUs, as the tests use),
+    else the default strategy."""
     import tensorflow as tf
 
     try:
@@ -267,8 +230,7 @@ def distribution_strategy():
 
 
 def mixed_precision_policy(config: Config) -> str:
-    """The profile's policy where it pays (``mixed_float16`` on a GPU, ``mixed_bfloat16`` on a TPU),
-    ``float32`` on a CPU, where float16 maths is emulated and slower."""
+    """The profile's policy on a GPU, ``mixed_bfloat16`` on a TPU, ``float32`` on a CPU (float16 is emulated there)."""
     import tensorflow as tf
 
     if not config.mixed_precision:
@@ -279,13 +241,8 @@ def mixed_precision_policy(config: Config) -> str:
 
 
 def gan_content_loss(config: Config, fall_back: bool = False):
-    """Stage 2's content loss for ``config`` and a sentence saying which one it is.
-
-    ``config.content_loss``: VGG19 features (``vgg_layer``; ImageNet weights from ``vgg_weights``, or
-    random ones when that is None: architecture and cost only, the smoke profile), the pixel loss, or both.
-    When ImageNet weights cannot be had (offline, no local file) this raises ``VGGWeightsUnavailable``
-    (one line: how to provide them), or with ``fall_back`` returns the pixel loss and says so: a
-    notebook trains what it prints, never silently something else."""
+    """Stage 2's content loss for ``config`` and a sentence saying which it is. VGG weights that cannot be had raise
+    ``VGGWeightsUnavailable``, or with ``fall_back`` give the pixel loss and say so: a notebook trains what it says."""
     from .models.vgg import VGGWeightsUnavailable
     from .srgan import content_loss_function
 
@@ -306,9 +263,7 @@ def gan_content_loss(config: Config, fall_back: bool = False):
 
 
 def gan_optimizers(config: Config, total_steps: int) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
-    """Stage 2's optimizers, G's and D's: Adam at ``gan_learning_rate``; G's keeps the EMA of its weights
-    (sized by :func:`ema_momentum` for ``total_steps``), which is what is evaluated and saved; both wrapped
-    for float16 loss scaling under ``mixed_float16`` (``srgan.loss_scaled``)."""
+    """G's and D's Adam; G's keeps the EMA that is evaluated and saved; both loss-scaled under ``mixed_float16``."""
     from .srgan import loss_scaled
 
     g_optimizer = keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9, use_ema=True,
@@ -317,22 +272,17 @@ def gan_optimizers(config: Config, total_steps: int) -> tuple[keras.optimizers.O
 
 
 def ema_weights(generator: keras.Model, optimizer: keras.optimizers.Optimizer) -> list[np.ndarray]:
-    """The generator's weights with its trainable ones replaced by their moving average (the optimizer's
-    ``use_ema``), leaving the model untouched: a snapshot to evaluate in the middle of training."""
+    """The generator's weights with the trainable ones replaced by the optimizer's EMA, the model untouched: a
+    snapshot to evaluate mid-training."""
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     average = dict(zip((id(v) for v in generator.trainable_variables), inner._model_variables_moving_average))
     return [keras.ops.convert_to_numpy(average.get(id(v), v)) for v in generator.weights]
 
 
 def recalibrate_batchnorm(model: keras.Model, batches) -> int:
-    """Set every BatchNormalization layer's moving mean and variance to the average statistics of
-    ``batches`` (inputs as the model was trained on them, e.g. training crops), one forward pass per batch in
-    training mode; trainable weights are untouched. Returns the number of layers.
-
-    Why: with the tutorial's momentum of 0.5 the statistics a generator is evaluated with are those of its
-    last two or three training batches. After a fine-tune on crops that noise alone moved the clean decode
-    rate of the same weights from 48.5 % to 93.5 % (200 codes); a few hundred training inputs give the
-    statistics of what the network was trained on, the same for a run and its control."""
+    """Set every BatchNormalization layer's statistics to the average over ``batches`` (training inputs); returns the
+    number of layers. With the tutorial's momentum 0.5 they are the last 2-3 batches': that noise alone moved one
+    fine-tune's clean decode rate from 48.5 % to 93.5 %."""
     def flat(layer) -> list:
         return [layer] + [inner for child in getattr(layer, "layers", []) for inner in flat(child)]
 
@@ -350,8 +300,7 @@ def recalibrate_batchnorm(model: keras.Model, batches) -> int:
 
 
 def build_srgan(config: Config, generator: keras.Model, total_steps: int | None = None) -> SRGAN:
-    """The stage-2 model for ``config`` around ``generator`` (call inside the strategy's scope);
-    ``total_steps`` (default: the profile's GAN epochs x steps) sizes the generator's EMA."""
+    """The stage-2 model around ``generator`` (inside the strategy's scope); ``total_steps`` sizes G's EMA."""
     from .srgan import SRGAN
 
     side = (config.crop_size or config.lr_size) * config.scale  # D judges what G is trained on

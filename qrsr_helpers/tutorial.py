@@ -1,22 +1,6 @@
-"""The source tutorial's SRGAN training loop, reproduced faithfully: notebook 06 runs two steps of it
-(the text between the ``lesson`` markers is the notebook's cell, kept identical by a test) and
-``benchmarks/train_throughput.py`` measures every speed-up against it. Not used for training anything.
-
-What the tutorial did, and what is kept here on purpose, inefficiencies included:
-- batch size 1; per step ``generator.predict_on_batch(lr)`` (a separate forward pass),
-  ``discriminator.train_on_batch`` on the fake batch then on the real one, toggling
-  ``discriminator.trainable`` around them, ``vgg.predict(hr)`` for the content target (a second
-  VGG call outside the graph), then ``gan_model.train_on_batch([lr, hr], [real_label, features])`` on a
-  combined model compiled with ``["binary_crossentropy", "mse"]``, ``loss_weights=[1e-3, 1]``,
-  ``optimizer="adam"`` (the discriminator: ``binary_crossentropy``, ``adam``, accuracy metric);
-- its architecture: 16 residual blocks x 64 filters, ``UpSampling2D`` (nearest) upscaling with
-  256-channel convs, RGB, VGG19 cut at ``block3_conv4`` (the tutorial's ``layers[10]``), a
-  discriminator ending in a sigmoid (here: this package's discriminator + ``Activation("sigmoid")``,
-  the same layers as the tutorial's ``create_disc``).
-
-Differences, both in the tutorial's favour for speed: ``vgg.predict`` runs with ``verbose=0``
-(Keras 3 would print a progress bar per call), and VGG weights default to random (same cost).
-"""
+"""The source tutorial's SRGAN loop, inefficiencies kept on purpose (batch 1, ``predict_on_batch``, toggling
+``discriminator.trainable``, ``train_on_batch`` on a combined model): notebook 06 runs two steps of it and
+``benchmarks/train_throughput.py`` measures every speed-up against it. Not used to train anything."""
 
 from __future__ import annotations
 
@@ -40,8 +24,7 @@ class TutorialModels:
 def build_tutorial_models(hr_size: int = 128, scale: int = 4, n_res_blocks: int = 16, filters: int = 64,
                           upsampling: str = "nearest", disc_filters: int = 64, vgg_weights: str | None = None,
                           vgg_layer: str = "block3_conv4") -> TutorialModels:
-    """The tutorial's four models, built and compiled in the tutorial's order (``create_comb``
-    freezes the discriminator before the combined model is compiled)."""
+    """The tutorial's four models, compiled in its order (D frozen before the combined model is compiled)."""
     lr_size, channels = hr_size // scale, 3
     generator = build_generator(n_res_blocks, scale.bit_length() - 1, upsampling, channels, filters)
     logits = build_discriminator((hr_size, hr_size, channels), disc_filters)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from qrsr_helpers.config import PIXEL_LOSSES, get_config
-from qrsr_helpers.data.synth import Pairs, generate_pairs
+from qrsr_helpers.data.pairs import Pairs, generate_pairs
 from qrsr_helpers.decode import decode_matches
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from qrsr_helpers.config import get_config
-from qrsr_helpers.data.synth import Pairs, generate_pairs
+from qrsr_helpers.data.pairs import Pairs, generate_pairs
 
 
 def parse_args() -> argparse.Namespace:

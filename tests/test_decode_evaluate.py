@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from qrsr_helpers import decode as decode_module
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.data.pairs import generate_pairs
 from qrsr_helpers.decode import (
     READERS,
     _opencv_detector,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from qrsr_helpers.data.degrade import degrade
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.data.pairs import generate_pairs
 
 
 @pytest.fixture(scope="module")

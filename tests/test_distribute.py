@@ -31,7 +31,7 @@ import numpy as np
 from qrsr_helpers import training
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.arrays import PairBatches
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.data.pairs import generate_pairs
 from qrsr_helpers.models.registry import generator_from_config
 
 if mode != "mirrored":

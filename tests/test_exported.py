@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from qrsr_helpers.config import Config
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.data.pairs import generate_pairs
 from qrsr_helpers.decode import decode_outcomes
 from qrsr_helpers.errors import BadFile, InvalidArgument
 from qrsr_helpers.inference import super_resolve

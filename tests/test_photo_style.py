@@ -10,8 +10,9 @@ import segno
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.degrade import degrade, degrade_photo
+from qrsr_helpers.data.pairs import generate_pairs, make_pair
 from qrsr_helpers.data.scenes import synthetic_photo
-from qrsr_helpers.data.synth import QRCode, draw_photo_label, generate_pairs, make_pair, random_code
+from qrsr_helpers.data.synth import QRCode, draw_photo_label, random_code
 from qrsr_helpers.decode import decode
 
 

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from qrsr_helpers.config import get_config
-from qrsr_helpers.data.pipeline import make_dataset, split, split_indices, train_val_datasets
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.data.pairs import generate_pairs
+from qrsr_helpers.data.pipeline import make_dataset, split, split_indices
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +84,6 @@ def test_shape_mismatch_and_tiny_sets_are_refused(pairs):
         make_dataset(pairs, get_config("smoke", hr_size=64), training=False)
     with pytest.raises(ValueError, match="14 training pairs cannot fill one batch of 16"):
         make_dataset(pairs, get_config("smoke", batch_size=16), training=True)
-
-
-def test_train_val_datasets_from_the_config(tmp_path):
-    config = get_config("smoke", data_dir=str(tmp_path), n_codes=12, batch_size=4)
-    train, val = train_val_datasets(config)
-    assert sum(len(lr) for lr, _ in val) == 4  # ceil(0.33 * 12)
-    lr, hr = next(iter(train))
-    assert lr.shape == (4, 32, 32, 3) and hr.shape == (4, 128, 128, 3)
 
 
 def test_random_crops_stay_aligned_and_vary():

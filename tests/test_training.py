@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import math
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -12,11 +10,18 @@ import pytest
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.arrays import PairBatches
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.data.pairs import generate_pairs
 from qrsr_helpers.errors import TrainingDiverged
 from qrsr_helpers.models.registry import generator_from_config
-from qrsr_helpers.srgan import SRGAN
-from qrsr_helpers.training import atomic_save_weights, build_srgan, pretrain, train_gan
+from qrsr_helpers.models.vgg import VGGWeightsUnavailable
+from qrsr_helpers.training import (
+    atomic_save_weights,
+    build_srgan,
+    gan_content_loss,
+    pretrain,
+    recalibrate_batchnorm,
+    train_gan,
+)
 
 CONFIG = get_config("smoke", content_loss="pixel", jit_compile=False)
 
@@ -57,13 +62,6 @@ def test_gan_step_updates_both_networks_and_reports_losses(pairs, tmp_path):
     assert (tmp_path / "generator_gan.weights.h5").is_file()
 
 
-def test_gan_with_vgg_content_needs_a_vgg():
-    generator = generator_from_config(CONFIG)
-    with pytest.raises(ValueError, match="VGG"):
-        SRGAN(generator, keras.Sequential([keras.Input((128, 128, 3)), keras.layers.Flatten(), keras.layers.Dense(1)]),
-              vgg=None, content_loss="vgg")
-
-
 class _Poisoned(keras.utils.PyDataset):
     """Batches whose LR is NaN: the loss becomes NaN at the first step."""
 
@@ -86,11 +84,6 @@ def test_atomic_save_leaves_no_temporary_file(tmp_path):
     model = generator_from_config(CONFIG)
     path = atomic_save_weights(model, tmp_path / "g.weights.h5")
     assert path.is_file() and [p.name for p in tmp_path.iterdir()] == ["g.weights.h5"]
-
-
-def _epochs_in(history_csv: Path) -> list[int]:
-    with open(history_csv) as f:
-        return [int(row["epoch"]) for row in csv.DictReader(f)]
 
 
 def test_ema_spans_at_most_a_tenth_of_the_run():
@@ -158,3 +151,32 @@ def test_an_interrupted_gan_stage_resumes_from_its_weights_not_from_scratch(pair
         np.testing.assert_array_equal(saved, restored)
     assert start.state[2] == stop.state[2]
     assert len(history.history["g_loss"]) == 2  # the two epochs left, not four
+
+
+def test_recalibrated_batchnorm_holds_the_statistics_of_the_given_inputs():
+    """After recalibration a BatchNorm layer's moving mean is the mean of its inputs over all batches given
+    (not of the last one, which is what momentum 0.5 leaves), and trainable weights are unchanged."""
+    image = keras.Input((4, 4, 2))
+    norm = keras.layers.BatchNormalization(momentum=0.5)
+    model = keras.Model(image, norm(image))
+    batches = [np.full((3, 4, 4, 2), value, "float32") for value in (1.0, 2.0, 6.0)]
+    trained = [w.copy() for w in model.trainable_weights[0].numpy()]
+    assert recalibrate_batchnorm(model, batches) == 1
+    np.testing.assert_allclose(norm.moving_mean.numpy(), [3.0, 3.0], rtol=1e-6)
+    assert norm.momentum == 0.5
+    np.testing.assert_array_equal(model.trainable_weights[0].numpy(), trained)
+
+
+def test_content_loss_says_which_ran_and_falls_back_only_when_asked(monkeypatch, tmp_path):
+    pixel_fn, said = gan_content_loss(get_config("cpu"))
+    assert said == "l1 on pixels"
+    hr = np.zeros((1, 8, 8, 3), "float32")
+    assert float(pixel_fn(hr, hr + 0.25)) == pytest.approx(0.25)
+    _, said = gan_content_loss(get_config("smoke"))  # content_loss="vgg", vgg_weights=None
+    assert "VGG19 block3_conv4" in said and "RANDOM" in said
+    missing = get_config("smoke", vgg_weights=str(tmp_path / "no_such_vgg19.h5"))
+    with pytest.raises(VGGWeightsUnavailable, match="no_such_vgg19"):
+        gan_content_loss(missing)
+    fallback, said = gan_content_loss(missing, fall_back=True)
+    assert said.startswith("l1 on pixels (ImageNet VGG19 unavailable") and "no_such_vgg19" in said
+    assert float(fallback(hr, hr + 0.5)) == pytest.approx(0.5)

@@ -8,7 +8,7 @@ from ..config import get_config
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.synth import load_or_generate
+    from ..data.pairs import load_or_generate
 
     config = get_config(args.profile)
     pairs = load_or_generate(config, args.purpose, n=args.n)

@@ -24,7 +24,7 @@ from . import load_for
 class Comparison:
     """What ``compare_on_fresh_codes`` measured: the pairs, each upscaler's outputs and the tables."""
 
-    pairs: object  # data.synth.Pairs
+    pairs: object  # data.pairs.Pairs
     model: str  # the generator's name in the tables
     upscaled: dict[str, np.ndarray]
     tables: dict  # evaluate.evaluate_upscalers: overall, per_version, per_image
@@ -36,7 +36,7 @@ def compare_on_fresh_codes(n: int, seed: int, weights: str | Path | None = None,
     """``n`` codes from ``seed`` (the evaluation seed by default in the CLI: never trained on), realistic
     camera degradation, x4 by bicubic and by the generator (run as ``backend``/``precision`` choose), scored
     by ``evaluate``."""
-    from ..data.synth import generate_pairs
+    from ..data.pairs import generate_pairs
     from ..evaluate import evaluate_upscalers, hr_decode_rate, interpolation_upscaler, upscaler
 
     path = weights_path(weights)

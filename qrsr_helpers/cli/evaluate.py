@@ -9,7 +9,7 @@ from . import named_by
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.synth import generate_pairs
+    from ..data.pairs import generate_pairs
     from ..decode import READERS
     from ..evaluate import INTERPOLATIONS, evaluate_upscalers, hr_decode_rate, upscaler
     from ..models.registry import load_generator, runtime_label

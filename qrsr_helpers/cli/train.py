@@ -1,13 +1,6 @@
-"""``qrsr train``: the same calls as notebook 06, with the run folder printed up front.
-
-A run folder is resumable at every instant: ``run.json`` (written first) records the architecture,
-so every weights file in the folder loads in every command even while training runs; a finished
-stage is recorded there and never redone when the command is re-run; an interrupted stage resumes
-from its backup (see ``training.ResumableBackup``). Before anything is written, ``--init`` weights are loaded and
-checked to fit the architecture they are described with (``models.registry.architecture``: the bundled 16 x 64
-generator's when nothing describes them) and to hold finite values, and a run folder's existing ``run.json`` must
-be a run record of the same architecture.
-"""
+"""``qrsr train``: notebook 06's calls, resumable at any instant. ``run.json`` (written first) records the model
+and the finished stages (never redone); an interrupted stage resumes from its backup. ``--init`` weights and an
+existing ``run.json`` are checked before anything is written."""
 
 from __future__ import annotations
 
@@ -21,10 +14,8 @@ STAGES = {"pretrain": ("pretrain",), "gan": ("gan",), "both": ("pretrain", "gan"
 
 
 def check_gan_stage(args: argparse.Namespace, config, init, pretrained_here: bool) -> None:
-    """Refuse, in one line, a GAN stage that cannot run as asked: no stage-1 generator to start from (an
-    untrained G makes D's job trivial), a Keras backend other than TensorFlow (``SRGAN.fit`` is its
-    ``tf.GradientTape`` step; on JAX use ``scripts/train_srgan_bundled.py``), or VGG19 weights that cannot be had
-    for a VGG content loss (raises ``VGGWeightsUnavailable`` naming the fix)."""
+    """Refuse, before minutes of work, a GAN stage without a stage-1 generator (an untrained G makes D's job
+    trivial), on a backend other than TensorFlow, or without the VGG weights its content loss needs."""
     import keras
 
     from ..errors import InvalidArgument
@@ -42,9 +33,7 @@ def check_gan_stage(args: argparse.Namespace, config, init, pretrained_here: boo
 
 
 def checked_init(spec: str):
-    """The ``--init`` weights file and the architecture it holds (``models.registry.architecture``: its
-    ``run.json``, else the bundled 16 x 64 generator's), loaded and checked to fit it and to hold finite values
-    (a :class:`BadFile` naming the file otherwise): before anything is written to the run folder."""
+    """The ``--init`` weights file and its architecture, loaded and checked (a :class:`BadFile` naming it)."""
     from ..models.registry import architecture, load_generator
 
     init = checked_weights("--init", spec)
@@ -54,9 +43,8 @@ def checked_init(spec: str):
 
 
 def finished_in(out: Path, config) -> list[str]:
-    """The stages the run folder's ``run.json`` records as finished. A :class:`BadFile` naming it when it is not
-    a run record (``training.read_run_info``), its ``finished_stages`` is not a list of stage names, or it records
-    a generator other than the one ``config`` builds: training on would leave weights it describes wrongly."""
+    """The stages ``run.json`` records as finished; a :class:`BadFile` naming it when it is no run record or records
+    another generator than ``config``'s (training on would leave weights it describes wrongly)."""
     from ..errors import BadFile
     from ..training import architecture_info, read_run_info
 
@@ -79,9 +67,7 @@ def finished_in(out: Path, config) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``--init`` (``pretrained``, ``srresnet``, ``srgan`` or a ``.weights.h5``) starts from existing weights
-    and takes their architecture; ``--minutes`` bounds each stage's wall time (cosine LR decay). Nothing is
-    written before the init weights, the run folder and the run record there are checked."""
+    """Train the stages asked for into the run folder; ``--init`` weights bring their architecture."""
     from ..config import get_config
     from ..io import check_writable
 
@@ -92,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     import keras
 
+    from ..data.pairs import load_or_generate
     from ..data.pipeline import make_dataset
-    from ..data.synth import load_or_generate
     from ..models.registry import generator_from_config, load_generator
     from ..training import (
         TimeBudget,

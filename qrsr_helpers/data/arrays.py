@@ -1,8 +1,4 @@
-"""Random training batches from in-memory pairs, for any Keras backend (``keras.utils.PyDataset``).
-
-The TensorFlow path uses ``pipeline.py`` (tf.data); this feeder serves JAX/PyTorch backends, e.g.
-training the bundled generator on a lent GPU machine that has no TensorFlow.
-"""
+"""Random training batches from in-memory pairs for any Keras backend (TensorFlow uses tf.data)."""
 
 from __future__ import annotations
 
@@ -10,7 +6,7 @@ import keras
 import numpy as np
 
 from .dihedral import dihedral
-from .synth import Pairs
+from .pairs import Pairs
 
 
 class PairBatches(keras.utils.PyDataset):

@@ -1,22 +1,7 @@
-"""The source tutorial's augmentation, ported from Keras 2's ``ImageDataGenerator`` to TensorFlow ops.
-
-The tutorial used ``ImageDataGenerator(rotation_range=40, shear_range=0.2, zoom_range=0.2,
-horizontal_flip=True, brightness_range=(0.5, 1.5))``. That class is gone from Keras 3; this module
-keeps its semantics, which differ from Keras 3's ``Random*`` layers in ways that matter:
-
-- ``shear_range`` is an angle in **degrees** (0.2 degrees: invisible), not a fraction of the image;
-- ``zoom_range=0.2`` draws the row and column zoom independently from [0.8, 1.2], and a factor
-  above 1 zooms *out* (the code gets smaller);
-- rotation, shear and zoom are composed into **one** affine transform about the image centre and
-  resampled once (bilinear), borders filled with the nearest pixel; the flip follows it;
-- brightness multiplies the pixels (``PIL.ImageEnhance.Brightness``), it does not add an offset.
-
-Randomness is stateless: :func:`random_augment` takes a seed pair, so the same seed gives the same
-images on any machine and in any ``tf.data`` order. It works on whole batches at once (one
-``ImageProjectiveTransformV3`` call), and :func:`transform` applies chosen parameters, so notebook
-02 can show each augmentation on its own. Augment the HR image and derive the LR from it
-(``pipeline.py`` does): augmenting both separately would break their pixel alignment.
-"""
+"""The tutorial's ``ImageDataGenerator`` (gone from Keras 3) in TensorFlow ops, with its semantics: shear in
+degrees, independent row/column zoom where > 1 zooms out, one affine resampling about the centre, multiplicative
+brightness. Stateless seeds: the same seed gives the same images in any ``tf.data`` order. Augment HR and derive the
+LR from it (``pipeline.py`` does): augmenting both would break their alignment."""
 
 from __future__ import annotations
 
@@ -77,12 +62,9 @@ def _per_image(value, n: tf.Tensor) -> tf.Tensor:
 
 def transform(images, rotation=0.0, shear=0.0, zoom=(1.0, 1.0), flip=False, brightness=1.0,
               fill_mode: str = "nearest") -> tf.Tensor:
-    """Apply given parameters, scalars or one per image, the way ``ImageDataGenerator`` does:
-    ``rotation`` in degrees (positive turns the picture clockwise on screen), ``shear`` in degrees
-    (shifts each column up or down in proportion to its distance from the centre), ``zoom`` as
-    (rows, columns) with > 1 zooming out, ``flip`` mirrors left-right, ``brightness`` multiplies.
-
-    ``images``: uint8 or float in [0, 1], HWC or NHWC; returns a tensor of the same dtype and shape."""
+    """Given parameters (scalars or one per image) as ``ImageDataGenerator`` applies them: ``rotation`` in degrees
+    (positive: clockwise on screen), ``shear`` in degrees, ``zoom`` (rows, columns) > 1 zooming out. ``images``:
+    uint8 or float in [0, 1], HWC or NHWC; the result has the same dtype and shape."""
     if fill_mode not in FILL_MODES:
         raise ValueError(f"fill_mode={fill_mode!r} is not one of {list(FILL_MODES)}")
     dtype = tf.convert_to_tensor(images).dtype

@@ -1,13 +1,6 @@
-"""HR -> LR: the tutorial's plain INTER_AREA downscale, and a realistic camera chain.
-
-One function serves training and evaluation alike (a model trained on one resize kernel scores
-badly on another, so the kernel is part of the degradation, drawn at random, never a hidden
-constant). The realistic chain, in the order light meets a sensor:
-blur (defocus/motion) -> resample with a random kernel -> sensor noise -> JPEG.
-The photo chain (``degrade_photo``) is a phone camera's: the lens's blur, then a sensor that integrates
-light over each of its pixels (a box filter: ``INTER_AREA`` at an integer scale), then noise that grows
-with the signal, the phone's sharpening, and JPEG.
-"""
+"""HR -> LR, one function for training and evaluation (a model trained on one resize kernel scores badly on another):
+the tutorial's INTER_AREA, a realistic camera chain (blur, random kernel, noise, JPEG) and a phone's (lens blur, a
+box-filter sensor, signal-dependent noise, sharpening, JPEG)."""
 
 from __future__ import annotations
 

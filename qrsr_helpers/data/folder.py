@@ -1,20 +1,6 @@
-"""A folder of your own QR images as HR/LR pairs: the source tutorial's Kaggle layout (a folder of
-QR code PNG/JPGs), and the second most common request in SR repositories: "train on my data".
-
-Every file under the folder is either loaded or reported with its name and the reason it was
-skipped (not an image, unreadable/corrupt, too small, unsupported pixel format): a data set that
-silently lost a third of its files trains a different model than the one you think.
-
-Pixel formats are normalised the way a QR decoder sees them: RGBA is composited over white (a
-transparent background is paper, not black), 16-bit is scaled to 8-bit, grey is repeated to RGB
-(or kept grey for ``channels=1``). A non-square image is padded with white to a square (the quiet
-zone a code needs is light, and padding never cuts a code the way cropping could), then resized to
-``hr_size``. The LR image comes from the same ``degrade`` function the synthetic data uses.
-
-User images carry no known payload: ``Pairs.payloads`` are empty strings (``""``), versions are 0
-and error levels ``""``, so a decode-rate measurement against them counts nothing as matched; use
-``decode`` on the images themselves to see what they contain.
-"""
+"""A folder of your own QR images as HR/LR pairs ("train on my data"). Every file is loaded or reported with its reason
+(a data set that silently lost a third of its files trains another model). Pixels are normalised as a decoder sees
+them (RGBA over white, 16-bit to 8, padded white to a square); payloads are unknown (``""``, version 0)."""
 
 from __future__ import annotations
 
@@ -28,7 +14,7 @@ import numpy as np
 from ..errors import BadFile
 from ..io import IMAGE_SUFFIXES, UNREADABLE, UNSUPPORTED, ImageError, read_rgb
 from .degrade import degrade
-from .synth import Pairs
+from .pairs import Pairs
 
 __all__ = ["load_folder", "LoadReport", "ImageFolderError", "NOT_AN_IMAGE", "TOO_SMALL", "UNREADABLE", "UNSUPPORTED"]
 

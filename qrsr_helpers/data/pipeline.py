@@ -1,13 +1,5 @@
-"""From pairs to ``tf.data``: the tutorial's train/validation split, batching, augmentation, prefetch.
-
-The tutorial split its 10,000 images with ``train_test_split(test_size=0.33, random_state=12)``;
-:func:`split` gives the same partition as scikit-learn (without depending on it), so a learner
-comparing with the original notebook validates on the same images.
-
-:func:`make_dataset` yields ``(lr, hr)`` float32 batches in [0, 1], the value range every model in
-this package takes and returns. All work is done on whole batches by TensorFlow ops (no Python loop
-per image), and the next batch is prepared while the model trains on the current one (prefetch).
-"""
+"""Pairs to ``tf.data``: the tutorial's train/validation split (scikit-learn's partition, without scikit-learn),
+crops, batching, augmentation and prefetch, all on whole batches in TensorFlow ops; ``(lr, hr)`` float32 in [0, 1]."""
 
 from __future__ import annotations
 
@@ -18,13 +10,11 @@ import tensorflow as tf
 
 from ..config import Config
 from .augment import Augmentation, random_augment
-from .synth import Pairs, load_or_generate
+from .pairs import Pairs
 
 
 def split_indices(n: int, val_fraction: float = 0.33, seed: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """Train and validation indices as ``sklearn.model_selection.train_test_split(range(n),
-    test_size=val_fraction, random_state=seed)`` returns them: ``ceil(n * val_fraction)`` for
-    validation, taken first from ``RandomState(seed).permutation(n)``."""
+    """Train and validation indices as ``sklearn``'s ``train_test_split(range(n), test_size, random_state)``."""
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction={val_fraction} must lie strictly between 0 and 1")
     n_val = math.ceil(val_fraction * n)
@@ -47,10 +37,8 @@ def _area_downscale(hr: tf.Tensor, lr_size: int) -> tf.Tensor:
 
 
 def _aligned_crop(crop: int, scale: int):
-    """A ``(seed, lr, hr) -> (lr crop, hr crop)`` function: a random ``crop`` x ``crop`` window of the LR
-    image and the ``scale`` x larger window of the HR image that shows the same place. Small crops are
-    how SR models are trained (BasicSR's ``paired_random_crop``): the convolutions see as many module
-    edges per second, at a fraction of the cost per image."""
+    """``(seed, lr, hr) -> (lr crop, hr crop)`` showing the same place (BasicSR's ``paired_random_crop``): as many
+    module edges per step at a fraction of the cost."""
 
     def cut(seed, lr, hr):
         limit = tf.shape(lr)[0] - crop + 1
@@ -63,15 +51,9 @@ def _aligned_crop(crop: int, scale: int):
 
 def make_dataset(pairs: Pairs, config: Config, training: bool,
                  augmentation: Augmentation | None = None) -> tf.data.Dataset:
-    """``(lr, hr)`` float32 batches in [0, 1] of ``config.batch_size``.
-
-    ``training=True``: shuffled (seeded by ``config.data_seed``), repeated forever (give ``fit`` a
-    ``steps_per_epoch``), every batch full, cut to random aligned ``config.crop_size`` LR crops when
-    that is set; with ``config.augment`` the HR batch is augmented
-    (``augmentation``, default the tutorial's) and its LR re-derived by area downscaling, so the
-    pair stays aligned: such a batch has the clean degradation whatever the stored LR had.
-    ``training=False``: in order, once, the last batch may be smaller.
-    """
+    """``(lr, hr)`` float32 batches in [0, 1]. Training: shuffled, repeated (give ``fit`` steps), cropped when
+    ``config.crop_size`` is set; with ``config.augment`` the HR is augmented and its LR re-derived (clean
+    degradation), so the pair stays aligned. Else: in order, once."""
     if pairs.hr.shape[1:3] != (config.hr_size, config.hr_size) or pairs.hr.shape[3] != config.channels:
         raise ValueError(f"pairs have HR shape {pairs.hr.shape[1:]}, the config wants "
                          f"({config.hr_size}, {config.hr_size}, {config.channels})")
@@ -96,9 +78,3 @@ def make_dataset(pairs: Pairs, config: Config, training: bool,
     to_float = lambda lr, hr: (tf.cast(lr, tf.float32) / 255.0, tf.cast(hr, tf.float32) / 255.0)
     return dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
-
-def train_val_datasets(config: Config) -> tuple[tf.data.Dataset, tf.data.Dataset]:
-    """The training and validation datasets of ``config``'s generated pairs (``load_or_generate``),
-    split as the tutorial did (``config.val_fraction``, ``config.split_seed``)."""
-    train, val = split(load_or_generate(config, "train"), config.val_fraction, config.split_seed)
-    return make_dataset(train, config, training=True), make_dataset(val, config, training=False)

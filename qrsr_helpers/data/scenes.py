@@ -1,11 +1,5 @@
-"""Photo-like scenes: a small printed code somewhere in a larger, busy frame, photographed (blur,
-resampling, noise, JPEG) — what ``qrsr enhance`` is for. Notebook 08, ``qrsr demo``, the tests and
-the benchmarks use them; the payload is known, so "did it decode?" has an exact answer.
-
-Two styles: ``realistic`` (the default, notebook 08's: synth's ``realistic`` label rotated by up to 40
-degrees, the realistic camera chain) and ``photo`` (synth's ``photo`` label: any rotation, perspective,
-a bottle's curve, dot gain, glare; the photo camera chain, ``degrade_photo``).
-"""
+"""Photo-like scenes for ``qrsr enhance``: a small printed code somewhere in a busy frame, photographed, its payload
+known. ``realistic`` (notebook 08's) or ``photo`` (synth's photo label through the phone camera chain)."""
 
 from __future__ import annotations
 

@@ -1,32 +1,16 @@
-"""Synthetic QR codes from a real QR library (segno), each one keeping its payload.
-
-The source tutorial trained on 10,000 Kaggle QR images. Offline we make our own with the same
-library a user would, which gives us what Kaggle images lack: the payload, so "does the enhanced
-code decode to the right text?" can be measured on every sample.
-
-Three scene styles share one renderer (a homography from module space to pixels):
-- ``clean``: the tutorial's images: black on white, the code plus its quiet zone fills the frame;
-- ``realistic``: the same framing with a slight rotation/perspective, ink and paper colours and
-  uneven lighting (what a phone sees of a code held in front of it);
-- ``wild``: codes of 0.75-2.2 LR pixels per module anywhere in the frame (partly cropped too) over
-  photo-like backgrounds, stronger perspective (what a camera sees of a code in a scene);
-- ``photo``: what a phone photographs (``draw_photo_label``): versions 1-10 at 0.75-2.5 LR pixels per module
-  (a large code is cropped by the frame), any rotation, a tilted camera's perspective, a label wrapped
-  round a bottle, ink spread or thinned by the print (dot gain), paper grain, uneven light and glare; its
-  LR comes from ``degrade_photo`` (lens blur, a box-filter sensor, noise that grows with the light, JPEG).
-"""
+"""Synthetic QR codes from segno, each keeping its payload (what the tutorial's Kaggle images lack: "does it decode to
+the right text?" is measurable on every sample), rendered in four scene styles: ``clean`` (the tutorial's),
+``realistic`` (slight perspective, ink, paper, uneven light), ``wild`` (small codes anywhere over busy backgrounds) and
+``photo`` (a phone's view of a printed label: any rotation, tilt, a bottle's curve, dot gain, glare)."""
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from multiprocessing import get_context
 
 import cv2
 import numpy as np
 import segno
-
-from .degrade import degrade
 
 EC_LEVELS = ("L", "M", "Q", "H")
 # Byte-mode capacities (characters) per version and error-correction level, ISO/IEC 18004 table 7.
@@ -79,8 +63,8 @@ def random_payload(rng: np.random.Generator, length: int) -> str:
 
 
 def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int = 1) -> QRCode:
-    """A code of a uniformly drawn version (min_version..max_version) and EC level, with a payload sized
-    so that this version is the smallest that holds it (as any QR generator would choose)."""
+    """A code of a uniformly drawn version and EC level, its payload sized so that this version is the smallest
+    that holds it (as any QR generator would choose)."""
     version = int(rng.integers(min_version, max_version + 1))
     ec_index = int(rng.integers(len(EC_LEVELS)))
     low = _BYTE_CAPACITY[version - 1][ec_index] + 1 if version > 1 else 1
@@ -94,8 +78,7 @@ def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int
 
 
 def render_code(matrix: np.ndarray, size: int, quiet_zone: int = 4) -> np.ndarray:
-    """The tutorial's image: the code plus its quiet zone resized to ``size``x``size`` (INTER_AREA
-    from a sharp high-resolution rendering). float32 in [0, 1], light = 1."""
+    """The tutorial's image: code and quiet zone area-resized to ``size``x``size``, float32 in [0, 1], light = 1."""
     modules = np.pad(~matrix, quiet_zone, constant_values=True).astype(np.float32)
     per_module = max(8, -(-4 * size // modules.shape[0]))
     side = modules.shape[0] * per_module
@@ -144,9 +127,8 @@ def _corners(rng: np.random.Generator, style: str, canvas: int, span: int, lr_pi
 
 def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: int = 128,
                  quiet_zone: int = 4, scale: int = 4) -> np.ndarray:
-    """The sharp HR image (float32 RGB in [0, 1]) of ``code`` in a scene of the given style.
-    This is the *target* of super-resolution: geometry, colours and background are part of the
-    scene; blur, resampling, noise and JPEG belong to the LR only (``degrade``)."""
+    """The sharp HR target (float32 RGB in [0, 1]): geometry, colours and background belong to the scene; blur,
+    resampling, noise and JPEG to the LR only (``degrade``)."""
     if style == "clean":
         return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
     if style == "photo":
@@ -247,139 +229,3 @@ def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, 
     window = scene[y0:y1, x0:x1]
     window[:] = window * (1 - inside[..., None]) + np.clip(rgb, 0, 1) * inside[..., None]
     return corners
-
-
-@dataclass
-class Pairs:
-    """HR/LR pairs (uint8, NHWC) with each sample's payload, version and EC level."""
-
-    hr: np.ndarray
-    lr: np.ndarray
-    payloads: list[str]
-    versions: np.ndarray
-    errors: list[str]
-    styles: list[str]
-
-    def __len__(self) -> int:
-        return len(self.payloads)
-
-    def subset(self, index) -> Pairs:
-        index = np.asarray(index)
-        return Pairs(self.hr[index], self.lr[index], [self.payloads[i] for i in index],
-                     self.versions[index], [self.errors[i] for i in index], [self.styles[i] for i in index])
-
-    @staticmethod
-    def concatenate(parts: list[Pairs]) -> Pairs:
-        return Pairs(np.concatenate([p.hr for p in parts]), np.concatenate([p.lr for p in parts]),
-                     [s for p in parts for s in p.payloads], np.concatenate([p.versions for p in parts]),
-                     [s for p in parts for s in p.errors], [s for p in parts for s in p.styles])
-
-
-def _to_uint8(image: np.ndarray, channels: int) -> np.ndarray:
-    if channels == 1:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None]
-    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
-
-
-def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
-              max_version: int = 4, quiet_zone: int = 4, min_version: int = 1) -> tuple[QRCode, np.ndarray, np.ndarray]:
-    """Sample ``index`` of the stream ``seed``: a code, its HR scene and its LR (uint8, HWC).
-
-    Each sample has its own generator, seeded from (seed, index), so the same pair comes out
-    whatever the number of worker processes or the order they run in. The ``photo`` style draws versions
-    ``min_version``..10 whatever ``max_version``: its module pitch does not depend on the version."""
-    rng = np.random.default_rng([seed, index])
-    code = random_code(rng, PHOTO_MAX_VERSION if style == "photo" else max_version, min_version)
-    hr = _to_uint8(render_scene(code, rng, style, hr_size, quiet_zone, scale), channels)
-    lr = degrade(hr, style if style in ("clean", "photo") else "realistic", rng, scale)
-    return code, hr, lr
-
-
-def _make_chunk(args) -> Pairs:
-    seed, start, stop, styles, kwargs = args
-    hr, lr, payloads, versions, errors = [], [], [], [], []
-    for index in range(start, stop):
-        code, high, low = make_pair(seed, index, styles[index - start], **kwargs)
-        hr.append(high), lr.append(low), payloads.append(code.payload)
-        versions.append(code.version), errors.append(code.error)
-    return Pairs(np.stack(hr), np.stack(lr), payloads, np.array(versions, np.int32), errors, list(styles))
-
-
-def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *, hr_size: int = 128,
-                   scale: int = 4, channels: int = 3, max_version: int = 4, quiet_zone: int = 4,
-                   min_version: int = 1, workers: int | None = None) -> Pairs:
-    """``n`` HR/LR pairs. ``degradation`` is one style name or a mix ``((style, weight), ...)``.
-    ``min_version`` > 1 draws only the larger codes (more modules per pixel: the hard cases).
-
-    Work is split over processes (``workers``, default: all cores) in contiguous chunks; the result
-    does not depend on the number of workers. Workers are spawned (never forked: forking a process
-    that runs TensorFlow can deadlock), so a script calling this should import TensorFlow/Keras
-    inside its ``main()``, not at module level, or each worker re-imports them."""
-    if n < 1:
-        raise ValueError(f"n={n}: need at least one pair")
-    if isinstance(degradation, str):
-        styles = [degradation] * n
-    else:
-        names, weights = zip(*degradation)
-        picks = np.random.default_rng([seed, 1 << 30]).choice(len(names), size=n, p=np.array(weights) / sum(weights))
-        styles = [names[i] for i in picks]
-    if not 1 <= min_version <= max_version:
-        raise ValueError(f"min_version={min_version}: must lie in 1..max_version={max_version}")
-    kwargs = dict(hr_size=hr_size, scale=scale, channels=channels, max_version=max_version, quiet_zone=quiet_zone,
-                  min_version=min_version)
-    # Below ~1,000 pairs a process pool costs more to start than it saves.
-    workers = workers or (_cpu_count() if n >= 1000 else 1)
-    chunk = max(64, -(-n // (workers * 4)))
-    jobs = [(seed, s, min(s + chunk, n), styles[s:s + chunk], kwargs) for s in range(0, n, chunk)]
-    if workers == 1 or len(jobs) == 1:
-        return Pairs.concatenate([_make_chunk(job) for job in jobs])
-    with get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-        return Pairs.concatenate(pool.map(_make_chunk, jobs))
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def load_or_generate(config, purpose: str = "train", n: int | None = None, degradation: str | None = None,
-                     seed: int | None = None, cache: bool = True) -> Pairs:
-    """The pairs a notebook or command needs, from ``config``: generated once, then read from
-    ``config.data_dir`` (an ``.npz`` named by every knob that shapes it, so a changed knob never
-    reads stale data).
-
-    ``purpose="train"`` uses ``config.train_mix`` (or ``degradation``) and ``config.data_seed``;
-    ``purpose="eval"`` uses ``config.degradation`` and ``config.eval_seed``, a seed never trained on.
-    """
-    import hashlib
-    import json
-    from pathlib import Path
-
-    if purpose not in ("train", "eval"):
-        raise ValueError(f"purpose={purpose!r} is not one of ['train', 'eval']")
-    n = n or config.n_codes
-    if purpose == "train":
-        mix, seed = degradation or config.train_mix, config.data_seed if seed is None else seed
-    else:
-        mix, seed = degradation or config.degradation, config.eval_seed if seed is None else seed
-    knobs = dict(n=n, seed=seed, degradation=mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
-                 max_version=config.max_version, quiet_zone=config.quiet_zone, generator_version=1)
-    key = hashlib.sha1(json.dumps(knobs, sort_keys=True, default=list).encode()).hexdigest()[:12]
-    path = Path(config.data_dir) / f"pairs_{purpose}_{n}_{key}.npz"
-    if cache and path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                return Pairs(f["hr"], f["lr"], f["payloads"].tolist(), f["versions"], f["errors"].tolist(),
-                             f["styles"].tolist())
-        except Exception as error:  # noqa: BLE001 - truncated, corrupt or foreign: a cache is rebuilt, never trusted
-            print(f"qrsr: data cache {path} is unreadable ({type(error).__name__}); generating it again", flush=True)
-    pairs = generate_pairs(n, seed, mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
-                           max_version=config.max_version, quiet_zone=config.quiet_zone)
-    if cache:
-        from ..io import atomic_path
-
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, hr=pairs.hr, lr=pairs.lr, payloads=np.array(pairs.payloads), versions=pairs.versions,
-                     errors=np.array(pairs.errors), styles=np.array(pairs.styles))
-    return pairs

@@ -1,11 +1,5 @@
-"""What a model costs: parameters and convolution multiply-accumulates (MACs), counted from layer shapes.
-
-A convolution with a k x k kernel, ``c_in`` input and ``c_out`` output channels producing an H x W map
-does ``H * W * k * k * c_in * c_out`` MACs (2 FLOPs each). Convolutions and dense layers are almost
-all the work in these models; BatchNorm, PReLU, additions and the pixel shuffle are per-pixel and
-ignored, so the count is a tight lower bound that the TF profiler cross-checks in
-``benchmarks/models.py``.
-"""
+"""Convolution and dense multiply-accumulates (MACs), counted from layer shapes: nearly all these models' work
+(``benchmarks/models.py`` cross-checks the count with TensorFlow's profiler)."""
 
 from __future__ import annotations
 

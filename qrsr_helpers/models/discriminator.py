@@ -1,16 +1,6 @@
-"""The SRGAN discriminator, as in the tutorial (and the paper).
-
-It outputs a *logit* (no sigmoid): the adversarial losses use ``from_logits=True``, which computes
-log(sigmoid(x)) stably on every backend. The tutorial's sigmoid + ``binary_crossentropy`` also works in
-Keras 3 on TensorFlow: Keras' sigmoid keeps its input (``_keras_logits``) and the loss computes
-``sigmoid_cross_entropy_with_logits`` from it. That recovery is lost on the JAX and PyTorch backends, after
-any op between the sigmoid and the loss (a cast to float16 under mixed precision, arithmetic) and with a raw
-``tf.sigmoid`` in eager code; the loss then clips the probability to [1e-7, 1 - 1e-7] and a saturated D
-gives no gradient (float16 rounds the clip to 1: NaN). Logits avoid the round trip everywhere.
-
-Its first step maps [0, 1] pixels to [-1, 1], the range the SRGAN paper (Ledig et al. 2017, section 3.2)
-scales HR images to (LR inputs to [0, 1]); D judges HR images and the generator's outputs in that range.
-"""
+"""The SRGAN discriminator (tutorial and paper). It outputs a logit: a sigmoid before the loss survives only on
+TensorFlow without a cast in between (float16 or JAX would clip it to no gradient). [0, 1] pixels are mapped to
+[-1, 1], the paper's HR range."""
 
 from __future__ import annotations
 

@@ -1,17 +1,6 @@
-"""SRResNet generator (the SRGAN paper's G), as the tutorial built it and as the paper did.
-
-Value ranges, said once: the generator takes pixels in [0, 1] and returns pixels in [0, 1]
-(a linear output, so the loss never fights a saturating activation; callers clip when they
-convert to uint8, see ``qrsr_helpers.inference``). The data pipeline feeds exactly that range.
-
-Upsampling:
-- ``"nearest"`` (the tutorial): Conv2D(256) -> UpSampling2D(2) -> PReLU. Its second block's conv
-  runs 256 -> 256 channels at 2x the resolution and the 9x9 output conv reads 256 channels at 4x:
-  for 16x64 and a 32x32 input that is 3.6 GMACs, about three times the whole residual trunk (1.2).
-- ``"pixel_shuffle"`` (the paper): Conv2D(filters * 4) -> depth-to-space(2) -> PReLU. Every conv
-  reads ``filters`` channels (1.0 GMACs for the same upsampling); ICNR initialisation starts it
-  free of checkerboard artefacts. Counts: ``qrsr_helpers.models.conv_macs``.
-"""
+"""SRResNet generator (the SRGAN paper's G): [0, 1] pixels in and out (a linear output: callers clip). Upsampling
+``nearest`` (the tutorial's, 3.6 GMACs at 16x64 on 32x32) or ``pixel_shuffle`` (the paper's, 1.0 GMACs; ICNR
+initialisation keeps it free of checkerboards)."""
 
 from __future__ import annotations
 

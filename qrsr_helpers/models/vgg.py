@@ -1,27 +1,13 @@
-"""VGG19 feature extractor for the perceptual (content) loss.
-
-Weights, in the order they are looked for:
-1. ``weights=<path>``: a local Keras ``.h5`` / ``.weights.h5`` file of VGG19 (notop is enough);
-2. ``weights="imagenet"``: ``QRSR_VGG_WEIGHTS`` if set, else Keras' cache (``$KERAS_HOME/models``,
-   default ``~/.keras/models``), else a download (Colab). Offline with nothing cached this raises
-   :class:`VGGWeightsUnavailable` within seconds, saying how to provide the file: never a hang,
-   never a silent fallback to random weights;
-3. ``weights=None``: random weights. The architecture and the cost are real, the features are not;
-   a warning says so every time.
-
-ImageNet preprocessing happens inside the model: it takes the generator's [0, 1] RGB (or grey)
-pixels, so no caller can forget the BGR flip or the mean subtraction.
-"""
+"""VGG19 features for the perceptual loss, taking [0, 1] pixels. Weights: a local file; ``"imagenet"``:
+``QRSR_VGG_WEIGHTS``, Keras' cache, else a download that fails with one clear error, never a hang; ``None``: random."""
 
 from __future__ import annotations
 
 import os
 import socket
-import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlparse
 
 import keras
 from keras import layers, ops
@@ -33,8 +19,7 @@ NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 NOTOP_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + NOTOP_FILE
 NOTOP_MD5 = "253f8cb515780f3b799900260a226db6"  # the hash keras.applications.VGG19 checks
 FEATURE_SCALE = 1.0 / 12.75  # the SRGAN paper's rescaling of VGG feature maps
-PROBE_TIMEOUT_S = 5.0  # is the download host reachable at all? (DNS + TCP connect)
-DOWNLOAD_TIMEOUT_S = 20  # a stalled read during the download
+DOWNLOAD_TIMEOUT_S = 20  # a connection or read that stalls longer fails the download
 
 
 class VGGWeightsUnavailable(BadFile, FileNotFoundError):
@@ -43,8 +28,8 @@ class VGGWeightsUnavailable(BadFile, FileNotFoundError):
 
 @keras.saving.register_keras_serializable(package="qrsr")
 class ImageNetPreprocess(layers.Layer):
-    """[0, 1] RGB (or 1-channel grey) -> what VGG19 was trained on: BGR, 0-255, ImageNet mean removed.
-    Equal to ``keras.applications.vgg19.preprocess_input(255 * x)`` ('caffe' mode)."""
+    """[0, 1] RGB (or grey) -> ``keras.applications.vgg19.preprocess_input(255 * x)``: inside the model, so no caller
+    can forget the BGR flip or the mean."""
 
     def call(self, x):
         if x.shape[-1] == 1:
@@ -54,73 +39,44 @@ class ImageNetPreprocess(layers.Layer):
 
 
 def keras_home() -> Path:
-    """Keras' cache folder: ``$KERAS_HOME`` read now (Keras itself reads it once, at import), else ~/.keras."""
+    """``$KERAS_HOME`` read now (Keras reads it once, at import), else ~/.keras."""
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
 
 
-def host_reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
-    """Whether a TCP connection to ``url``'s host opens within ``timeout`` seconds, DNS included.
-
-    The probe runs in a daemon thread because ``getaddrinfo`` ignores socket timeouts: behind a
-    firewall that drops packets it can block for minutes, which is the hang users report."""
-    parsed = urlparse(url)
-    result: list[bool] = []
-
-    def connect() -> None:
-        try:
-            socket.create_connection((parsed.hostname, parsed.port or 443), timeout=timeout).close()
-            result.append(True)
-        except OSError:
-            result.append(False)
-
-    probe = threading.Thread(target=connect, daemon=True)
-    probe.start()
-    probe.join(timeout)
-    return bool(result and result[0])
-
-
-def _unavailable(reason: str) -> VGGWeightsUnavailable:
-    return VGGWeightsUnavailable(
-        f"ImageNet VGG19 weights are not cached in {keras_home() / 'models'} and {reason}. Offline, put "
-        f"'{NOTOP_FILE}' there, or set QRSR_VGG_WEIGHTS=/path/to/vgg19.h5, or pass weights=<path> "
-        "(weights=None: random features, architecture only).")
-
-
 def download_imagenet_weights() -> str:
-    """The cached ImageNet notop file, downloaded first if needed (fails in seconds when offline)."""
+    """The ImageNet notop file from Keras' cache, else downloaded; a :class:`VGGWeightsUnavailable` saying how to
+    provide it when that fails."""
     cached = keras_home() / "models" / NOTOP_FILE
     if cached.is_file():
         return str(cached)
-    if not host_reachable(NOTOP_URL):
-        raise _unavailable(f"{urlparse(NOTOP_URL).hostname} is not reachable (no network?)")
     old_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # get_file's urllib has no timeout: a silent host would hang it
     try:
         return keras.utils.get_file(NOTOP_FILE, NOTOP_URL, cache_subdir="models", file_hash=NOTOP_MD5,
                                     cache_dir=str(keras_home()))
     except Exception as error:
-        raise _unavailable(f"the download failed ({type(error).__name__}: {error})") from error
+        raise VGGWeightsUnavailable(
+            f"ImageNet VGG19 weights are not cached in {cached.parent} and the download failed ({type(error).__name__}:"
+            f" {error}). Offline, put '{NOTOP_FILE}' there, or set QRSR_VGG_WEIGHTS=/path/to/vgg19.h5, or pass "
+            "weights=<path> (weights=None: random features, architecture only).") from error
     finally:
         socket.setdefaulttimeout(old_timeout)
 
 
 def vgg_weights_file(weights: str | os.PathLike | None) -> str | None:
-    """The weights file Keras' VGG19 should load (None: random), or a clear error (see the module
-    docstring for the order)."""
+    """The weights file Keras' VGG19 should load (None: random), or a :class:`VGGWeightsUnavailable`."""
     if weights is None:
         warnings.warn("VGG19 with RANDOM weights: architecture and cost only, not a perceptual loss. "
                       "Pass weights='imagenet' online or a local file (QRSR_VGG_WEIGHTS) for real features.",
                       stacklevel=3)
         return None
-    if str(weights) != "imagenet":
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise VGGWeightsUnavailable(f"VGG19 weights file not found: {path}")
-        return str(path)
-    from_env = os.environ.get("QRSR_VGG_WEIGHTS")
-    if from_env:
-        return vgg_weights_file(from_env)
-    return download_imagenet_weights()
+    if str(weights) == "imagenet":
+        from_env = os.environ.get("QRSR_VGG_WEIGHTS")
+        return vgg_weights_file(from_env) if from_env else download_imagenet_weights()
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise VGGWeightsUnavailable(f"VGG19 weights file not found: {path}")
+    return str(path)
 
 
 # --- lesson build-vgg: notebook 05 shows this text verbatim ---

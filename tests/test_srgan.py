@@ -1,9 +1,11 @@
-"""Stage 2 as notebook 06 runs it: the profile's content loss, G's EMA, float16 loss scaling, the control.
+"""The SRGAN step and model (stage 2) as notebook 06 runs it: the losses, G's EMA, float16 loss scaling, the control.
 
 ``stage2`` below makes the same calls, in the same order, as notebook 06's stage-2 cells (``gan_content_loss``,
 ``gan_optimizers``, ``build_discriminator`` on crops, the lesson's ``srgan_step`` and ``control_step``)."""
 
 from __future__ import annotations
+
+import math
 
 import keras
 import numpy as np
@@ -12,9 +14,8 @@ import tensorflow as tf
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.models import build_discriminator, generator_from_config
-from qrsr_helpers.models.vgg import VGGWeightsUnavailable
-from qrsr_helpers.srgan import control_step, srgan_step
-from qrsr_helpers.training import ema_weights, gan_content_loss, gan_optimizers, recalibrate_batchnorm
+from qrsr_helpers.srgan import SRGAN, adversarial_losses, control_step, srgan_step
+from qrsr_helpers.training import ema_weights, gan_content_loss, gan_optimizers
 
 SMOKE = get_config("smoke", crop_size=16, content_loss="pixel")
 
@@ -133,35 +134,6 @@ def test_ema_weights_are_the_average_not_the_current_weights():
         np.testing.assert_allclose(value, now, rtol=1e-6)
 
 
-def test_recalibrated_batchnorm_holds_the_statistics_of_the_given_inputs():
-    """After recalibration a BatchNorm layer's moving mean is the mean of its inputs over all batches given
-    (not of the last one, which is what momentum 0.5 leaves), and trainable weights are unchanged."""
-    image = keras.Input((4, 4, 2))
-    norm = keras.layers.BatchNormalization(momentum=0.5)
-    model = keras.Model(image, norm(image))
-    batches = [np.full((3, 4, 4, 2), value, "float32") for value in (1.0, 2.0, 6.0)]
-    trained = [w.copy() for w in model.trainable_weights[0].numpy()]
-    assert recalibrate_batchnorm(model, batches) == 1
-    np.testing.assert_allclose(norm.moving_mean.numpy(), [3.0, 3.0], rtol=1e-6)
-    assert norm.momentum == 0.5
-    np.testing.assert_array_equal(model.trainable_weights[0].numpy(), trained)
-
-
-def test_content_loss_says_which_ran_and_falls_back_only_when_asked(monkeypatch, tmp_path):
-    pixel_fn, said = gan_content_loss(get_config("cpu"))
-    assert said == "l1 on pixels"
-    hr = np.zeros((1, 8, 8, 3), "float32")
-    assert float(pixel_fn(hr, hr + 0.25)) == pytest.approx(0.25)
-    _, said = gan_content_loss(get_config("smoke"))  # content_loss="vgg", vgg_weights=None
-    assert "VGG19 block3_conv4" in said and "RANDOM" in said
-    missing = get_config("smoke", vgg_weights=str(tmp_path / "no_such_vgg19.h5"))
-    with pytest.raises(VGGWeightsUnavailable, match="no_such_vgg19"):
-        gan_content_loss(missing)
-    fallback, said = gan_content_loss(missing, fall_back=True)
-    assert said.startswith("l1 on pixels (ImageNet VGG19 unavailable") and "no_such_vgg19" in said
-    assert float(fallback(hr, hr + 0.5)) == pytest.approx(0.5)
-
-
 def test_adversarial_losses_match_the_formulas_for_known_logits():
     """BCE on logits: label 1 costs softplus(-x) = -log sigmoid(x), label 0 costs softplus(x); D's loss is the sum
     of its two means, G's the fake images' label-1 cost (the non-saturating generator loss)."""
@@ -211,3 +183,21 @@ def test_d_judges_the_fakes_in_training_mode_like_the_reals():
         np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
     assert set(logs) == {"g_loss", "d_loss", "content_loss", "adv_loss", "d_real_accuracy", "d_fake_accuracy"}
     assert inspect.signature(srgan_step).parameters["adv_weight"].default == Config().adv_weight == 1e-3
+
+
+def test_adversarial_losses_from_logits():
+    zero = np.zeros((4, 1), np.float32)  # D undecided: p = 0.5 everywhere
+    d_loss, g_loss = adversarial_losses(zero, zero)
+    assert float(d_loss) == pytest.approx(2 * math.log(2), rel=1e-5)
+    assert float(g_loss) == pytest.approx(math.log(2), rel=1e-5)
+    # A confident D: sigmoid(-30) underflows in float16, log(sigmoid) from logits stays exact.
+    d_loss, g_loss = adversarial_losses(np.full((4, 1), 30.0, np.float16), np.full((4, 1), -30.0, np.float16))
+    assert float(d_loss) == pytest.approx(0.0, abs=1e-6)
+    assert float(g_loss) == pytest.approx(30.0, rel=1e-4)
+
+
+def test_gan_with_vgg_content_needs_a_vgg():
+    generator = generator_from_config(SMOKE)
+    with pytest.raises(ValueError, match="VGG"):
+        SRGAN(generator, keras.Sequential([keras.Input((128, 128, 3)), keras.layers.Flatten(), keras.layers.Dense(1)]),
+              vgg=None, content_loss="vgg")
