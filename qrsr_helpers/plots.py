@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .config import in_notebook_kernel
+from .environment import in_notebook_kernel
 
 # Notebook figures at 72 dpi (matplotlib's default is 100), as JPEG (quality 85) in a notebook kernel: image
 # grids of noisy codes are ~5x smaller than as PNG, so the eight lessons' stored outputs stay small enough to
