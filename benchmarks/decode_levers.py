@@ -24,6 +24,7 @@ import time
 
 import cv2
 import numpy as np
+from common import held_out  # benchmarks/common.py
 from machine import cpu_model  # benchmarks/machine.py
 
 
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500, help="fresh codes per degradation")
     parser.add_argument("--factors", type=float, nargs="*", default=[0.875, 1.125, 1.25])
     args = parser.parse_args()
-    from qrsr_helpers import generate_pairs, interpolation_upscaler, super_resolve
+    from qrsr_helpers import interpolation_upscaler, super_resolve
     from qrsr_helpers.config import Config
     from qrsr_helpers.decode import contrast_stretched, otsu_binarised
     from qrsr_helpers.models.registry import load_generator, runtime_label
@@ -64,8 +65,7 @@ def main() -> None:
              f"{Config.eval_seed}); command: python benchmarks/decode_levers.py --n {args.n}", "",
              "| degradation | hypothesis | alone | cascade so far | misreads | extra s/code |",
              "|---|---|---|---|---|---|"]
-    for kind in ("realistic", "clean"):
-        pairs = generate_pairs(args.n, Config.eval_seed, kind)
+    for kind, pairs in held_out(args.n).items():
         start = time.perf_counter()
         sr = super_resolve(generator, pairs.lr)
         hypotheses = {"sr": (sr, time.perf_counter() - start)}

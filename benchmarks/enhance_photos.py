@@ -26,18 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-# The command's own peak: VmHWM of its memory map. ru_maxrss would also count the parent's resident set at
-# fork time (Linux carries it over exec), so a test process holding models would inflate the child's figure.
-PEAK_RSS = ("import re, resource, sys\n"
-            "from qrsr_helpers.cli import main\n"
-            "code = main(sys.argv[1:])\n"
-            "try:\n"
-            "    peak = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
-            "except (OSError, AttributeError):  # not Linux\n"
-            "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-            "print(f'peak_rss_kb={peak}', file=sys.stderr)\n"
-            "sys.exit(code)\n")
+from common import PEAK_RSS  # benchmarks/common.py
 
 
 def step_times(n_photos: int, folder: Path) -> None:

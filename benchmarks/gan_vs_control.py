@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from common import held_out  # benchmarks/common.py
 from machine import cpu_model  # benchmarks/machine.py
 from product_path import scene_reads
 
@@ -29,15 +30,12 @@ DECODERS = ("zxing", "opencv", "cascade")
 
 
 def codes(generators: dict, n: int) -> tuple[list[dict], list[dict], dict]:
-    from qrsr_helpers.config import Config
-    from qrsr_helpers.data.pairs import generate_pairs
     from qrsr_helpers.decode import decode_outcomes
     from qrsr_helpers.evaluate import image_metrics, module_contrast, paired_comparison
     from qrsr_helpers.inference import super_resolve
 
     rows, pairs_rows, disagreements = [], [], {}
-    for kind in ("realistic", "clean"):
-        pairs = generate_pairs(n, Config.eval_seed, kind)
+    for kind, pairs in held_out(n).items():
         hr_contrast = float(np.nanmean(module_contrast(pairs.hr, pairs.hr)))
         read, images = {}, {}
         for name, generator in generators.items():

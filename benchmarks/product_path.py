@@ -23,6 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import held_out  # benchmarks/common.py
 from machine import cpu_model  # benchmarks/machine.py
 
 SIZES = (20, 24, 28, 32, 36, 40, 44, 48)
@@ -43,12 +44,8 @@ def rates(sr: np.ndarray, payloads: list[str]) -> dict:
 
 
 def table(specs: list[str], n: int) -> list[dict]:
-    from qrsr_helpers.config import Config
-    from qrsr_helpers.data.pairs import generate_pairs
-
     rows = []
-    for kind in ("realistic", "clean"):
-        pairs = generate_pairs(n, Config.eval_seed, kind)
+    for kind, pairs in held_out(n).items():
         for name, upscale in upscalers(specs).items():
             start = time.perf_counter()
             sr = upscale(pairs.lr)

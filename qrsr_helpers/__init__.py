@@ -1,20 +1,5 @@
-"""qrsr_helpers: the code behind the qrsr notebooks — data, models, losses, training, evaluation.
-
-The public API a notebook or script needs is importable from here; names load on first use, so
-importing the package is cheap (no TensorFlow) and data workers and the CLI start fast:
-
-- configuration: ``Config``, ``get_config``
-- data: ``generate_pairs``, ``load_or_generate``
-- models: ``load_pretrained`` (a bundled or trained generator as a Keras model; ``backend="auto"`` for the
-  bundled ones' ONNX export on OpenVINO, no TensorFlow), ``super_resolve`` (uint8 batch -> uint8 batch),
-  ``enhance`` (one image of any size, tiled; the fast path by default)
-- measuring: ``decode``, ``decode_matches``, ``evaluate_upscalers``, ``interpolation_upscaler``,
-  ``generator_upscaler``, ``hr_decode_rate``
-
-The layers below it, imports pointing one way (a test enforces it): core (``config``, ``errors``,
-``io``, ``data``, ``models``, ``losses``, ``srgan``, ``inference``) <- tools (``decode``, ``locate``,
-``evaluate``, ``training``, ``photo``, ``plots``) <- front ends (``cli``, ``colab``).
-"""
+"""qrsr_helpers: the code behind the qrsr notebooks. The public API is importable from here, each name loaded on first
+use, so importing the package is cheap (no TensorFlow). The layers (core <- tools <- front ends) are in README."""
 
 from __future__ import annotations
 
@@ -24,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from . import quiet
 from .config import Config, get_config
 
-quiet.install()  # before anything imports TensorFlow: its C++ start-up chatter is filtered
+quiet.install()  # before anything imports TensorFlow
 
 try:
     __version__ = version("qrsr")  # one source: pyproject.toml

@@ -1,23 +1,13 @@
-"""Every knob of the project in one frozen dataclass, and the three named profiles.
-
-One `Config` flows from a notebook's `parameters` cell (or `qrsr ... --profile`) into every helper,
-so a notebook, the CLI and the tests can never disagree about image sizes, seeds or model sizes.
-
-Profiles:
-- ``smoke``: seconds, for CI (nbval runs every notebook with it);
-- ``cpu``: the default, a learner's laptop: minutes per notebook;
-- ``gpu``: the source tutorial's full scale (10,000 codes, 16 residual blocks, VGG19 ImageNet).
-
-``QRSR_PROFILE`` overrides the default profile; an explicit argument overrides both.
-"""
+"""Every knob of the project in one frozen dataclass, and the profiles smoke (CI, seconds), cpu (a laptop,
+minutes per notebook) and gpu (the source tutorial's full scale). One `Config` flows from a notebook's
+`parameters` cell or `qrsr ... --profile` into every helper, so nothing disagrees about sizes or seeds."""
 
 from __future__ import annotations
 
 import dataclasses
 import numbers
 import os
-import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,22 +115,19 @@ class Config:
         return Path(self.runs_dir) / self.profile
 
     def replace(self, **changes) -> Config:
-        """A copy with some knobs changed (the dataclass is frozen on purpose)."""
+        """A copy with some knobs changed."""
         return dataclasses.replace(self, **changes)
 
 
-# The generator's architecture (models.registry.ARCHITECTURE_FIELDS), checked here for every Config and so for every
-# run.json a weights file is loaded by. Whole numbers only (JSON's 64.0 or true is a typo, not a size). Upper bounds:
-# the paper's SRResNet has 16 blocks of 64 filters, EDSR's largest 32 of 256; at 64 blocks of 512 filters the
-# generator already holds ~300 M parameters (1.2 GB) -- beyond that a number is a typo that would otherwise end in
-# an opaque out-of-memory error minutes later. 0 blocks is allowed: head conv + upsampling (a benchmark's tiny model).
+# The generator's architecture, checked for every Config and so for every run.json a weights file is loaded by.
+# Upper bounds: 64 blocks of 512 filters is ~300 M parameters; beyond that a number is a typo that would end in an
+# opaque out-of-memory error minutes later. 0 blocks (head conv + upsampling) is a benchmark's tiny model.
 ARCHITECTURE_RANGES = {"n_res_blocks": (0, 64), "filters": (1, 512)}
 ARCHITECTURE_CHOICES = {"upsampling": ("nearest", "pixel_shuffle"), "channels": (1, 3), "scale": (2, 4, 8)}
 
 
 def check_architecture(fields: Mapping) -> None:
-    """:class:`ConfigError` naming the first architecture field in ``fields`` whose type or value is not allowed
-    (see :data:`ARCHITECTURE_RANGES` and :data:`ARCHITECTURE_CHOICES`)."""
+    """:class:`ConfigError` naming the first field in ``fields`` whose type or value is not allowed."""
     for name, value in fields.items():
         if name in ARCHITECTURE_CHOICES:
             _check_choice(name, value, ARCHITECTURE_CHOICES[name])
@@ -161,8 +148,7 @@ def _shown(value) -> str:
 
 
 def _check_choice(name: str, value, allowed) -> None:
-    """``value`` must equal one of ``allowed`` and be of its kind: ``True`` is not the channel count 1, ``4.0`` not
-    the scale 4, ``"3"`` not 3 (any whole number type is an int: NumPy's too)."""
+    """``value`` must equal one of ``allowed`` and be of its kind: ``True`` is not 1, ``4.0`` not 4, ``"3"`` not 3."""
     def same(option) -> bool:
         kind = _is_whole(value) if isinstance(option, int) else isinstance(value, type(option))
         return kind and value == option
@@ -178,80 +164,47 @@ _PROFILE_KNOBS: dict[str, dict] = {
         gan_epochs=1, steps_per_epoch=2, vgg_weights=None, jit_compile=False, checkpoint_every=1,
         pretrain_minutes=0.5, gan_minutes=0.5, eval_codes=32,
     ),
-    # A learner's laptop: minutes per notebook, and stage 1 must beat bicubic within them (notebook 06). Stage 2:
-    # 200 GAN steps on the same crops (D judges 64-px HR crops) and, in lockstep, its adv_weight = 0 control.
-    # The recipe was measured (benchmarks/time_to_quality.py): 16-px LR crops, batch 16, Adam 3e-3 with cosine
-    # decay over 2.75 minutes, 70 % clean / 30 % realistic codes; XLA off (it made this model slower on the
-    # 2-core CPUs measured). Since stage 2 became 200 steps plus its control, stage 1 gets 2 minutes (the
-    # measured curve is flat from 1.5 minutes on) so notebook 06 stays within 5 minutes on 2 cores. No ImageNet VGG
-    # offline, so the GAN stage's content loss is pixels.
+    # A learner's laptop: stage 1 must beat bicubic within minutes (notebook 06 within 5 on 2 cores); the recipe was
+    # measured by benchmarks/time_to_quality.py (XLA off: slower on the 2-core CPUs). No ImageNet VGG offline.
     "cpu": dict(
         n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, crop_size=16, learning_rate=3e-3,
         train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=8, steps_per_epoch=25,
         pretrain_minutes=2.0, gan_minutes=None, jit_compile=False, vgg_weights=None, content_loss="pixel",
         gan_learning_rate=5e-5,
     ),
-    # The tutorial's scale, on a Colab GPU: 10,000 codes, 16 residual blocks, VGG19 ImageNet, XLA, AMP.
-    # Each stage ends at its epochs or its wall-clock budget, whichever comes first: 20 + 6 minutes, so notebook 06
-    # fits a class period (about 30 minutes with data, compilation and evaluation). On a Colab T4 the budgets end
-    # both stages: an *estimate*, as no T4 run exists, of ~200-300 images/s in stage 1 and a few hundred of the
-    # 4,000 GAN steps in stage 2, from the one GPU measurement (stage 1 at 3,029 images/s on an H200,
-    # benchmarks/results/gpu_lease_h200/) and a T4 10-15x slower. docs/colab.md ("How long it takes") has the table.
+    # The tutorial's scale on a Colab GPU; 20 + 6 minute budgets so notebook 06 fits a class period (docs/colab.md
+    # "How long it takes" estimates a T4 from the H200 measurement in benchmarks/results/gpu_lease_h200/).
     "gpu": dict(
         n_codes=10_000, n_res_blocks=16, filters=64, disc_filters=64, batch_size=64,
         pretrain_epochs=40, gan_epochs=20, steps_per_epoch=200, pretrain_minutes=20, gan_minutes=6,
-        vgg_weights="imagenet", mixed_precision="mixed_float16",
-        # augment=False: the tutorial's augmentation re-derives a clean LR from each augmented HR, which would
-        # replace the realistic training mix (notebook 02 measures what it does to decoding); opt in with augment=True.
+        vgg_weights="imagenet", mixed_precision="mixed_float16",  # augment=False: it would replace the realistic
+        # training mix by clean LR images (notebook 02 measures what that does to decoding)
     ),
 }
-
-
-def in_notebook_kernel(modules: Collection[str] = sys.modules) -> bool:
-    """Whether this runs in a Jupyter or Colab kernel (IPython's ZMQ shell): where figures are embedded,
-    widgets can be clicked and progress bars render, unlike a terminal IPython or a script."""
-    ipython = modules.get("IPython") if isinstance(modules, Mapping) else None
-    shell = ipython.get_ipython() if ipython is not None else None
-    return shell is not None and "ZMQ" in type(shell).__name__
-
-
-def accelerators() -> dict[str, int]:
-    """Number of GPUs and TPUs TensorFlow can see."""
-    import tensorflow as tf
-
-    return {"GPU": len(tf.config.list_physical_devices("GPU")), "TPU": len(tf.config.list_physical_devices("TPU"))}
 
 
 def profile_choice(explicit: str | None = None, environ: Mapping[str, str] = os.environ,
                    devices: Mapping[str, int] | None = None) -> tuple[str, str]:
     """The profile and why: ``explicit`` (the notebook's parameters cell) > ``QRSR_PROFILE`` > ``gpu`` on a
     GPU/TPU > ``cpu``. ``devices`` is asked of TensorFlow only when it decides."""
+    from .environment import accelerator, accelerators
+
     if explicit:
         choice, reason = explicit, "set in the parameters cell"
     elif environ.get("QRSR_PROFILE", "").strip():
         choice, reason = environ["QRSR_PROFILE"].strip(), "from $QRSR_PROFILE"
     else:
-        devices = accelerators() if devices is None else devices
-        found = [kind for kind in ("TPU", "GPU") if devices.get(kind, 0)]
-        choice, reason = ("gpu", f"a {found[0]} is present") if found else ("cpu", "no GPU or TPU found")
+        found = accelerator(accelerators() if devices is None else devices)
+        choice, reason = ("gpu", f"a {found} is present") if found else ("cpu", "no GPU or TPU found")
     if choice not in PROFILES:
         raise ConfigError(f"profile={choice!r} ({reason}) is not one of {list(PROFILES)}")
     return choice, reason
 
 
-def choose_profile(explicit: str | None = None, environ: Mapping[str, str] = os.environ,
-                   devices: Mapping[str, int] | None = None) -> str:
-    """The profile a notebook or ``get_config(None)`` uses (see :func:`profile_choice`)."""
-    return profile_choice(explicit, environ, devices)[0]
-
-
 def get_config(profile: str | None = None, **overrides) -> Config:
-    """The named profile's config (default: :func:`choose_profile`), with optional overrides.
-
-    >>> get_config("smoke").lr_size
-    32
-    """
-    profile = profile or choose_profile()
+    """The named profile's config (default: :func:`profile_choice`, which reads ``$QRSR_PROFILE``: the notebooks'
+    test setup sets ``smoke``), with optional overrides; ``$QRSR_DATA_DIR`` overrides ``data_dir``."""
+    profile = profile or profile_choice()[0]
     _check_choice("profile", profile, PROFILES)
     unknown = set(overrides) - {f.name for f in dataclasses.fields(Config)}
     if unknown:

@@ -1,11 +1,5 @@
-"""PSNR / SSIM / decode rate of any upscaler against the same codes, as a table.
-
-An *upscaler* is any function ``uint8 NHWC LR batch -> uint8 NHWC image batch`` (x scale). The
-classic interpolations are built in; a generator becomes one with :func:`generator_upscaler`.
-Decode rate (exact payload with zxing-cpp and OpenCV, and the ``cascade`` of looks ``qrsr enhance --decode``
-reports) is the headline, with the misread rate beside it; PSNR/SSIM say how close the pixels are, which is
-not the same thing: a blurry image can score well and still not decode.
-"""
+"""Decode rate (the headline), misread rate, PSNR and SSIM of any upscaler on the same codes, as tables. An
+*upscaler* is any function uint8 NHWC LR batch -> uint8 NHWC batch x scale: an interpolation or a generator."""
 
 from __future__ import annotations
 
@@ -49,9 +43,8 @@ def generator_upscaler(generator, batch_size: int = 64) -> Upscaler:
 
 
 def upscaler(spec: str, backend: str | None = None, precision: str | None = None) -> Upscaler:
-    """An upscaler from a name: an interpolation (``nearest`` | ``bilinear`` | ``bicubic`` | ``lanczos``) or
-    a generator (``srresnet`` | ``srgan`` | ``pretrained`` | a ``.weights.h5`` file, run as
-    ``models.registry.load_generator`` chooses with ``backend`` and ``precision``)."""
+    """An upscaler from a name: an interpolation or a generator (a bundled name, ``pretrained`` or a
+    ``.weights.h5`` file, run as ``models.registry.load_generator`` chooses)."""
     from .models.registry import BUNDLED, load_generator
 
     if spec in INTERPOLATIONS:
@@ -115,11 +108,9 @@ def evaluate_upscalers(pairs: Pairs, upscalers: dict[str, Upscaler],
 
 
 def paired_comparison(a, b, confidence: float = 0.95) -> dict:
-    """Do two upscalers read different numbers of the *same* codes? ``a``, ``b``: one boolean per code (read
-    or not). Only the codes one reads and the other does not carry information (McNemar's design): the
-    difference of the rates is ``(only_a - only_b) / n``, its interval the Wald interval of a paired
-    difference, and ``mcnemar_p`` the exact test (binomial on the discordant codes, two-sided). On the
-    same 500 codes a paired interval is usually several times narrower than two independent ones."""
+    """Do two upscalers read different numbers of the *same* codes (``a``, ``b``: one bool per code)? Only codes one
+    reads and the other not count (McNemar): the rate difference, its paired Wald interval and the exact test's p,
+    usually several times narrower than two independent intervals."""
     from scipy.stats import binomtest, norm
 
     a, b = np.asarray(a, bool), np.asarray(b, bool)
@@ -134,10 +125,8 @@ def paired_comparison(a, b, confidence: float = 0.95) -> dict:
 
 
 def module_contrast(images: np.ndarray, hr: np.ndarray) -> np.ndarray:
-    """Per image: mean grey of ``images`` where the HR shows light module centres minus where it shows dark
-    ones, in grey levels (0-255). A sharp, confident code scores high; a grey, hedging one low; HR's own
-    value is the ceiling. Centres are the HR's dark and light areas (threshold at its mean grey) shrunk by
-    one pixel on every side, so module edges, where any upscaler is uncertain, do not count."""
+    """Per image: mean grey of ``images`` on the HR's light module centres minus on its dark ones (0-255; high is a
+    confident code). Centres are the HR's areas shrunk by a pixel, so module edges do not count."""
     if images.shape[:3] != hr.shape[:3]:
         raise ValueError(f"images {images.shape} and HR {hr.shape} differ in size")
     grey = lambda batch: batch.mean(axis=-1) if batch.ndim == 4 else batch.astype(float)

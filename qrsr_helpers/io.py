@@ -1,18 +1,6 @@
-"""Files in and out: one image reader, one atomic writer under every file the package writes.
-
-* :func:`read_image` — PNG / JPEG / WebP / BMP / TIFF as uint8 gray, RGB or RGBA (16-bit rounded to
-  8, turned upright by its EXIF orientation); :func:`image_header` judges a file (size, format,
-  pages, orientation) before a decoder sees it; :func:`to_rgb` gives the RGB a decoder sees (grey
-  repeated, transparency composited over white paper). Paths never reach OpenCV: Python reads and
-  writes the bytes, OpenCV decodes and encodes memory (its ``imwrite`` crashes on a non-UTF-8 name).
-* :func:`atomic_path` — write to a temporary name beside the target, rename when done: an interrupted
-  run, a full disk or a refused encoder never leaves a half-written file under the real name, and a
-  failure never leaves the temporary one either. Images, PNG streams, weights, JSON and data caches
-  all go through it.
-
-This module sits at the bottom of the package (the data layer reads folders and writes caches with
-it); it knows files, not terminals.
-"""
+"""Files in and out: one image reader (:func:`read_image`, the header judged before any decoder runs) and one
+atomic writer (:func:`atomic_path`) under every file the package writes. Paths never reach OpenCV, whose ``imwrite``
+crashes on a non-UTF-8 name: Python reads and writes the bytes, OpenCV decodes and encodes memory."""
 
 from __future__ import annotations
 
@@ -49,11 +37,9 @@ def _os_reason(error: OSError) -> str:
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in ``path``'s folder; rename it onto ``path`` when the block ends, remove
-    it when the block raises (any exception, Ctrl-C included). The temporary name keeps ``path``'s
-    suffixes (encoders choose their format by them) and is shortened from the left so that a legal
-    long name never makes an illegal temporary one; it is unique per call, so concurrent writers of
-    the same file never share one. OS errors become :class:`BadFile` naming ``path``."""
+    """Yield a temporary path beside ``path``, renamed onto it when the block ends and removed when it raises, so
+    an interrupted run or a full disk never leaves a half-written file. The name keeps ``path``'s suffixes (encoders
+    go by them), is unique per call and is cut from the left to stay legal. OS errors become :class:`BadFile`."""
     path = Path(path)
     prefix = f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}-"
     name = path.name
@@ -76,8 +62,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def check_writable(folder: str | os.PathLike) -> Path:
-    """Create ``folder`` if needed and prove a file can be written there, before hours of work that end
-    in writing one; :class:`BadFile` naming the folder otherwise."""
+    """Create ``folder`` and prove a file can be written there, before hours of work that end in writing one."""
     folder = Path(folder)
     try:
         with atomic_path(folder / ".qrsr-write-test") as probe:
@@ -97,7 +82,7 @@ def write_json(path: str | os.PathLike, data: dict) -> Path:
 
 
 class Header(NamedTuple):
-    """What a file's header says (Pillow, no pixel read): enough to refuse a file before decoding it."""
+    """What a file's header says (Pillow, no pixel read)."""
 
     width: int
     height: int
@@ -107,19 +92,18 @@ class Header(NamedTuple):
 
 
 def image_header(file: str | os.PathLike | IO[bytes]) -> Header | None:
-    """The :class:`Header` of an image file (a path or an open binary file), or None when Pillow does not
-    know its contents. Only the header is read: a 25 MB file can claim 20000 x 20000 pixels, and the
-    claim must be judged before any decoder allocates it. An MPO counts one page: its other images are
-    previews or depth maps of the same photo."""
+    """The :class:`Header` of an image file (a path or an open binary file), or None when Pillow does not know its
+    contents: a 25 MB file can claim 20000 x 20000 pixels, judged before any decoder allocates them."""
     from PIL import Image
 
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we judge the size ourselves
+    # Pillow's own limit would refuse such a file without its size, and ignore --max-pixels: read_image judges it.
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
         with Image.open(file) as image:
             if image.format not in FORMATS:  # named in the refusal; nothing more is read
                 return Header(*image.size, image.format or "unknown", 1, 1)
             try:
-                pages = 1 if image.format == "MPO" else int(getattr(image, "n_frames", 1))
+                pages = 1 if image.format == "MPO" else int(getattr(image, "n_frames", 1))  # MPO: previews
             except Exception:  # noqa: BLE001 - a broken page chain: page 1 may still decode
                 pages = 1
             return Header(*image.size, image.format, pages, _orientation(image))
@@ -130,9 +114,8 @@ def image_header(file: str | os.PathLike | IO[bytes]) -> Header | None:
 
 
 def _orientation(image) -> int:
-    """EXIF orientation (tag 0x0112) of an open Pillow image, 1 when absent or unreadable. A PNG's eXIf
-    chunk may follow the pixel data, where Pillow's ``getexif()`` finds it by decoding the whole image:
-    we walk the chunk headers to it instead."""
+    """EXIF orientation of an open Pillow image, 1 when absent or unreadable. Pillow's ``getexif()`` decodes every
+    PNG whose eXIf chunk is not before the pixels (most have none): we walk the chunk headers instead."""
     from PIL import Image
 
     try:
@@ -160,8 +143,7 @@ def _png_chunk(file: IO[bytes], kind: bytes) -> bytes:
     return b""
 
 
-# EXIF orientation -> the numpy view that shows the image upright; the same as PIL.ImageOps.exif_transpose
-# (2: FLIP_LEFT_RIGHT, 3: ROTATE_180, 4: FLIP_TOP_BOTTOM, 5: TRANSPOSE, 6: ROTATE_270, 7: TRANSVERSE, 8: ROTATE_90).
+# EXIF orientation -> the numpy view that shows the image upright (as PIL.ImageOps.exif_transpose).
 _ORIENT = {
     1: lambda a: a,
     2: lambda a: a[:, ::-1],
@@ -180,15 +162,9 @@ def _pixels(n: int) -> str:
 
 
 def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
-    """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray (H x W), RGB or RGBA (H x W x 3|4).
-
-    16-bit images are rounded to 8 bits (the generator sees 8-bit pixels); every format is turned upright
-    by its EXIF orientation, as viewers show it (alpha and depth kept: the pixels are rotated here, not
-    by a decoder flag that would drop them); a multi-page file gives its first page
-    (:func:`image_header` says how many there are). The file is opened once and its header judged
-    before anything is decoded: only contents Pillow identifies as a supported format reach OpenCV,
-    and an image above ``max_pixels`` is refused. :class:`ImageError` (with a ``reason``) names the
-    file otherwise."""
+    """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray (H x W), RGB or RGBA (H x W x 3|4): 16-bit rounded to 8,
+    turned upright by its EXIF orientation, the first page of several. Only contents Pillow identifies as a
+    supported format, at most ``max_pixels``, reach OpenCV; :class:`ImageError` names the file otherwise."""
     import cv2
 
     path = Path(path)
@@ -218,7 +194,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
     except OSError as error:
         raise ImageError(f"{path}: cannot read ({_os_reason(error)})", UNREADABLE) from None
     quiet = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our message below replaces its warning
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # its warning on stderr would double ours
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # no orientation, alpha kept
     except cv2.error:
@@ -239,8 +215,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
         if code is None:
             raise ImageError(f"{path}: {image.shape[2]} channels are not supported (gray, RGB or RGBA)", UNSUPPORTED)
         image = cv2.cvtColor(image, code)
-    # OpenCV's TIFF decoder applies the orientation itself, even with IMREAD_UNCHANGED (OpenCV 4.14: 8/16-bit,
-    # gray/RGB/RGBA; raw, deflate, LZW, JPEG); for every other format we do, as Pillow's exif_transpose does.
+    # OpenCV's TIFF decoder applies the orientation itself, even with IMREAD_UNCHANGED; for other formats we do.
     if header.orientation != 1 and header.format != "TIFF":
         image = np.ascontiguousarray(_ORIENT[header.orientation](image))
     return image
@@ -264,11 +239,8 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
-    """Write a uint8 gray/RGB/RGBA image atomically; the format follows the suffix. OpenCV encodes to
-    memory and Python writes the bytes: a path never reaches OpenCV, whose ``imwrite`` crashes the
-    process (SIGSEGV) on a name that is not UTF-8. Colour images are channel-swapped in place for
-    OpenCV and swapped back afterwards, so a 16000 x 12000 result is never copied (its encoded bytes
-    are held once; a PNG that large is written by :func:`write_png_strips`)."""
+    """Write a uint8 gray/RGB/RGBA image atomically; the format follows the suffix. Colour is channel-swapped in
+    place for OpenCV and back afterwards, so a 16000 x 12000 result is never copied."""
     import cv2
 
     path = Path(path)

@@ -1,27 +1,15 @@
-"""Payload bytes -> text: one policy for every decoder (issue 20: "one code, one payload, and the right one").
+"""Payload bytes -> text: one policy for every decoder (issue 20), the first rule that holds:
 
-A QR code carries bytes; its text is chosen from them (``payload_read``) by the first rule that holds:
-
-1. ECI present: the ECI's charset (26 UTF-8, 3 ISO-8859-1, 20 Shift_JIS, 9 ISO-8859-7, ...); bytes invalid
-   in it, an unknown ECI or ECI 899 -> binary. zxing-cpp's ``Barcode.symbology_identifier`` says ``]Q1``
-   even when there is one (3.1.1), so zxing is read with ``TextMode.HexECI`` (same single pass): its text is
-   the ECI-protocol data, ``]Q2`` plus ``\\NNNNNN`` designators. OpenCV says ``getEncoding()`` (20 also for
-   a Kanji-mode segment, Shift_JIS by definition).
-2. No ECI, from the raw bytes: printable ASCII -> ASCII; else valid UTF-8 -> UTF-8 (self-validating; most
-   generators write UTF-8 without ECI); else valid Shift_JIS with a double-byte character whose lead byte is
-   0x81-0x9F (kana, level-1 kanji: ISO-8859-1 has only C1 controls there) and no lone half-width katakana
-   -> Shift_JIS (what Kanji mode holds); else printable ISO-8859-1, the standard's default for byte mode
-   ('Détail', 44 E9 74 .., is valid Shift_JIS too, and reads as ISO-8859-1); else binary.
-   "Printable": no control characters but TAB, LF, CR and the GS1 / ISO 15434 separators EOT, GS, RS; no
-   surrogate or private-use characters. Shift_JIS is Python's ``shift_jis`` (JIS X 0208, as zxing-cpp),
-   else ``cp932`` (Windows' NEC / IBM extensions, e.g. circled digits).
-3. Binary payloads: text ``hex:`` and the bytes in hex, charset ``binary``; they match no text payload.
-4. OpenCV without ECI returns byte-mode bytes re-encoded: as they are when valid UTF-8, else read as
-   ISO-8859-1 and written as UTF-8. Its raw bytes are recovered where that is decidable and the same rules
-   applied, so both decoders give one text for one symbol (where both UTF-8 and ISO-8859-1 would be the raw
-   bytes, the two give the same text). ``one_payload_per_symbol`` merges the reads of one symbol by several
-   decoders into one payload; were their texts to differ, the better-informed read wins and says so: the
-   decoder that saw the ECI or Kanji mode, then raw bytes (zxing), then OpenCV's re-encoded bytes.
+1. An ECI: its charset (26 UTF-8, 3 ISO-8859-1, 20 Shift_JIS, ...); bytes invalid in it, an unknown ECI or 899 ->
+   binary. zxing-cpp is read with ``TextMode.HexECI`` (its symbology identifier says ``]Q1`` even with an ECI).
+2. No ECI: printable ASCII; else valid UTF-8 (most generators write it without ECI); else valid Shift_JIS with a
+   kana/kanji lead byte 0x81-0x9F (ISO-8859-1 has only C1 controls there) and no lone half-width katakana; else
+   printable ISO-8859-1, the standard's byte-mode default; else binary. "Printable" allows TAB, LF, CR and the
+   GS1 / ISO 15434 separators EOT, GS, RS.
+3. Binary: text ``hex:`` and the bytes in hex, charset ``binary``.
+4. OpenCV without ECI re-encodes byte mode (valid UTF-8 as is, else ISO-8859-1 as UTF-8): its raw bytes are
+   recovered where decidable, so both decoders give one text per symbol; where texts still differ,
+   ``one_payload_per_symbol`` takes the better-informed read (ECI/Kanji seen > raw bytes > re-encoded).
 """
 
 from __future__ import annotations
@@ -31,17 +19,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 BINARY = "binary"  # the charset of a payload that is not text
-# What a read's charset rests on, best first: an ECI or Kanji mode the decoder saw in the symbol, the raw
-# payload bytes (no ECI), OpenCV's re-encoded bytes (no ECI; ISO-8859-1 or UTF-8 undecidable, same text).
+# What a read's charset rests on, best first: an ECI or Kanji mode seen, the raw bytes, OpenCV's re-encoded bytes.
 EVIDENCE = ("symbol", "raw bytes", "re-encoded bytes")
 SYMBOL, RAW, REENCODED = EVIDENCE
 
 
 @dataclass(frozen=True)
 class Read:
-    """One payload as read: its ``text`` by the module's policy, the ``data`` it was decoded from, the
-    ``charset`` ('ASCII', 'UTF-8', 'Shift_JIS', 'ISO-8859-1', 'ECI UTF-8', ..., 'binary'), the ``rule``
-    that chose it (a few words) and what that rests on (``evidence``, one of ``EVIDENCE``)."""
+    """One payload as read: ``text`` from ``data`` in ``charset`` ('UTF-8', 'ECI UTF-8', ..., 'binary') by ``rule``
+    (a few words), resting on ``evidence`` (one of ``EVIDENCE``)."""
 
     text: str
     data: bytes
@@ -52,7 +38,6 @@ class Read:
     @property
     def binary(self) -> bool:
         return self.charset == BINARY
-
 
 
 _TEXT_CONTROLS = frozenset("\t\n\r\x04\x1d\x1e")  # TAB, LF, CR; EOT, GS, RS (GS1 / ISO 15434 data)
@@ -130,11 +115,6 @@ def payload_read(data: bytes, eci: int | None = None) -> Read:
     return _binary(data, "no ECI: not text in ASCII, UTF-8, Shift_JIS or ISO-8859-1")
 
 
-def payload_text(data: bytes, eci: int | None = None) -> str:
-    """A payload's bytes as text by the module's policy (binary: ``hex:`` and the bytes in hex)."""
-    return payload_read(data, eci).text
-
-
 def _eci_read(data: bytes, eci: int) -> Read:
     if eci == ECI_BINARY:
         return _binary(data, "ECI 899: binary", SYMBOL)
@@ -151,9 +131,8 @@ def _eci_read(data: bytes, eci: int) -> Read:
 
 
 def eci_segments(protocol: bytes) -> list[tuple[int | None, bytes]] | None:
-    """The ECI segments of a QR symbol's data in the ECI protocol (ISO/IEC 15424; zxing-cpp's ``HexECI``
-    text, as bytes): ``]Q2`` (``]Q4``, ``]Q6`` with FNC1), then data where ``\\NNNNNN`` designates an ECI and
-    ``\\\\`` is one backslash. None for a symbol without ECI (``]Q1``, ``]Q3``, ``]Q5``)."""
+    """The ECI segments of zxing-cpp's ``HexECI`` text (ISO/IEC 15424, as bytes): ``]Q2`` (``]Q4``, ``]Q6``), then
+    data where ``\\NNNNNN`` designates an ECI and ``\\\\`` is a backslash. None without ECI (``]Q1``, ...)."""
     if protocol[:2] != b"]Q" or protocol[2:3] not in (b"2", b"4", b"6"):
         return None
     segments, eci, chunk, i = [], None, bytearray(), 3
@@ -187,9 +166,8 @@ def segments_read(data: bytes, segments: list[tuple[int | None, bytes]]) -> Read
 
 
 def reencoded_read(data: bytes) -> Read:
-    """What OpenCV's bytes of a byte-mode payload without ECI say. OpenCV returns the raw bytes when they
-    are valid UTF-8, else their ISO-8859-1 text as UTF-8; so ``data`` is the raw bytes (UTF-8) unless it
-    reads as characters below U+0100 whose ISO-8859-1 bytes are not valid UTF-8: then either may be raw."""
+    """What OpenCV's bytes of a byte-mode payload without ECI say: the raw bytes, unless they read as characters
+    below U+0100 whose ISO-8859-1 bytes are not valid UTF-8 (then either may be raw)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -211,9 +189,8 @@ def reencoded_read(data: bytes) -> Read:
 
 @dataclass(frozen=True)
 class Payload:
-    """One symbol's payload as several decoders read it: the ``text`` chosen, the ``readers`` (decoders)
-    that read it, the ``rule`` that chose the text, the ``read`` it comes from, and the other texts
-    decoders gave for the same symbol (``overruled``, empty when they agreed)."""
+    """One symbol's payload as several decoders read it: the chosen ``text``, its ``readers``, the ``rule`` and
+    ``read`` it comes from, and the other texts given for the symbol (``overruled``)."""
 
     text: str
     readers: tuple[str, ...]
@@ -223,8 +200,7 @@ class Payload:
 
 
 def _symbol_key(read: Read) -> bytes:
-    """The bytes OpenCV returns for ``read``'s payload without ECI: equal for reads of one symbol whichever
-    decoder read it (raw bytes valid UTF-8 as they are, others ISO-8859-1 re-encoded as UTF-8)."""
+    """The bytes OpenCV returns for ``read``'s payload without ECI: equal for one symbol whichever decoder read it."""
     try:
         read.data.decode("utf-8")
         return read.data
@@ -233,11 +209,9 @@ def _symbol_key(read: Read) -> bytes:
 
 
 def one_payload_per_symbol(results: Iterable) -> list[Payload]:
-    """The distinct payloads that ``results`` (``decode.DecodeResult`` of several decoders, on one image) read,
-    in order: reads with the same text, or of the same bytes (as far as each decoder tells them), are one
-    payload. Where their
-    texts differ, the read with the best evidence (``EVIDENCE``: ECI / Kanji mode seen, raw bytes, OpenCV's
-    re-encoded bytes; then the earlier decoder) gives the text, and ``rule`` says so."""
+    """The distinct payloads ``results`` (``decode.DecodeResult`` of several decoders on one image) read, in order:
+    reads of the same text or bytes are one payload; where texts differ, the best ``EVIDENCE`` (then the earlier
+    decoder) gives the text, and ``rule`` says so."""
     groups: list[list[tuple[int, str, Read]]] = []  # (order read, decoder, read)
     entries = [(result.decoder, read) for result in results for read in result.reads]
     for order, (decoder, read) in enumerate(entries):

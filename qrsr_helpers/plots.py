@@ -1,8 +1,4 @@
-"""Figures the notebooks show and training saves: image grids, decode-rate bars, curves.
-
-Every function returns its ``matplotlib`` figure (end a notebook cell with ``;`` to show it once),
-so a caller can also save or close it; callbacks that run for hours close theirs.
-"""
+"""Figures the notebooks show and training saves; each function returns its figure (end a cell with ``;``)."""
 
 from __future__ import annotations
 
@@ -11,20 +7,15 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .config import in_notebook_kernel
+from .environment import in_notebook_kernel
 
-# Notebook figures at 72 dpi (matplotlib's default is 100), as JPEG (quality 85) in a notebook kernel: image
-# grids of noisy codes are ~5x smaller than as PNG, so the eight lessons' stored outputs stay small enough to
-# hand out (tests/test_notebook_outputs.py), and still sharp on screen.
+# 72 dpi and JPEG in a notebook: grids of noisy codes ~5x smaller than PNG, so the stored outputs stay small enough
+# to hand out (tests/test_notebook_outputs.py).
 plt.rcParams["figure.dpi"] = 72
-
-
 if in_notebook_kernel():
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})
-
-# --- image grids and decode-rate bars (foundation: notebooks 01-02, training samples) -----------------
 
 
 def _displayable(images: np.ndarray) -> np.ndarray:
@@ -35,12 +26,21 @@ def _displayable(images: np.ndarray) -> np.ndarray:
     return images[..., 0] if images.ndim == 4 and images.shape[-1] == 1 else images
 
 
+def _bars(axis, table, fmt: str, fontsize: float) -> None:
+    """One group of bars per row of ``table``, one bar per column, each labelled with its value."""
+    names, width = [str(i) for i in table.index], 0.8 / len(table.columns)
+    x = np.arange(len(names))
+    for i, column in enumerate(table.columns):
+        bars = axis.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[column].to_numpy(float), width,
+                        label=str(column), color=f"C{i}")
+        axis.bar_label(bars, fmt=fmt, fontsize=fontsize)
+    axis.set_xticks(x, names, rotation=30 if len(names) > 5 else 0, ha="right" if len(names) > 5 else "center")
+
+
 def comparison_grid(columns: Mapping[str, np.ndarray], n: int = 4, size: float = 2.2,
                     row_labels: list[str] | None = None) -> plt.Figure:
-    """One row per sample, one column per named image batch (e.g. ``{"LR": lr, "SR": sr, "HR": hr}``).
-
-    Every image is drawn at the same size with nearest-neighbour display, so a 32 x 32 LR shows
-    its real pixels next to the 128 x 128 HR: what super-resolution has to invent is visible."""
+    """One row per sample, one column per named batch (``{"LR": lr, "SR": sr, "HR": hr}``), all drawn at one size
+    with nearest-neighbour display: an LR shows its real pixels next to the HR."""
     batches = {name: _displayable(images) for name, images in columns.items()}
     n = min([n] + [len(images) for images in batches.values()])
     figure, axes = plt.subplots(n, len(batches), figsize=(size * len(batches), size * n), squeeze=False)
@@ -59,21 +59,15 @@ def comparison_grid(columns: Mapping[str, np.ndarray], n: int = 4, size: float =
 
 def decode_rate_bars(overall, hr_rates: Mapping[str, float] | None = None,
                      title: str = "Decode rate by upscaler") -> plt.Figure:
-    """Grouped bars of ``evaluate.summarize``'s table: one group per upscaler, one bar per decoder;
-    ``hr_rates`` (``evaluate.hr_decode_rate``) draws the HR ceiling as dashed lines."""
+    """``evaluate.summarize``'s table as bars per upscaler and decoder; ``hr_rates``: the HR ceiling, dashed."""
     decoders = [c.removeprefix("decode_rate_") for c in overall.columns if c.startswith("decode_rate_")]
-    names = [str(i) for i in overall.index]
-    x = np.arange(len(names))
-    width = 0.8 / len(decoders)
-    figure, axis = plt.subplots(figsize=(min(1.2 * len(names) + 2.5, 12), 3.4))
+    figure, axis = plt.subplots(figsize=(min(1.2 * len(overall) + 2.5, 12), 3.4))
+    _bars(axis, overall[[f"decode_rate_{d}" for d in decoders]].set_axis(decoders, axis=1) * 100, "%.3g",
+          8 if len(overall) <= 5 else 6.5)
     for i, decoder in enumerate(decoders):
-        rates = overall[f"decode_rate_{decoder}"].to_numpy() * 100
-        bars = axis.bar(x + (i - (len(decoders) - 1) / 2) * width, rates, width, label=decoder, color=f"C{i}")
-        axis.bar_label(bars, fmt="%.3g", fontsize=8 if len(names) <= 5 else 6.5)
         if hr_rates and decoder in hr_rates:
             axis.axhline(hr_rates[decoder] * 100, color=f"C{i}", linestyle="--", linewidth=1,
                          label=f"HR itself ({decoder})")
-    axis.set_xticks(x, names, rotation=30 if len(names) > 5 else 0, ha="right" if len(names) > 5 else "center")
     axis.set_ylabel("decoded exactly (%)")
     axis.set_ylim(0, 105)
     axis.set_title(title)
@@ -82,13 +76,9 @@ def decode_rate_bars(overall, hr_rates: Mapping[str, float] | None = None,
     return figure
 
 
-# --- training curves (notebook 06) ---------------------------------------------------------------------
-
-
 def loss_curves(histories: Mapping[str, Mapping[str, list]], keys: list[str] | None = None,
                 title: str = "Training") -> plt.Figure:
-    """One panel per stage (``{"SRResNet": history.history, "SRGAN": ...}``), one line per loss key
-    (all keys when ``keys`` is None); log scale so both early and late epochs stay readable."""
+    """One panel per stage (``{"SRResNet": history.history, ...}``), one line per loss key, log scale."""
     figure, axes = plt.subplots(1, len(histories), figsize=(4.6 * len(histories), 3.0), squeeze=False)
     for axis, (stage, history) in zip(axes[0], histories.items()):
         for key in keys or list(history):
@@ -103,14 +93,10 @@ def loss_curves(histories: Mapping[str, Mapping[str, list]], keys: list[str] | N
     return figure
 
 
-# --- decoding outcomes (qrsr demo, notebooks 07-08) ----------------------------------------------------
-
-
 def decode_grid(columns: Mapping[str, np.ndarray], decoded: Mapping[str, np.ndarray], n: int = 4,
                 size: float = 2.2, row_labels: list[str] | None = None) -> plt.Figure:
-    """``comparison_grid`` with a green "decoded" or red "not decoded" tag on every image of the
-    columns named in ``decoded`` (one bool per row): for a QR code the decoder, not the eye, is the
-    judge, and a sharp-looking SR output with one wrong module shows it here."""
+    """``comparison_grid`` with a "decoded" / "not decoded" tag on the images of the columns named in ``decoded``
+    (one bool per row): for a QR code the decoder, not the eye, is the judge."""
     figure = comparison_grid(columns, n=n, size=size, row_labels=row_labels)
     axes = np.array(figure.axes).reshape(-1, len(columns))
     for col, name in enumerate(columns):
@@ -124,8 +110,7 @@ def decode_grid(columns: Mapping[str, np.ndarray], decoded: Mapping[str, np.ndar
 
 def decode_rate_curves(table, x: str, title: str = "Decode rate", xlabel: str | None = None,
                        decoder: str = "zxing") -> plt.Figure:
-    """One line per upscaler of ``table`` (columns ``upscaler``, ``x`` and ``decode_rate_<decoder>``,
-    e.g. ``evaluate.summarize`` results stacked over symbol sizes): where each method stops reading."""
+    """One line per upscaler of ``table`` (columns ``upscaler``, ``x``, ``decode_rate_<decoder>``) over ``x``."""
     figure, axis = plt.subplots(figsize=(6.0, 3.4))
     for i, (name, rows) in enumerate(table.groupby("upscaler", sort=False)):
         rows = rows.sort_values(x)
@@ -141,13 +126,9 @@ def decode_rate_curves(table, x: str, title: str = "Decode rate", xlabel: str | 
     return figure
 
 
-# --- models: feature maps, curves, grouped bars (notebooks 03-05) ---------------------------------------
-
-
 def feature_maps(maps: Mapping[str, np.ndarray], n: int = 6, size: float = 1.5) -> plt.Figure:
-    """One row per named feature map of ONE image (H x W x C): its ``n`` most active channels, each
-    scaled to its own range (a layer's channels differ in scale by orders of magnitude). The row
-    label gives the map's shape, so what a network does to size and depth reads off the figure."""
+    """One row per named feature map of one image (H x W x C): its ``n`` most active channels, each scaled to its
+    own range, the map's shape as the row label."""
     figure, axes = plt.subplots(len(maps), n, figsize=(size * n, size * len(maps)), squeeze=False)
     for row, (name, fmap) in enumerate(maps.items()):
         fmap = np.asarray(fmap, np.float32)
@@ -187,15 +168,8 @@ def metric_curves(curves: Mapping[str, list], xlabel: str = "step", ylabel: str 
 
 def grouped_bars(table, ylabel: str = "", title: str = "", fmt: str = "%.2f", log: bool = False) -> plt.Figure:
     """A pandas DataFrame as grouped bars: one group per row (index), one bar per column."""
-    names = [str(i) for i in table.index]
-    x = np.arange(len(names))
-    width = 0.8 / len(table.columns)
-    figure, axis = plt.subplots(figsize=(1.6 * len(names) + 2.8, 3.2))
-    for i, column in enumerate(table.columns):
-        bars = axis.bar(x + (i - (len(table.columns) - 1) / 2) * width, table[column].to_numpy(float), width,
-                        label=str(column), color=f"C{i}")
-        axis.bar_label(bars, fmt=fmt, fontsize=7)
-    axis.set_xticks(x, names, rotation=30 if len(names) > 5 else 0, ha="right" if len(names) > 5 else "center")
+    figure, axis = plt.subplots(figsize=(1.6 * len(table) + 2.8, 3.2))
+    _bars(axis, table, fmt, 7)
     if log:
         axis.set_yscale("log")
     axis.set_ylabel(ylabel)
@@ -207,8 +181,7 @@ def grouped_bars(table, ylabel: str = "", title: str = "", fmt: str = "%.2f", lo
 
 def image_with_boxes(image: np.ndarray, boxes: Mapping[str, tuple[int, int, int, int]], size: float = 6.0,
                      title: str | None = None) -> plt.Figure:
-    """A photo with labelled boxes ``{label: (x0, y0, x1, y1)}`` drawn on it (e.g. where ``locate``
-    looked versus where the code really is)."""
+    """A photo with labelled boxes ``{label: (x0, y0, x1, y1)}`` drawn on it."""
     from matplotlib.patches import Rectangle
 
     image = _displayable(image)
@@ -228,9 +201,8 @@ def image_with_boxes(image: np.ndarray, boxes: Mapping[str, tuple[int, int, int,
 
 def paired_differences(rows: list[Mapping], label: str = "generator", strip: str = "",
                        title: str = "Decode rate against the control, paired on the same codes") -> plt.Figure:
-    """Points with 95 % intervals of ``evaluate.paired_comparison`` results (``difference``, ``low``, ``high``),
-    one panel per ``degradation``, one point per ``rows[i][label]`` (``strip`` removed from it). An interval
-    that crosses the dashed zero line is a difference the codes cannot tell from chance."""
+    """``evaluate.paired_comparison`` results with their intervals, one panel per ``degradation``, one point per
+    ``rows[i][label]`` (less ``strip``); an interval across the dashed zero line cannot be told from chance."""
     sets = list(dict.fromkeys(row["degradation"] for row in rows))
     figure, axes = plt.subplots(1, len(sets), figsize=(3.3 * len(sets), 2.8), squeeze=False, sharey=True)
     for axis, name in zip(axes[0], sets):

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import keras
 import numpy as np
 
-from .config import Config, in_notebook_kernel
+from .config import Config
+from .environment import in_notebook_kernel
 from .errors import TrainingDiverged, error_line
 from .io import atomic_path, write_json
 from .losses import pixel_loss

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,17 +18,8 @@ from qrsr_helpers.data.scenes import synthetic_photo
 from qrsr_helpers.data.synth import random_code, render_code
 from qrsr_helpers.io import read_image, write_image
 
-# The command's own peak: VmHWM of its memory map. ru_maxrss would also count the parent's resident set at
-# fork time (Linux carries it over exec), so a test process holding models would inflate the child's figure.
-PEAK_RSS = ("import re, resource, sys\n"
-            "from qrsr_helpers.cli import main\n"
-            "code = main(sys.argv[1:])\n"
-            "try:\n"
-            "    peak = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
-            "except (OSError, AttributeError):  # not Linux\n"
-            "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-            "print(f'peak_rss_kb={peak}', file=sys.stderr)\n"
-            "sys.exit(code)\n")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from common import PEAK_RSS  # noqa: E402 - the peak-memory snippet benchmarks/enhance_photos.py uses too
 
 
 def qrsr(*args, measure: bool = False) -> subprocess.CompletedProcess:

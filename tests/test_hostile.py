@@ -157,13 +157,6 @@ def test_every_payload_encoding_is_read_by_both_decoders(payload, encoding, expe
     assert decode(image, "opencv").texts == (expected,)  # OpenCV's UTF-8-only path raised on Shift-JIS
 
 
-def test_binary_payloads_are_reported_in_hex():
-    from qrsr_helpers.payload import payload_text
-
-    assert payload_text(b"\x00\x01\xfe") == "hex:0001fe"
-    assert payload_text("Grüße".encode("latin-1")) == "Grüße"  # not UTF-8, not Shift-JIS: QR's default charset
-
-
 def test_a_shift_jis_code_in_a_folder_does_not_stop_the_batch(tmp_path):
     folder = tmp_path / "photos"
     qr_png(folder / "a_sjis.png", segno.make("日本語", encoding="shift_jis", micro=False).matrix)

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "qrsr_helpers"
 CORE, TOOLS, FRONT, API = 0, 1, 2, 3
 LAYERS = {
     "config": CORE, "errors": CORE, "io": CORE, "data": CORE, "models": CORE, "losses": CORE, "srgan": CORE,
-    "inference": CORE, "tutorial": CORE, "quiet": CORE, "payload": CORE,
+    "inference": CORE, "tutorial": CORE, "quiet": CORE, "payload": CORE, "environment": CORE,
     "decode": TOOLS, "locate": TOOLS, "evaluate": TOOLS, "training": TOOLS, "photo": TOOLS, "plots": TOOLS,
     "ladder": TOOLS,
     "cli": FRONT, "colab": FRONT,

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from qrsr_helpers.colab import colab_url, setup_cell
+from test_colab import SETUP_CELL, URL
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -47,7 +46,7 @@ def test_title_first_then_the_setup_cell(path):
     title = cells[0]
     assert title.cell_type == "markdown" and title.source.startswith("# "), "a title and what you will learn first"
     assert cells[1].cell_type == "code" and "setup" in cells[1].metadata.get("tags", [])
-    assert cells[1].source == setup_cell(), "regenerate it from qrsr_helpers.colab.setup_cell()"
+    assert cells[1].source == SETUP_CELL, "every notebook's setup cell is the same text (notebook 01's)"
 
 
 def test_parameters_cell_leaves_the_profile_to_the_environment(path):
@@ -91,4 +90,5 @@ def test_stored_outputs_come_from_one_clean_cpu_profile_run(path):
 
 def test_docs_open_it_in_colab(path):
     docs = (ROOT / "docs" / "colab.md").read_text(encoding="utf-8")
-    assert colab_url(path.relative_to(ROOT)) in docs, f"docs/colab.md lacks the Open-in-Colab link of {path.name}"
+    url = f"https://colab.research.google.com/github/{URL.removeprefix('https://github.com/')}/blob/main/"
+    assert url + path.relative_to(ROOT).as_posix() in docs, f"docs/colab.md lacks the Open-in-Colab link of {path.name}"

@@ -3,8 +3,8 @@
 - One rule for the architecture of a weights file (``models.registry.architecture``): what its ``run.json``
   describes, the bundled 16 x 64 pixel-shuffle x4 generator for anything it leaves out; ``qrsr train --init``
   and every loader follow it, and ``qrsr train`` loads and checks its ``--init`` before it writes anything.
-- Every architecture field is validated in one place (``Config``); a bad value in a ``run.json`` is a
-  ``BadFile`` naming that file and the field, in every command.
+- A bad architecture value in a ``run.json`` (``Config`` validates it: tests/test_config.py) is a ``BadFile``
+  naming that file and the field, in every command.
 - A run folder whose ``run.json`` is corrupt, not an object, or records another architecture is refused in
   one line and left as it was.
 
@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from support import assert_one_clean_error, qrsr
+from test_config import BAD_ARCHITECTURE
 
-from qrsr_helpers.config import Config, ConfigError, get_config
+from qrsr_helpers.config import get_config
 from qrsr_helpers.errors import BadFile
 
 BUNDLED = Path(__file__).resolve().parents[1] / "qrsr_helpers" / "weights" / "srresnet_16x64.weights.h5"
@@ -46,36 +47,6 @@ def png(path: Path) -> Path:
 
     write_image(path, np.full((48, 48), 255, np.uint8))
     return path
-
-
-# --- Config: every architecture field, its type and its range ---------------------------------------------------
-
-
-BAD_ARCHITECTURE = [
-    ("n_res_blocks", "abc"), ("n_res_blocks", -1), ("n_res_blocks", 65), ("n_res_blocks", 10**30),
-    ("n_res_blocks", True), ("n_res_blocks", 16.0), ("n_res_blocks", None),
-    ("filters", "abc"), ("filters", -1), ("filters", 0), ("filters", 513), ("filters", 10**30), ("filters", True),
-    ("filters", 64.5), ("filters", [64]),
-    ("upsampling", "bicubic"), ("upsampling", 1), ("upsampling", None), ("upsampling", ["pixel_shuffle"]),
-    ("channels", 2), ("channels", 0), ("channels", True), ("channels", 3.0), ("channels", "3"),
-    ("scale", 3), ("scale", 0), ("scale", -4), ("scale", 16), ("scale", 4.0), ("scale", True), ("scale", "4"),
-]
-
-
-@pytest.mark.parametrize(("field", "value"), BAD_ARCHITECTURE)
-def test_config_refuses_a_bad_architecture_value_naming_the_field(field, value):
-    with pytest.raises(ConfigError) as caught:
-        Config(**{field: value})
-    message = str(caught.value)
-    assert f"{field}=" in message and "\n" not in message and len(message) < 200, message
-
-
-@pytest.mark.parametrize("changes", [
-    dict(n_res_blocks=0), dict(n_res_blocks=64), dict(filters=1), dict(filters=512), dict(channels=1),
-    dict(scale=2), dict(scale=8), dict(upsampling="nearest"), dict(n_res_blocks=np.int64(6), filters=np.int32(32)),
-])
-def test_config_accepts_every_architecture_in_range(changes):
-    assert Config(**changes)
 
 
 # --- one rule for an undescribed weights file ---------------------------------------------------------------------

@@ -21,7 +21,6 @@ from qrsr_helpers.payload import (
     eci_segments,
     one_payload_per_symbol,
     payload_read,
-    payload_text,
     reencoded_read,
     segments_read,
 )
@@ -197,7 +196,6 @@ def test_text_payloads_read_in_their_charset(data, text, charset):
 def test_binary_payloads_are_shown_as_such(data):
     read = payload_read(data)
     assert (read.text, read.charset) == ("hex:" + data.hex(), BINARY)
-    assert payload_text(data) == read.text
 
 
 def test_eci_decides_the_charset():
@@ -225,10 +223,10 @@ def test_eci_protocol_segments():
     assert read.rule == "ECI 3; ECI 26: not text in UTF-8" and read.text == "hex:" + read.data.hex()
 
 
-def test_payload_text_follows_the_eci_it_is_given():
-    assert payload_text("é".encode("latin-1")) == "é"  # no ECI: ISO-8859-1
-    assert payload_text("é".encode("latin-1"), 26).startswith("hex:")  # ECI 26 says UTF-8: not text
-    assert payload_text("é".encode(), 26) == "é"
+def test_payload_read_follows_the_eci_it_is_given():
+    assert payload_read("é".encode("latin-1")).text == "é"  # no ECI: ISO-8859-1
+    assert payload_read("é".encode("latin-1"), 26).text.startswith("hex:")  # ECI 26 says UTF-8: not text
+    assert payload_read("é".encode(), 26).text == "é"
 
 
 def test_a_read_that_links_two_payloads_makes_them_one_symbol():
@@ -268,3 +266,8 @@ def test_opencvs_bytes_that_opencv_would_never_write_are_read_as_raw():
     raw = reencoded_read(b"\xff\xfe")  # not UTF-8, so not OpenCV's re-encoding: the raw bytes, read as such
     assert (raw.text, raw.charset, raw.evidence) == ("ÿþ", "ISO-8859-1", RAW)
     assert reencoded_read("Ab€".encode()).charset == "UTF-8"  # beyond ISO-8859-1: raw UTF-8
+
+
+def test_binary_payloads_are_reported_in_hex():
+    assert payload_read(b"\x00\x01\xfe").text == "hex:0001fe"
+    assert payload_read("Grüße".encode("latin-1")).text == "Grüße"  # not UTF-8, not Shift-JIS: QR's default charset
