@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qrsr_helpers.data.synth import generate_pairs
+from qrsr_helpers.data.pairs import generate_pairs
 from qrsr_helpers.decode import READERS, decode_matches
 from qrsr_helpers.evaluate import evaluate_upscalers, hr_decode_rate, image_metrics, interpolation_upscaler, summarize
 
