@@ -7,13 +7,13 @@ importing the package is cheap (no TensorFlow) and data workers and the CLI star
 - data: ``generate_pairs``, ``load_or_generate``
 - models: ``load_pretrained`` (a bundled or trained generator as a Keras model; ``backend="auto"`` for the
   bundled ones' ONNX export on OpenVINO, no TensorFlow), ``super_resolve`` (uint8 batch -> uint8 batch),
-  ``enhance`` (one image of any size, tiled; the fast path by default)
-- measuring: ``decode``, ``decode_matches``, ``evaluate_upscalers``, ``interpolation_upscaler``,
-  ``generator_upscaler``, ``hr_decode_rate``
+  ``Enhancer`` (images of any size, tiled, and photo files; the fast path by default)
+- measuring: ``decode``, ``decode_matches``, ``evaluate_upscalers``, ``interpolation_upscaler``, ``upscaler``,
+  ``hr_decode_rate``
 
 The layers below it, imports pointing one way (a test enforces it): core (``config``, ``errors``,
-``io``, ``data``, ``models``, ``losses``, ``srgan``, ``inference``) <- tools (``decode``, ``locate``,
-``evaluate``, ``training``, ``photo``, ``plots``) <- front ends (``cli``, ``colab``).
+``io``, ``data``, ``models``, ``losses``, ``srgan``) <- tools (``decode``, ``locate``, ``ladder``,
+``inference``, ``evaluate``, ``training``, ``plots``) <- front ends (``cli``, ``colab``).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ try:
     __version__ = version("qrsr")  # one source: pyproject.toml
 except PackageNotFoundError:  # a checkout on PYTHONPATH, not installed (e.g. a lent GPU machine): say so
     __version__ = "0+uninstalled"
-_HOMES = {"load_pretrained": "models.registry:load_pretrained", "super_resolve": "inference", "enhance": "inference",
+_HOMES = {"load_pretrained": "models.registry:load_pretrained", "super_resolve": "inference", "Enhancer": "inference",
           "generate_pairs": "data.synth", "load_or_generate": "data.synth", "decode": "decode",
           "decode_matches": "decode", "evaluate_upscalers": "evaluate", "interpolation_upscaler": "evaluate",
-          "generator_upscaler": "evaluate", "hr_decode_rate": "evaluate"}
+          "upscaler": "evaluate", "hr_decode_rate": "evaluate"}
 __all__ = ["Config", "get_config", *_HOMES, "__version__"]
 
 

@@ -21,9 +21,8 @@ import zxingcpp
 from .io import to_rgb
 from .payload import Read, eci_segments, payload_read, reencoded_read, segments_read
 
-DECODERS = ("zxing", "opencv")
 CASCADE = "cascade"  # what the product reports: see read_cascade
-READERS = (*DECODERS, CASCADE)
+READERS = ("zxing", "opencv", CASCADE)
 
 @dataclass(frozen=True)
 class DecodeResult:
@@ -72,8 +71,8 @@ def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
 def decode_all(image: np.ndarray, enhanced: bool = False) -> dict[str, DecodeResult]:
     """What every decoder reads in ``image``; in an ``enhanced`` (x4) image also the cascade of looks
     (:func:`read_cascade`, which refuses symbols too small for a x4 image). How the product reads a photo
-    (``photo.enhance_file``) and every attempt of its decode ladder (``ladder``)."""
-    return {decoder: decode(image, decoder) for decoder in (READERS if enhanced else DECODERS)}
+    (``inference.Enhancer.enhance_file``) and every attempt of its decode ladder (``ladder``)."""
+    return {decoder: decode(image, decoder) for decoder in READERS if enhanced or decoder != CASCADE}
 
 
 MIN_SYMBOL_PX = 40  # in a x4 image: a real code's modules are >= ~2.4 px (0.6 LR px), so even version 1 spans > 50

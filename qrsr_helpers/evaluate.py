@@ -1,7 +1,7 @@
 """PSNR / SSIM / decode rate of any upscaler against the same codes, as a table.
 
 An *upscaler* is any function ``uint8 NHWC LR batch -> uint8 NHWC image batch`` (x scale). The
-classic interpolations are built in; a generator becomes one with :func:`generator_upscaler`.
+classic interpolations are built in; a generator becomes one with :func:`upscaler`.
 Decode rate (exact payload with zxing-cpp and OpenCV, and the ``cascade`` of looks ``qrsr enhance --decode``
 reports) is the headline, with the misread rate beside it; PSNR/SSIM say how close the pixels are, which is
 not the same thing: a blurry image can score well and still not decode.
@@ -9,6 +9,7 @@ not the same thing: a blurry image can score well and still not decode.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import cv2
@@ -18,7 +19,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from .config import Config
 from .data.synth import Pairs
-from .decode import DECODERS, READERS, decode_matches, decode_outcomes
+from .decode import READERS, decode_matches, decode_outcomes
 from .errors import BadFile, InvalidArgument
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -41,28 +42,25 @@ def interpolation_upscaler(name: str, scale: int = Config.scale) -> Upscaler:
     return upscale
 
 
-def generator_upscaler(generator, batch_size: int = 64) -> Upscaler:
-    """A Keras generator (input/output in [0, 1]) as an upscaler of uint8 batches."""
+def upscaler(spec, backend: str | None = None, precision: str | None = None) -> Upscaler:
+    """An upscaler of uint8 batches from a loaded generator, an interpolation (``nearest`` | ``bilinear`` |
+    ``bicubic`` | ``lanczos``) or a generator's name (``srresnet`` | ``srgan`` | ``pretrained`` | a ``.weights.h5``
+    file, loaded by ``models.registry.load_pretrained`` with ``backend`` and ``precision``)."""
     from .inference import super_resolve
+    from .models.registry import BUNDLED, load_pretrained
 
-    return lambda lr: super_resolve(generator, lr, batch_size)
-
-
-def upscaler(spec: str, backend: str | None = None, precision: str | None = None) -> Upscaler:
-    """An upscaler from a name: an interpolation (``nearest`` | ``bilinear`` | ``bicubic`` | ``lanczos``) or
-    a generator (``srresnet`` | ``srgan`` | ``pretrained`` | a ``.weights.h5`` file, run as
-    ``models.registry.load_generator`` chooses with ``backend`` and ``precision``)."""
-    from .models.registry import BUNDLED, load_generator
-
+    if not isinstance(spec, (str, os.PathLike)):
+        return lambda lr: super_resolve(spec, lr)
     if spec in INTERPOLATIONS:
         return interpolation_upscaler(spec)
     try:
-        return generator_upscaler(load_generator(spec, backend, precision))
+        generator = load_pretrained(spec, backend, precision)
     except BadFile as error:
-        if error.reason != "missing" or spec.endswith(".weights.h5"):
+        if error.reason != "missing" or str(spec).endswith(".weights.h5"):
             raise
         raise InvalidArgument(f"unknown upscaler {spec!r}: use one of {list(INTERPOLATIONS)}, {list(BUNDLED)}, "
                               "'pretrained' or a .weights.h5 file") from None
+    return lambda lr: super_resolve(generator, lr)
 
 
 def image_metrics(sr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +74,7 @@ def image_metrics(sr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 # --- lesson decode-rate: notebook 07 shows this text verbatim ---
 def per_image_results(pairs: Pairs, upscalers: dict[str, Upscaler],
-                      decoders: tuple[str, ...] = DECODERS) -> pd.DataFrame:
+                      decoders: tuple[str, ...] = ("zxing", "opencv")) -> pd.DataFrame:
     """One row per (upscaler, image): version, EC level, decoded by each of ``decoders``, PSNR, SSIM."""
     frames = []
     for name, upscale in upscalers.items():
@@ -105,7 +103,7 @@ def summarize(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 
 
 def evaluate_upscalers(pairs: Pairs, upscalers: dict[str, Upscaler],
-                       decoders: tuple[str, ...] = DECODERS) -> dict[str, pd.DataFrame]:
+                       decoders: tuple[str, ...] = ("zxing", "opencv")) -> dict[str, pd.DataFrame]:
     """Overall and per-version tables for every upscaler on the same pairs (``decoders=("zxing",)`` when
     time is short: OpenCV's detector costs several times zxing's per image; ``decoders=READERS`` adds the
     product's cascade)."""
@@ -153,4 +151,4 @@ def module_contrast(images: np.ndarray, hr: np.ndarray) -> np.ndarray:
 
 def hr_decode_rate(pairs: Pairs) -> dict[str, float]:
     """How many HR images themselves decode: the ceiling every upscaler is measured against."""
-    return {decoder: float(decode_matches(pairs.hr, pairs.payloads, decoder).mean()) for decoder in DECODERS}
+    return {decoder: float(decode_matches(pairs.hr, pairs.payloads, decoder).mean()) for decoder in ("zxing", "opencv")}

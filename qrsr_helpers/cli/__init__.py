@@ -87,10 +87,10 @@ def _check_runtime_settings(args: argparse.Namespace) -> None:
 def load_for(args: argparse.Namespace, spec: str | None, flag: str = "--weights"):
     """The generator ``spec`` names, loaded once with the command's ``--backend``/``--precision``; a missing
     file is reported with ``flag``."""
-    from ..models.registry import load_generator
+    from ..models.registry import load_pretrained
 
     with named_by(flag, spec):
-        return load_generator(spec, args.backend, args.precision)
+        return load_pretrained(spec, args.backend, args.precision)
 
 
 def _note(command: str, shown: set, message, category, filename, lineno, file=None, line=None) -> None:
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     enhance.add_argument("--try-harder", action="store_true",
                          help="with --decode: when nothing reads, try a ladder of extra attempts (rescaled, then the "
                               "ensemble); off by default: it misread 3 of 600 photo-like scenes")
-    enhance.add_argument("--tile", type=int, default=128,
+    enhance.add_argument("--tile", type=int,
                          help="input tile size in px for large regions: smaller needs less memory (default 128)")
     _runtime_flags(enhance)
     enhance.add_argument("--max-pixels", type=int, default=None,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgument, QrsrError, error_line, printable
 from ..io import IMAGE_SUFFIXES
-from . import checked_weights, load_for
+from . import checked_weights, named_by
 
 OUTPUT_TAG = ".x4"  # photo.jpg -> photo.x4.png
 
@@ -101,11 +101,12 @@ def run(args) -> int:
     others still run)."""
     from tqdm import tqdm
 
-    from ..inference import check_tile
+    from ..inference import Enhanced, Enhancer
+    from ..io import MAX_PIXELS
     from ..ladder import LADDER
-    from ..photo import MAX_PIXELS, Enhanced, enhance_file
 
-    check_tile(args.tile)
+    enhancer = Enhancer(args.weights, args.backend, args.precision, args.tile, args.ensemble,
+                        LADDER if args.try_harder else ())  # a bad --tile fails first; the generator loads below
     files, errors, notes = expand_inputs(args.inputs)
     outputs, clashes = output_paths(files, args.out) if files else ({}, [])
     errors += clashes
@@ -114,13 +115,14 @@ def run(args) -> int:
     for message in notes:
         print(f"qrsr enhance: {printable(message)}", file=sys.stderr)
     checked_weights("--weights", args.weights)  # a bad name fails once, up front, even when no input is usable
-    generator = load_for(args, args.weights) if outputs else None  # once, before any file: one line if it fails
+    if outputs:
+        with named_by("--weights", args.weights):
+            enhancer.generator  # noqa: B018 - loaded once, before any file: one line if it fails
     done: list[Enhanced] = []
     for path in tqdm(outputs, unit="image", disable=len(outputs) < 2, file=sys.stderr):
         try:
-            result = enhance_file(path, outputs[path], decode=args.decode, whole=args.whole, tile=args.tile,
-                                  max_pixels=args.max_pixels or MAX_PIXELS, ensemble=args.ensemble,
-                                  generator=generator, ladder=LADDER if args.try_harder else ())
+            result = enhancer.enhance_file(path, outputs[path], decode=args.decode, whole=args.whole,
+                                           max_pixels=args.max_pixels or MAX_PIXELS)
         except QrsrError as error:
             message = str(error)
         except MemoryError:

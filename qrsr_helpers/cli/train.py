@@ -45,20 +45,20 @@ def checked_init(spec: str):
     """The ``--init`` weights file and the architecture it holds (``models.registry.architecture``: its
     ``run.json``, else the bundled 16 x 64 generator's), loaded and checked to fit it and to hold finite values
     (a :class:`BadFile` naming the file otherwise): before anything is written to the run folder."""
-    from ..models.registry import architecture, load_generator
+    from ..models.registry import architecture, load_pretrained
 
     init = checked_weights("--init", spec)
     fields = architecture(init)
-    load_generator(init, "keras")  # cached: the same model sets the generator's weights below
+    load_pretrained(init, "keras")  # cached: the same model sets the generator's weights below
     return init, fields
 
 
 def finished_in(out: Path, config) -> list[str]:
     """The stages the run folder's ``run.json`` records as finished. A :class:`BadFile` naming it when it is not
-    a run record (``training.read_run_info``), its ``finished_stages`` is not a list of stage names, or it records
+    a run record (``registry.read_run_info``), its ``finished_stages`` is not a list of stage names, or it records
     a generator other than the one ``config`` builds: training on would leave weights it describes wrongly."""
     from ..errors import BadFile
-    from ..training import architecture_info, read_run_info
+    from ..models.registry import architecture_info, read_run_info
 
     record, info = out / "run.json", read_run_info(out)
     stages = info.get("finished_stages", [])
@@ -94,16 +94,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ..data.pipeline import make_dataset
     from ..data.synth import load_or_generate
-    from ..models.registry import generator_from_config, load_generator
+    from ..models.registry import architecture_info, generator_from_config, load_pretrained, write_run_info
     from ..training import (
         TimeBudget,
-        architecture_info,
         build_srgan,
         distribution_strategy,
         mixed_precision_policy,
         pretrain,
         train_gan,
-        write_run_info,
     )
 
     def finished_stages() -> list[str]:
@@ -134,9 +132,9 @@ def run(args: argparse.Namespace) -> int:
     with distribution_strategy().scope():
         generator = generator_from_config(config)
         if "pretrain" in finished:
-            generator.set_weights(load_generator(out / "generator_pretrain.weights.h5", "keras").get_weights())
+            generator.set_weights(load_pretrained(out / "generator_pretrain.weights.h5", "keras").get_weights())
         elif init:
-            generator.set_weights(load_generator(init, "keras").get_weights())
+            generator.set_weights(load_pretrained(init, "keras").get_weights())
         for stage in STAGES[args.stage]:
             if stage in finished:
                 continue
