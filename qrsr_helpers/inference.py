@@ -1,10 +1,7 @@
-"""Enhancement: uint8 pixels in, uint8 pixels out, through a generator.
-
-:func:`super_resolve` runs a batch (krasserm's ``resolve()``: callers never see float ranges). :class:`Enhancer`
-owns everything else about enhancing (Real-ESRGAN's ``RealESRGANer``): the generator and how it runs, tiles for
-images of any size, the self-ensemble, and, per file, locate -> enhance -> write -> decode (``qrsr enhance`` and
-notebook 08). Only the located code goes through the generator: a whole 640 x 480 photo costs minutes on a laptop
-CPU, the code inside it a fraction of a second.
+"""Enhancement, uint8 pixels in and out: :func:`super_resolve` runs a batch (krasserm's ``resolve()``), and
+:class:`Enhancer` owns the rest (Real-ESRGAN's ``RealESRGANer``): the generator and its runtime, tiles for any
+size, the self-ensemble and, per file, locate -> enhance -> write -> decode (``qrsr enhance``, notebook 08).
+Only the located code is enhanced: a whole 640 x 480 photo costs minutes on a CPU, its code a fraction of a second.
 """
 
 from __future__ import annotations
@@ -39,11 +36,9 @@ SHARP_MODULE_PX = 3.0  # px per module at which a code reads as it is: x4 is for
 
 def super_resolve(generator, lr: np.ndarray, batch_size: int = 64, eager: bool = False,
                   ensemble: bool = False) -> np.ndarray:
-    """A uint8 NHWC batch through ``generator``, scaled to [0, 1] and back, clipped and rounded.
-
-    ``eager``: one call instead of ``predict``, which traces a graph per input shape (seconds on a CPU: a waste
-    for odd-sized tiles). ``ensemble``: the mean over the 8 rotations/reflections, each turned back (EDSR's
-    self-ensemble): 8x the compute for 28.0 -> 31.8 % realistic codes read (``benchmarks/decode_levers.py``)."""
+    """A uint8 NHWC batch through ``generator`` (pixels in [0, 1]), clipped and rounded. ``eager``: one call, not
+    ``predict``, which traces a graph per input shape (seconds: a waste for odd-sized tiles). ``ensemble``: EDSR's
+    mean over the 8 rotations/reflections, 8x the compute for 28.0 -> 31.8 % of realistic codes read."""
     lr = np.asarray(lr)
     if lr.dtype != np.uint8 or lr.ndim != 4:
         raise ValueError(f"super_resolve() wants a uint8 NHWC batch, got {lr.dtype} with shape {lr.shape}")
@@ -67,7 +62,6 @@ def check_tile(tile: int) -> int:
 
 
 def _as_rgb(image: np.ndarray) -> tuple[np.ndarray, str]:
-    """uint8 RGB of any supported image (:func:`io.to_rgb`), and its kind (gray | rgb | rgba)."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
         raise ValueError(f"enhance() wants a uint8 image, got {image.dtype}; "
@@ -81,8 +75,7 @@ def _as_rgb(image: np.ndarray) -> tuple[np.ndarray, str]:
 
 
 def _tiles(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
-    """Size and starts of equal tiles of at most ``tile`` overlapping by at least ``overlap`` (150 px -> 2 x 83,
-    not 128 + 128: the least compute)."""
+    """Equal tiles of at most ``tile`` overlapping by ``overlap`` or more (150 px: 2 x 83, not 128 + 128)."""
     if length <= tile:
         return length, [0]
     count = -(-(length - overlap) // (tile - overlap))
@@ -102,7 +95,7 @@ def _check_scale(sr: np.ndarray, h: int, w: int, s: int) -> np.ndarray:
 
 @dataclass
 class Enhanced:
-    """One enhanced file, as ``qrsr enhance`` reports it (:meth:`describe`)."""
+    """One enhanced file, as ``qrsr enhance`` prints it (:meth:`describe`)."""
 
     source: Path
     output: Path
@@ -114,16 +107,13 @@ class Enhanced:
     notes: list[str] = field(default_factory=list)
     codes: int = 1  # codes located in the region
     spans_image: bool = False  # the codes' region covered most of the image: the whole image was enhanced
-    kept_original: bool = False  # the enhanced pixels lost a payload the original had: output = original x4
     read_by: str = ""  # the ladder rung that read the code after the first read failed ("" none or not climbed)
 
     def symbols(self, path: str) -> list[Payload]:
-        """One payload per symbol read on ``path`` (``original`` | ``enhanced`` | a rung), decoders merged."""
         return one_payload_per_symbol(self.decoded.get(path, {}).values())
 
     @property
     def payloads(self) -> list[str]:
-        """Every distinct payload read on any path, in order of discovery."""
         return list(dict.fromkeys(p.text for path in self.decoded for p in self.symbols(path)))
 
     def describe(self) -> str:
@@ -150,7 +140,6 @@ class Enhanced:
 
 
 def _shown(symbol: Payload) -> str:
-    """JSON-quoted text, who read it and, for text not plain ASCII, the charset rule (and what it overruled)."""
     text = printable(json.dumps(symbol.text, ensure_ascii=False))
     why = "" if symbol.read.charset == "ASCII" else f"; {symbol.rule}"
     if symbol.overruled:
@@ -165,11 +154,10 @@ def _read(decoded: dict[str, DecodeResult]) -> set[str]:
 class Enhancer:
     """x4 enhancement with one generator, loaded on first use and reused for every image and file.
 
-    ``generator``: a loaded model or a name :func:`models.registry.load_pretrained` takes (the bundled SRResNet by
-    default), run as ``backend``/``precision`` say (``None``: ``$QRSR_BACKEND``/``$QRSR_PRECISION``, else auto).
-    ``tile``: LR px per tile for large images (bounded memory; ``None``: :data:`TILE`); ``ensemble``: the 8-fold
-    self-ensemble (8x the time, more small codes read); ``ladder``: rungs :meth:`enhance_file` climbs when nothing
-    reads (``qrsr enhance --try-harder``: :data:`ladder.LADDER`; none by default: it misreads, see ``ladder``)."""
+    ``generator``: a loaded model or a name ``load_pretrained`` takes (default: the bundled SRResNet), run as
+    ``backend``/``precision`` say (``None``: their environment variables, else auto). ``tile``: LR px per tile
+    (bounded memory); ``ensemble``: the self-ensemble; ``ladder``: rungs :meth:`enhance_file` climbs when nothing
+    reads (``--try-harder``: :data:`ladder.LADDER`; none by default: it misreads)."""
 
     def __init__(self, generator=None, backend: str | None = None, precision: str | None = None,
                  tile: int | None = None, ensemble: bool = False, ladder=()):
@@ -184,7 +172,7 @@ class Enhancer:
 
     @cached_property
     def scale(self) -> int:
-        """The generator's factor, measured on a tiny input (fully convolutional): never assumed."""
+        """Measured on a tiny input, never assumed."""
         generator = self.generator
         scale = int(generator(np.zeros((1, 4, 4, generator.input_shape[-1]), np.float32), training=False).shape[1]) // 4
         if scale < 2:
@@ -193,8 +181,8 @@ class Enhancer:
         return scale
 
     def enhance(self, image: np.ndarray, ensemble: bool | None = None) -> np.ndarray:
-        """x4 of a uint8 image of any size, of the same kind (gray/RGB/RGBA; alpha upscaled bicubically, colour
-        under transparency composited over white first, as a decoder sees it)."""
+        """x4 of a uint8 gray/RGB/RGBA image of any size, of the same kind (alpha upscaled bicubically, colour
+        composited over white first, as a decoder sees it)."""
         shape, strips = self.strips(image, ensemble)
         out = np.empty(shape, np.uint8)
         for top, rows in strips:
@@ -203,30 +191,23 @@ class Enhancer:
 
     def strips(self, image: np.ndarray, ensemble: bool | None = None) -> tuple[tuple[int, ...], Iterator]:
         """The x4 image's shape and its ``(first row, rows)`` top to bottom, for writers that never hold it whole
-        (``io.write_png_strips``: a 4000 x 3000 photo's result costs two strips, not 576 MB)."""
+        (``io.write_png_strips``)."""
         import cv2
 
         rgb, kind = _as_rgb(image)
-        scale, ensemble = self.scale, self.ensemble if ensemble is None else ensemble
-        h, w = rgb.shape[:2]
-        shape = (h * scale, w * scale) + {"gray": (), "rgb": (3,), "rgba": (4,)}[kind]
-        alpha = (cv2.resize(np.asarray(image)[..., 3], (w * scale, h * scale), interpolation=cv2.INTER_CUBIC)
-                 if kind == "rgba" else None)
-
-        def strips() -> Iterator[tuple[int, np.ndarray]]:
-            for top, rows in self._rgb_strips(rgb, ensemble):
-                if kind == "gray":
-                    rows = cv2.cvtColor(rows, cv2.COLOR_RGB2GRAY)
-                elif kind == "rgba":
-                    rows = np.dstack([rows, alpha[top:top + len(rows)]])
-                yield top, rows
-
-        return shape, strips()
+        h, w, s = *rgb.shape[:2], self.scale
+        alpha = cv2.resize(np.asarray(image)[..., 3], (w * s, h * s), interpolation=cv2.INTER_CUBIC) \
+            if kind == "rgba" else None
+        as_kind = {"gray": lambda top, rows: cv2.cvtColor(rows, cv2.COLOR_RGB2GRAY), "rgb": lambda top, rows: rows,
+                   "rgba": lambda top, rows: np.dstack([rows, alpha[top:top + len(rows)]])}[kind]
+        ensemble = self.ensemble if ensemble is None else ensemble
+        strips = ((top, as_kind(top, rows)) for top, rows in self._rgb_strips(rgb, ensemble))
+        return (h * s, w * s) + {"gray": (), "rgb": (3,), "rgba": (4,)}[kind], strips
 
     def _rgb_strips(self, rgb: np.ndarray, ensemble: bool) -> Iterator[tuple[int, np.ndarray]]:
-        """Tiles blended with a feathered window (no seams) into a buffer one tile-row high; rows no later tile
-        touches are handed out. A few tiles (a code) run eagerly: no graph to trace for an odd shape. Many (a
-        photo, one shape) run through ``predict``: traced once, and a graph frees activations as it goes."""
+        """Tiles blended with a feathered window into a buffer one tile-row high, finished rows handed out. A few
+        tiles (a code) run eagerly: no graph to trace; many (a photo) through ``predict``: traced once, and a graph
+        frees activations as it goes."""
         from tqdm import tqdm
 
         generator, s, overlap = self.generator, self.scale, OVERLAP
@@ -260,17 +241,14 @@ class Enhancer:
 
     def enhance_file(self, source: str | Path, output: str | Path, decode: bool = False, whole: bool = False,
                      max_pixels: int = MAX_PIXELS) -> Enhanced:
-        """Read ``source`` (refused from its header above ``max_pixels``), find the code(s), enhance a padded
-        region around them (the whole image when none is found, or ``whole``) and write ``output`` atomically;
-        with ``decode``, decode the original and the enhancement with every decoder. ``seconds`` leaves out the
-        generator's load (once per Enhancer); the generator loads after the file is read: a bad input fails fast.
+        """Read ``source``, enhance a padded region around its code(s) (the whole image when none is found, or
+        ``whole``), write ``output`` atomically; with ``decode``, decode the original and the enhancement. The
+        generator loads after the file is read (a bad input fails fast) and its load is not in ``seconds``.
 
-        Enhancing never makes a code worse: a payload read in the original region must be read in the enhanced
-        one, else the original pixels are kept (x4 nearest neighbour) and a note says so (the generator, trained
-        on 1-2.5 px per module, can damage a sharp code). A PNG is streamed strip by strip unless it is decoded,
-        which needs it whole: a region over ``DECODE_MAX_PIXELS`` is streamed and not decoded after enhancing.
-        With ``decode``, when nothing reads, the ladder's rungs are tried in order for a region up to
-        ``LADDER_MAX_PIXELS`` (they rerun the generator); ``read_by`` names the rung that read."""
+        Enhancing never makes a code worse: a payload the original region reads that the enhancement loses puts
+        the original pixels back (x4 nearest; trained on 1-2.5 px per module, the generator can damage a sharp
+        code). A PNG is streamed in strips unless decoded, which needs it whole (up to ``DECODE_MAX_PIXELS``).
+        The ladder climbs only with ``decode``, when nothing reads, for a region up to ``LADDER_MAX_PIXELS``."""
         from .locate import locate
 
         start = time.perf_counter()
@@ -288,13 +266,12 @@ class Enhancer:
         decoded = {"original": decode_all(image)} if decode else {}
         fits = crop.shape[0] * crop.shape[1] <= DECODE_MAX_PIXELS
         must_read = (set(decode_image(crop, "zxing").texts) if fits else set()) | _read(decoded.get("original", {}))
-        kept, read_by = False, ""
+        read_by = ""
         if Path(output).suffix.lower() != ".png" or (fits and (decode or must_read)):
             sr = self.enhance(crop)
             after = decode_all(sr, enhanced=True) if decode or must_read else {}
             if lost := must_read - _read(after):
                 sr, after, where = _keep_original(crop, sr, box, region.readable if region else (), must_read)
-                kept = True
                 notes.append(f"kept the original pixels {where} (x4 nearest neighbour): the enhanced pixels lost "
                              f"{len(lost)} payload(s) the original had")
             if decode:
@@ -311,13 +288,13 @@ class Enhancer:
             if region and region.decoded:
                 notes.append("not checked that the enhanced region still reads: too large to decode whole")
         return Enhanced(Path(source), Path(output), box, found_by, time.perf_counter() - start, runtime,
-                        decoded, notes, region.codes if region else 0, bool(region and region.spans_image), kept,
+                        decoded, notes, region.codes if region else 0, bool(region and region.spans_image),
                         read_by)
 
 
 def _keep_original(crop: np.ndarray, sr: np.ndarray, box: tuple, readable: tuple, must_read: set[str]):
-    """``sr`` with the original pixels (nearest neighbour) put back over the codes zxing read in the original (the
-    small codes around them keep their enhancement), else everywhere: the image, its reads, where it was kept."""
+    """``sr`` with the original pixels put back over the codes zxing read (others keep their enhancement), else
+    everywhere: the image, its reads, and where."""
     scale = sr.shape[0] // crop.shape[0]
     original = np.repeat(np.repeat(crop, scale, axis=0), scale, axis=1)
     if readable:
@@ -333,7 +310,6 @@ def _keep_original(crop: np.ndarray, sr: np.ndarray, box: tuple, readable: tuple
 
 
 def _region_notes(region, header) -> list[str]:
-    """A code already sharp, other code-like regions left out, pages not read."""
     notes = []
     if region and region.module_px >= SHARP_MODULE_PX:
         notes.append(f"{'a' if region.codes > 1 else 'the'} code is already {region.module_px:.1f} px per module "

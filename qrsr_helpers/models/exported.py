@@ -20,8 +20,7 @@ from ..errors import BadFile, InvalidArgument, error_line
 
 @lru_cache(maxsize=1)
 def bf16_supported() -> bool:
-    """Whether OpenVINO's CPU plugin computes in bfloat16 here (AMX or AVX512-BF16); elsewhere it would
-    emulate it, slower than float32."""
+    """Whether the CPU computes bfloat16 (AMX, AVX512-BF16); elsewhere OpenVINO emulates it, slower than fp32."""
     return "BF16" in _core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 

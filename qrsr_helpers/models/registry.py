@@ -37,7 +37,6 @@ def bundled_path(model: str = DEFAULT_MODEL) -> Path:
 
 
 def weights_path(spec: str | os.PathLike | None) -> Path:
-    """The weights file a name means (see the module docstring); a missing or foreign file is a BadFile."""
     text = DEFAULT_MODEL if spec is None or str(spec) == "pretrained" else str(spec)
     if text in BUNDLED:
         path = bundled_path(text)
@@ -63,8 +62,7 @@ def _stem(weights: Path) -> str:
 
 
 def describe_path(weights: Path) -> Path | None:
-    """``NAME.run.json`` beside ``weights``, else a run folder's ``run.json`` (up to two levels up, for
-    ``checkpoints/<stage>/`` files)."""
+    """``NAME.run.json`` beside ``weights``, else a run folder's ``run.json`` (up to two levels up: checkpoints)."""
     candidates = [weights.with_name(f"{_stem(weights)}.run.json")] + [folder / "run.json" for folder in
                                                                      list(weights.resolve().parents)[:3]]
     return next((c for c in candidates if c.is_file()), None)
@@ -85,7 +83,7 @@ def _json_object(path: Path, why) -> dict:
 
 
 def read_run_info(out_dir: str | os.PathLike) -> dict:
-    """A run folder's ``run.json`` (``{}`` when none). A bad one is refused, never replaced: it may be all that
+    """A run folder's ``run.json`` (``{}`` when none); a bad one is refused, never replaced: it may be all that
     says which architecture the folder's weights have."""
     def why(found) -> str:
         if isinstance(found, Exception):
@@ -98,12 +96,10 @@ def read_run_info(out_dir: str | os.PathLike) -> dict:
 
 
 def write_run_info(out_dir: str | os.PathLike, **info) -> Path:
-    """Merge ``info`` into the run folder's ``run.json``, atomically."""
     return write_json(Path(out_dir) / "run.json", {**read_run_info(out_dir), **info})
 
 
 def architecture_info(config: Config) -> dict:
-    """The config fields that define the generator, as ``run.json`` records them."""
     return {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
 
 
@@ -129,7 +125,7 @@ def architecture(weights: str | os.PathLike) -> dict:
 
 
 def generator_from_config(config: Config, name: str = "generator"):
-    """The generator ``config`` describes (the only place that maps config fields to the builder)."""
+    """The only place that maps config fields to the generator's builder."""
     from .generator import build_generator
 
     return build_generator(n_res_blocks=config.n_res_blocks, n_upscale=config.n_upscale, upsampling=config.upsampling,
@@ -171,7 +167,6 @@ def _load(path: str, mtime_ns: int, size: int):
 
 
 def export_path(weights: Path) -> Path:
-    """``NAME.onnx`` beside ``NAME.weights.h5`` (``scripts/export_onnx.py``)."""
     return weights.with_name(f"{_stem(weights)}.onnx")
 
 
