@@ -1,13 +1,9 @@
-"""Try harder only when the first read fails: a ladder of extra attempts, cheapest first.
+"""Try harder only when the first read fails: extra attempts, cheapest first (``qrsr enhance --try-harder``).
 
-``qrsr enhance --decode --try-harder`` (``Enhancer(ladder=LADDER)``): when neither the photo nor its enhanced region
-reads anything, the rungs are tried in order until one reads, so only files that would print "nothing read" pay.
-Off by default: on the photo-style scenes of ``benchmarks/photo_like.py`` each rung once read a short numeric payload
-that was not the code's (a small symbol the generator drew from texture), where the default misread none.
-
-A rung is kept only if it adds exact reads with no misread on ``benchmarks/decode_ladder.py`` (64 real photos,
-synthetic photo-like scenes), which measures the dropped candidates too (``benchmarks/results/decode_ladder.md``):
-real photos 37 -> 37 of 64 @32 px and 14 -> 17 @24 px (all by the ensemble), scenes 67 -> 74 and 24 -> 32 of 100.
+Off by default: on the photo-style scenes of ``benchmarks/photo_like.py`` each rung once read a short payload that
+was not the code's, where the default misread none. A rung is kept only if it adds exact reads with no misread on
+``benchmarks/decode_ladder.py``, which measures the dropped candidates too (``results/decode_ladder.md``: real
+photos 14 -> 17 of 64 at 24 px, all by the ensemble; scenes 67 -> 74 and 24 -> 32 of 100).
 """
 
 from __future__ import annotations
@@ -30,8 +26,7 @@ class Attempt:
     enhancer: object
 
 
-# A rung returns the image it decoded (written as the output when it has the enhancement's shape, else None)
-# and what each decoder read in it.
+# A rung returns the image it decoded (the output when it has the enhancement's shape) and what each decoder read.
 Outcome = tuple["np.ndarray | None", dict[str, DecodeResult]]
 
 
