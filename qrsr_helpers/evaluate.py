@@ -49,7 +49,7 @@ def upscaler(spec, backend: str | None = None, precision: str | None = None) -> 
     from .inference import super_resolve
     from .models.registry import BUNDLED, load_pretrained
 
-    if not isinstance(spec, (str, os.PathLike)):
+    if spec is not None and not isinstance(spec, (str, os.PathLike)):  # a loaded generator
         return lambda lr: super_resolve(spec, lr)
     if spec in INTERPOLATIONS:
         return interpolation_upscaler(spec)
