@@ -47,7 +47,7 @@ def main() -> None:
     import keras
 
     from qrsr_helpers.data.pipeline import make_dataset
-    from qrsr_helpers.evaluate import generator_upscaler, module_contrast, paired_comparison, per_image_results
+    from qrsr_helpers.evaluate import module_contrast, paired_comparison, per_image_results, upscaler
     from qrsr_helpers.models import build_discriminator, generator_from_config
     from qrsr_helpers.srgan import control_step_function, gan_step_function
     from qrsr_helpers.training import (
@@ -100,8 +100,8 @@ def main() -> None:
         recalibrate_batchnorm(arm["generator"], bn_inputs)
 
     names = {w: f"adv_weight {w:g}" for w in arms}
-    upscalers = {"stage 1 (start)": generator_upscaler(stage1),
-                 **{names[w]: generator_upscaler(arm["generator"]) for w, arm in arms.items()}}
+    upscalers = {"stage 1 (start)": upscaler(stage1),
+                 **{names[w]: upscaler(arm["generator"]) for w, arm in arms.items()}}
     rows, paired = [], []
     for kind, pairs in eval_sets.items():
         results = per_image_results(pairs, upscalers, decoders=("zxing", "cascade"))

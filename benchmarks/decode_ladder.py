@@ -3,9 +3,9 @@
 (The ladder is now opt-in, ``qrsr enhance --try-harder``; "--fast" below and in the results file means the
 default without it, "default" the ladder, as when this was measured.)
 
-For every file: the first read as ``qrsr enhance --decode --fast`` makes it (``enhance_file(..., ladder=())``);
+For every file: the first read as ``qrsr enhance --decode --fast`` makes it (``Enhancer().enhance_file``);
 then, on the files it read nothing from (and whose region is small enough for the ladder to climb,
-``photo.LADDER_MAX_PIXELS``), every candidate rung of ``qrsr_helpers.ladder.RUNGS`` on its own: exact reads,
+``inference.LADDER_MAX_PIXELS``), every candidate rung of ``_rungs()`` (below) on its own: exact reads,
 misreads (a payload printed that is not the code's) and seconds. A rung is kept when, tried cheapest first
 after the rungs already kept, it adds exact reads and never misreads on any set. Then the package's own
 ``LADDER`` is run for real next to ``--fast`` on the same files, in the same process, file by file (paired):
@@ -37,6 +37,42 @@ from real_photos import REAL, shrunk_real_photos  # benchmarks/real_photos.py
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _rungs() -> dict:
+    """Every candidate rung, by name: the package's ``ladder.LADDER`` keeps some, the rest are measured here only."""
+    import cv2
+    import zxingcpp
+
+    from qrsr_helpers.decode import MIN_SYMBOL_PX, DecodeResult, _side, _zxing_read, decode, decode_all, to_gray_uint8
+    from qrsr_helpers.ladder import ensemble, rescaled
+
+    def bicubic(attempt):
+        """The region x4 by bicubic interpolation instead of the generator, decoded like an enhancement."""
+        h, w = attempt.crop.shape[:2]
+        return None, decode_all(cv2.resize(attempt.crop, (w * 4, h * 4), interpolation=cv2.INTER_CUBIC),
+                                enhanced=True)
+
+    def region(attempt):
+        """The region alone, as it is (the whole photo was already read): zxing and OpenCV."""
+        return None, {d: decode(attempt.crop, d) for d in ("zxing", "opencv")}
+
+    def zxing_binarizer(binarizer, name):
+        """zxing with another binarizer on the first enhancement (the cascade's: LocalAverage)."""
+        def rung(attempt):
+            found = zxingcpp.read_barcodes(to_gray_uint8(attempt.sr), formats=zxingcpp.BarcodeFormat.QRCode,
+                                           text_mode=zxingcpp.TextMode.HexECI, binarizer=binarizer)
+            corners = lambda p: [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+            reads = tuple(_zxing_read(r) for r in found if r.valid and _side(corners(r.position)) >= MIN_SYMBOL_PX)
+            return None, {"zxing": DecodeResult("zxing", reads)}
+
+        rung.__name__ = name
+        return rung
+
+    rungs = (zxing_binarizer(zxingcpp.Binarizer.GlobalHistogram, "global_histogram"),
+             zxing_binarizer(zxingcpp.Binarizer.FixedThreshold, "fixed_threshold"), region, bicubic, rescaled(0.75),
+             rescaled(1.25), rescaled(1.5), ensemble)
+    return {rung.__name__: rung for rung in rungs}
+
+
 def scene_set(folder: Path, n: int, module_px: float, first_seed: int = 1000) -> list[tuple[Path, str]]:
     from qrsr_helpers.data.scenes import synthetic_photo
     from qrsr_helpers.io import write_image
@@ -54,17 +90,16 @@ def scene_set(folder: Path, n: int, module_px: float, first_seed: int = 1000) ->
 def measure(files: list[tuple[Path, str]], generator, out: Path) -> dict:
     """Per file: --fast, the package's LADDER (paired, alternating which runs first) and, where the first read
     failed, every candidate rung alone."""
+    from qrsr_helpers.inference import LADDER_MAX_PIXELS, Enhancer
     from qrsr_helpers.io import read_image
-    from qrsr_helpers.ladder import RUNGS, Attempt
-    from qrsr_helpers.photo import LADDER_MAX_PIXELS, enhance_file
+    from qrsr_helpers.ladder import LADDER, Attempt
 
+    enhancers = {"fast": Enhancer(generator), "ladder": Enhancer(generator, ladder=LADDER)}
     rows = []
     for i, (path, payload) in enumerate(files):
         runs = {}
         for variant in (("fast", "ladder") if i % 2 == 0 else ("ladder", "fast")):
-            result = enhance_file(path, out / f"{variant}.png", decode=True, generator=generator,
-                                  **({"ladder": ()} if variant == "fast" else {}))
-            runs[variant] = result
+            runs[variant] = enhancers[variant].enhance_file(path, out / f"{variant}.png", decode=True)
         fast, ladder = runs["fast"], runs["ladder"]
         row = {"file": path.name, "fast_read": payload in fast.payloads,
                "fast_misread": bool(set(fast.payloads) - {payload}),
@@ -75,8 +110,8 @@ def measure(files: list[tuple[Path, str]], generator, out: Path) -> dict:
         row["region_px"] = (x1 - x0) * (y1 - y0)
         if not fast.payloads and row["region_px"] <= LADDER_MAX_PIXELS:
             image = read_image(path)
-            attempt = Attempt(image[y0:y1, x0:x1], read_image(out / "fast.png"), generator, 128)
-            for name, rung in RUNGS.items():
+            attempt = Attempt(image[y0:y1, x0:x1], read_image(out / "fast.png"), enhancers["fast"])
+            for name, rung in _rungs().items():
                 start = time.perf_counter()
                 _, decoded = rung(attempt)
                 seconds = time.perf_counter() - start
@@ -148,7 +183,7 @@ def markdown(results: dict, kept: list[str], why: dict, command: str, cli: dict)
     lines = [f"{cpu_model()}, {len(__import__('os').sched_getaffinity(0))} cores, "
              f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; command: `{command}`", "",
              "What each rung reads **alone** on the files the first read (`--fast`) missed, where the ladder climbs "
-             "(region up to `photo.LADDER_MAX_PIXELS`); a misread is a payload printed that is not the file's.", ""]
+             "(region up to `inference.LADDER_MAX_PIXELS`); a misread is a payload printed that is not the file's.", ""]
     names = list(next(r["rungs"] for rows in sets.values() for r in rows["rows"] if r["rungs"]))
     head = "| rung | " + " | ".join(f"{s}: reads / misreads" for s in sets) + " | mean s per try | verdict |"
     lines += [head, "|" + "---|" * (len(sets) + 3)]
@@ -204,9 +239,9 @@ def main() -> None:
     parser.add_argument("--module-px", type=float, nargs="+", default=[1.2, 1.0])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "decode_ladder.md"))
     args = parser.parse_args()
-    from qrsr_helpers.models.registry import load_generator
+    from qrsr_helpers.models.registry import load_pretrained
 
-    generator = load_generator()
+    generator = load_pretrained(backend=None)
     sets, cli = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

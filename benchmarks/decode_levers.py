@@ -57,9 +57,9 @@ def main() -> None:
     from qrsr_helpers import interpolation_upscaler, super_resolve
     from qrsr_helpers.config import Config
     from qrsr_helpers.decode import contrast_stretched, otsu_binarised
-    from qrsr_helpers.models.registry import load_generator, runtime_label
+    from qrsr_helpers.models.registry import load_pretrained, runtime_label
 
-    generator = load_generator("srresnet")  # what the product runs (the fast path unless QRSR_BACKEND=keras)
+    generator = load_pretrained("srresnet", backend=None)  # what the product runs (the fast path)
     lines = [f"{cpu_model()}, bundled SRResNet ({runtime_label(generator)}), zxing, {args.n} fresh codes per "
              f"degradation (seed "
              f"{Config.eval_seed}); command: python benchmarks/decode_levers.py --n {args.n}", "",

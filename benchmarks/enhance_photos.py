@@ -30,18 +30,19 @@ from common import PEAK_RSS  # benchmarks/common.py
 
 
 def step_times(n_photos: int, folder: Path) -> None:
-    from qrsr_helpers import enhance
+    from qrsr_helpers import Enhancer
     from qrsr_helpers.data.scenes import synthetic_photo
-    from qrsr_helpers.decode import DECODERS, decode
+    from qrsr_helpers.decode import decode_all
     from qrsr_helpers.io import read_image, write_image
     from qrsr_helpers.locate import locate
-    from qrsr_helpers.models.registry import load_generator, runtime_label
+    from qrsr_helpers.models.registry import load_pretrained, runtime_label
 
     start = time.perf_counter()
-    generator = load_generator()  # what qrsr enhance loads: the fast path unless QRSR_BACKEND=keras
+    generator = load_pretrained(backend=None)  # what qrsr enhance loads: the fast path unless QRSR_BACKEND=keras
     loaded = time.perf_counter()
     print(f"generator: {runtime_label(generator)}")
-    enhance(np.zeros((32, 32, 3), np.uint8), generator)  # first call: the runtime's one-off kernel setup
+    enhance = Enhancer(generator).enhance
+    enhance(np.zeros((32, 32, 3), np.uint8))  # first call: the runtime's one-off kernel setup
     print(f"model load {loaded - start:.2f} s, first (warm-up) call {time.perf_counter() - loaded:.2f} s")
     rows = []
     for i in range(n_photos):
@@ -56,9 +57,9 @@ def step_times(n_photos: int, folder: Path) -> None:
         region = locate(image)
         times["locate"] = time.perf_counter() - start - sum(times.values())
         x0, y0, x1, y1 = region.box if region else (0, 0, image.shape[1], image.shape[0])
-        sr = enhance(image[y0:y1, x0:x1], generator)
+        sr = enhance(image[y0:y1, x0:x1])
         times["enhance"] = time.perf_counter() - start - sum(times.values())
-        read = [decode(image, d).texts for d in DECODERS] + [decode(sr, d).texts for d in DECODERS]
+        read = [r.texts for r in decode_all(image).values()] + [r.texts for r in decode_all(sr).values()]
         times["decode x4"] = time.perf_counter() - start - sum(times.values())
         write_image(folder / f"photo{i}.x4.png", sr)
         times["write"] = time.perf_counter() - start - sum(times.values())

@@ -26,7 +26,7 @@ from common import held_out  # benchmarks/common.py
 from machine import cpu_model  # benchmarks/machine.py
 from product_path import scene_reads
 
-DECODERS = ("zxing", "opencv", "cascade")
+from qrsr_helpers.decode import READERS as DECODERS  # the decoders and the cascade
 
 
 def codes(generators: dict, n: int) -> tuple[list[dict], list[dict], dict]:
@@ -125,9 +125,9 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=1000, help="notebook 08's scenes, seeds 100... (0: skip)")
     parser.add_argument("--out", help="write OUT.json, OUT.md and OUT.png")
     args = parser.parse_args()
-    from qrsr_helpers.models.registry import load_generator
+    from qrsr_helpers.models.registry import load_pretrained
 
-    generators = {name: load_generator(spec, "keras") for name, spec in (g.split("=", 1) for g in args.generator)}
+    generators = {name: load_pretrained(spec, "keras") for name, spec in (g.split("=", 1) for g in args.generator)}
     rows, paired, disagreements = codes(generators, args.n)
     results = {"cpu": cpu_model(), "codes": rows, "paired": paired}
     if args.scenes:

@@ -168,18 +168,19 @@ def enhance_child(size: str, standin: bool) -> None:
     import keras
     import psutil
 
-    from qrsr_helpers import enhance, load_pretrained
+    from qrsr_helpers import Enhancer, load_pretrained
 
     width, height = parse_size(size)
     if standin:
         generator = keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(4)], name="standin")
     else:
         generator = load_pretrained()
-    enhance(np.zeros((200, 200, 3), np.uint8), generator)  # warm-up: tracing and TF's own buffers
+    enhance = Enhancer(generator).enhance
+    enhance(np.zeros((200, 200, 3), np.uint8))  # warm-up: tracing and TF's own buffers
     before = psutil.Process().memory_info().rss
     image = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
     start = time.perf_counter()
-    out = enhance(image, generator)
+    out = enhance(image)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
     print("ENHANCE " + json.dumps(dict(size=size, generator=generator.name, pixels=width * height,
@@ -265,7 +266,7 @@ def decode_speed_table(args: argparse.Namespace) -> None:
     import keras
 
     from qrsr_helpers import load_pretrained
-    from qrsr_helpers.evaluate import generator_upscaler, interpolation_upscaler
+    from qrsr_helpers.evaluate import interpolation_upscaler, upscaler
     from qrsr_helpers.models import build_generator
     from qrsr_helpers.models.registry import bundled_path
 
@@ -280,7 +281,7 @@ def decode_speed_table(args: argparse.Namespace) -> None:
     tutorial = build_generator(16, 2, "nearest", 3, 64, name="tutorial_16x64_nearest")
     rows.append(dict(upscaler="tutorial 16x64 nearest (random weights: speed only)", params=tutorial.count_params(),
                      zxing=None, opencv=None, end_to_end_codes_per_s=None,
-                     **speeds(generator_upscaler(tutorial), pairs.lr, args.repeats)))
+                     **speeds(upscaler(tutorial), pairs.lr, args.repeats)))
     trained = {"bundled srresnet 16x64 pixel shuffle": load_pretrained(backend="keras")}  # runtimes: --runtimes
     if bundled_path("srgan").is_file():
         trained["bundled srgan 16x64 pixel shuffle"] = load_pretrained("srgan", backend="keras")
@@ -289,7 +290,7 @@ def decode_speed_table(args: argparse.Namespace) -> None:
     else:
         print(f"compact 6x32 row skipped: {COMPACT} not found")
     for name, generator in trained.items():
-        upscale = generator_upscaler(generator)
+        upscale = upscaler(generator)
         rows.append(dict(upscaler=name, params=generator.count_params(), **quality_and_end_to_end(upscale, pairs),
                          **speeds(upscale, pairs.lr, args.repeats)))
         print(f"{name}: {rows[-1]}", flush=True)

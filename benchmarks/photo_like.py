@@ -8,7 +8,7 @@ each written as a PNG and read three ways:
 * **as is**: the photo itself, every decoder (``decode.decode_all``);
 * **bicubic**: as is, or bicubic x4 of the region the product path enhances (the same box), decoded as an
   enhanced image is (``decode_all(..., enhanced=True)``);
-* **product path**: ``photo.enhance_file(path, out, decode=True)`` with its defaults (the bundled generator, no
+* **product path**: ``Enhancer().enhance_file(path, out, decode=True)`` with its defaults (the bundled generator, no
   decode ladder), as ``qrsr enhance --decode`` runs it;
 * **+ ladder**: the same with the decode ladder (``qrsr enhance --decode --try-harder``). One run gives both: the
   ladder climbs only where the default read nothing, so the default's reads are the original's and the
@@ -61,13 +61,14 @@ def scene_files(folder: Path, style: str, n: int, symbol_px: float, first_seed: 
 def read(files: list[dict], generator, out: Path) -> list[dict]:
     """Each file through the three views: read (exact payload) and misread (another payload), per view."""
     from qrsr_helpers.decode import decode_all
+    from qrsr_helpers.inference import Enhancer, _read
     from qrsr_helpers.io import read_image
     from qrsr_helpers.ladder import LADDER
-    from qrsr_helpers.photo import _read, enhance_file
 
+    enhancer = Enhancer(generator, ladder=LADDER)
     rows = []
     for f in files:
-        result = enhance_file(f["path"], out / "out.png", decode=True, generator=generator, ladder=LADDER)
+        result = enhancer.enhance_file(f["path"], out / "out.png", decode=True)
         image = read_image(f["path"])
         x0, y0, x1, y1 = result.box
         as_is = _read(decode_all(image))
@@ -141,10 +142,10 @@ def main() -> None:
                         help="onnx runs a .weights.h5 through the ONNX export beside it, as the bundled one runs")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "photo_like"))
     args = parser.parse_args()
-    from qrsr_helpers.models.registry import load_generator, runtime_label
+    from qrsr_helpers.models.registry import load_pretrained, runtime_label
 
     load = os.getloadavg()[0]
-    generator = load_generator(args.weights, args.backend)
+    generator = load_pretrained(args.weights, backend=args.backend)
     sets = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

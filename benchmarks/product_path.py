@@ -65,7 +65,7 @@ def scene_reads(generators: dict, n: int, first_seed: int = 100) -> tuple[dict, 
     crop) a boolean per scene, read by the cascade or not; misreads per view; scenes located."""
     from qrsr_helpers.data.scenes import synthetic_photo
     from qrsr_helpers.decode import decode
-    from qrsr_helpers.inference import enhance
+    from qrsr_helpers.inference import Enhancer
     from qrsr_helpers.locate import locate
 
     names = ["photo as is", "bicubic", *generators]
@@ -81,7 +81,7 @@ def scene_reads(generators: dict, n: int, first_seed: int = 100) -> tuple[dict, 
             x0, y0, x1, y1 = region.box
             crop = shot.image[y0:y1, x0:x1]
             views["bicubic"] = cv2.resize(crop, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
-            views |= {name: enhance(crop, generator) for name, generator in generators.items()}
+            views |= {name: Enhancer(generator).enhance(crop) for name, generator in generators.items()}
         for name, image in views.items():
             result = decode(image, "cascade")
             decoded[name][i] = result.matches(shot.payload)
@@ -90,9 +90,10 @@ def scene_reads(generators: dict, n: int, first_seed: int = 100) -> tuple[dict, 
 
 
 def scenes(specs: list[str], n: int, first_seed: int = 100) -> list[dict]:
-    from qrsr_helpers.models.registry import load_generator
+    from qrsr_helpers.models.registry import load_pretrained
 
-    decoded, misreads, located = scene_reads({spec: load_generator(spec) for spec in specs}, n, first_seed)
+    generators = {spec: load_pretrained(spec, backend=None) for spec in specs}
+    decoded, misreads, located = scene_reads(generators, n, first_seed)
     names = list(decoded)
     first = decoded[specs[0]]
     rows = [{"view": name, "n": n, "seeds": f"{first_seed}..{first_seed + n - 1}", "located": round(located / n, 4),

@@ -134,9 +134,9 @@ def prepare(folder: Path, codes: int) -> None:
     try:
         import tensorflow as tf
 
-        from qrsr_helpers.models.registry import load_generator
+        from qrsr_helpers.models.registry import load_pretrained
 
-        model = load_generator("srresnet", backend="keras")
+        model = load_pretrained("srresnet", backend="keras")
         signature = tf.function(lambda x: model(x, training=False),
                                 input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
         converter = tf.lite.TFLiteConverter.from_concrete_functions([signature.get_concrete_function()], model)

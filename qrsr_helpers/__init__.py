@@ -15,10 +15,10 @@ try:
     __version__ = version("qrsr")  # one source: pyproject.toml
 except PackageNotFoundError:  # a checkout on PYTHONPATH, not installed (e.g. a lent GPU machine): say so
     __version__ = "0+uninstalled"
-_HOMES = {"load_pretrained": "models.registry:load_pretrained", "super_resolve": "inference", "enhance": "inference",
+_HOMES = {"load_pretrained": "models.registry:load_pretrained", "super_resolve": "inference", "Enhancer": "inference",
           "generate_pairs": "data.pairs", "load_or_generate": "data.pairs", "decode": "decode",
           "decode_matches": "decode", "evaluate_upscalers": "evaluate", "interpolation_upscaler": "evaluate",
-          "generator_upscaler": "evaluate", "hr_decode_rate": "evaluate"}
+          "upscaler": "evaluate", "hr_decode_rate": "evaluate"}
 __all__ = ["Config", "get_config", *_HOMES, "__version__"]
 
 

@@ -1,10 +1,7 @@
 """Decoders behind one function: did the exact payload come back, and which payload is it?
 
-zxing-cpp (the decoder most apps embed) and OpenCV's ``QRCodeDetector`` see different things: a
-code one of them reads the other may not, so every evaluation reports both.
-
-Every read's text follows one policy, :mod:`qrsr_helpers.payload`: here each decoder hands it the
-payload's bytes and what it saw of the symbol's ECI.
+zxing-cpp (what most apps embed) and OpenCV read different codes, so every evaluation reports both; each read's
+text follows one policy (:mod:`qrsr_helpers.payload`), given the payload's bytes and the symbol's ECI.
 """
 
 from __future__ import annotations
@@ -21,9 +18,8 @@ import zxingcpp
 from .io import to_rgb
 from .payload import Read, eci_segments, payload_read, reencoded_read, segments_read
 
-DECODERS = ("zxing", "opencv")
 CASCADE = "cascade"  # what the product reports: see read_cascade
-READERS = (*DECODERS, CASCADE)
+READERS = ("zxing", "opencv", CASCADE)
 
 @dataclass(frozen=True)
 class DecodeResult:
@@ -35,7 +31,6 @@ class DecodeResult:
         return tuple(read.text for read in self.reads)
 
     def matches(self, payload: str) -> bool:
-        """Was ``payload`` read, as text (a binary read's ``hex:`` text matches nothing)?"""
         return any(read.text == payload and not read.binary for read in self.reads)
 
     @property
@@ -43,11 +38,8 @@ class DecodeResult:
         return bool(self.reads)
 
 
-# --- decoders ---------------------------------------------------------------------------------------------
-
-
 def to_gray_uint8(image: np.ndarray) -> np.ndarray:
-    """Decoders want 8-bit luminance: accept gray, RGB, RGBA (RGBA over white), any dtype in [0, 255] or [0, 1]."""
+    """8-bit luminance of gray, RGB or RGBA (:func:`io.to_rgb`), any dtype in [0, 255] or [0, 1]."""
     image = np.asarray(image)
     if image.dtype != np.uint8:
         image = np.clip(image * (255.0 if image.max(initial=0) <= 1.0 else 1.0), 0, 255).round().astype(np.uint8)
@@ -70,24 +62,21 @@ def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
 
 
 def decode_all(image: np.ndarray, enhanced: bool = False) -> dict[str, DecodeResult]:
-    """What every decoder reads in ``image``; in an ``enhanced`` (x4) image also the cascade of looks
-    (:func:`read_cascade`, which refuses symbols too small for a x4 image). How the product reads a photo
-    (``photo.enhance_file``) and every attempt of its decode ladder (``ladder``)."""
-    return {decoder: decode(image, decoder) for decoder in (READERS if enhanced else DECODERS)}
+    """What every decoder reads in ``image``; in an ``enhanced`` (x4) image also the cascade (:func:`read_cascade`,
+    which refuses symbols too small for a x4 image)."""
+    return {decoder: decode(image, decoder) for decoder in READERS if enhanced or decoder != CASCADE}
 
 
 MIN_SYMBOL_PX = 40  # in a x4 image: a real code's modules are >= ~2.4 px (0.6 LR px), so even version 1 spans > 50
 
 
 def _side(corners) -> float:
-    """Side of the square with the area of the quadrilateral ``corners`` (4 x 2), px."""
     x, y = np.asarray(corners, np.float64).reshape(4, 2).T
     return float(np.sqrt(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2))
 
 
 def _zxing(gray: np.ndarray, min_side: float = 0.0) -> tuple[Read, ...]:
-    """Valid zxing reads of ``gray`` whose symbol spans at least ``min_side`` px. One pass, its text the
-    ECI-protocol data in hex (``HexECI``): whether there is an ECI, and which; ``bytes`` are the raw payload."""
+    """Valid zxing reads of symbols at least ``min_side`` px wide; the ``HexECI`` text says which ECI, if any."""
     found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.HexECI)
     corners = lambda p: [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
     return tuple(_zxing_read(r) for r in found if r.valid and (not min_side or _side(corners(r.position)) >= min_side))
@@ -99,13 +88,11 @@ def _zxing_read(barcode: zxingcpp.Barcode) -> Read:
 
 
 def read_cascade(gray: np.ndarray) -> tuple[Read, ...]:
-    """How the product reads an *enhanced* (x4) image: several looks, cheapest first, stopping at the first
-    valid read: zxing on the image, on its Otsu binarisation (a global threshold where zxing's local one
-    splits a blurred module), on its 2..98th-percentile contrast stretch, then OpenCV. Measured on the
-    bundled generator's output (``benchmarks/decode_levers.py``, 500 realistic codes): 23.0 % -> 24.2 % for
-    +0.6 ms per code. Reads of a symbol narrower than ``MIN_SYMBOL_PX`` are refused: every misread seen in
-    the 1,000-code evaluations was a 4-digit version-1 code "found" at ~1.6 px per module in the texture
-    of a larger code (``benchmarks/product_path.py``), a module size no x4 image of a real code has."""
+    """How the product reads an enhanced (x4) image, cheapest look first, up to the first read: zxing on the image,
+    on its Otsu binarisation (a global threshold where zxing's local one splits a blurred module), on its
+    contrast stretch, then OpenCV (23.0 -> 24.2 % of 500 realistic codes, ``benchmarks/decode_levers.py``).
+    Symbols under ``MIN_SYMBOL_PX`` are refused: every misread in the 1,000-code evaluations was one
+    (``benchmarks/product_path.py``), a module size no x4 image of a real code has."""
     for look in (gray, otsu_binarised(gray), contrast_stretched(gray)):
         if reads := _zxing(look, MIN_SYMBOL_PX):
             return reads
@@ -114,19 +101,18 @@ def read_cascade(gray: np.ndarray) -> tuple[Read, ...]:
 
 
 def otsu_binarised(gray: np.ndarray) -> np.ndarray:
-    """``gray`` (uint8) thresholded at Otsu's level: black and white only."""
     return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
 
 
 def contrast_stretched(gray: np.ndarray) -> np.ndarray:
-    """``gray`` (uint8) stretched so its 2nd..98th percentiles span 0..255."""
+    """The 2nd..98th percentiles of ``gray`` stretched over 0..255."""
     lo, hi = np.percentile(gray, (2, 98))
     return np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
 
 
 def _opencv(gray: np.ndarray) -> tuple[Read | None, float]:
-    """OpenCV's read of ``gray`` (None for none) and the side of the symbol it found, px. Bytes, not
-    ``detectAndDecode``'s text: that decodes them as UTF-8 (raising on others) and stops at a NUL."""
+    """OpenCV's read (None for none) and its symbol's side, px; from bytes: ``detectAndDecode``'s text is UTF-8 only
+    and stops at a NUL."""
     # OpenCV's detector misses codes that touch the border: give it a white margin.
     padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
     try:
@@ -143,8 +129,7 @@ _THREAD_STATE = threading.local()
 
 
 def _opencv_detector() -> cv2.QRCodeDetector:
-    """One detector per thread (cv2.QRCodeDetector is not safe to share across threads), freed
-    with its thread: a dict keyed by thread id grew by one detector per pool thread per call."""
+    """One detector per thread (cv2.QRCodeDetector is not thread-safe), freed with its thread."""
     if not hasattr(_THREAD_STATE, "detector"):
         _THREAD_STATE.detector = cv2.QRCodeDetector()
     return _THREAD_STATE.detector
@@ -152,10 +137,8 @@ def _opencv_detector() -> cv2.QRCodeDetector:
 
 def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
                     workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Two boolean arrays: did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``, and did it
-    misread (a valid read, none of it the true payload: worse than no read, as the user is misled).
-
-    Decoding is per-image C++ work that releases the GIL, so threads use every core."""
+    """Did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``, and did it misread (read only other
+    payloads: worse than no read)? Threads use every core: decoding is C++ that releases the GIL."""
     if len(images) != len(payloads):
         raise ValueError(f"{len(images)} images but {len(payloads)} payloads")
     workers = workers or os.cpu_count() or 1
@@ -168,14 +151,11 @@ def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxi
 
 def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
                    workers: int | None = None) -> np.ndarray:
-    """Boolean array: did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``?"""
     return decode_outcomes(images, payloads, decoder, workers)[0]
 
 
-
 def _opencv_read(data: bytes, padded: np.ndarray, points) -> Read:
-    """Policy on OpenCV's bytes of the code at ``points`` in ``padded``. Bytes that are printable ASCII need
-    no ECI (a UTF-16/32 ECI would be missed: zxing sees it); others ask a fresh detector for the ECI."""
+    """The payload policy on OpenCV's bytes; only non-ASCII bytes ask a fresh detector for the ECI."""
     if data.isascii():
         return payload_read(data)
     eci = _opencv_encoding(padded, points)
@@ -188,8 +168,7 @@ def _opencv_read(data: bytes, padded: np.ndarray, points) -> Read:
 
 
 def _opencv_encoding(padded: np.ndarray, points) -> int:
-    """The ECI (20 also for Kanji mode, 0 for none) of the code at ``points``: from a fresh detector, as a
-    detector's ``getEncoding`` keeps reporting the first code it ever read (OpenCV 4.14)."""
+    """The ECI (0: none) from a fresh detector: ``getEncoding`` keeps reporting its first code's (OpenCV 4.14)."""
     detector = cv2.QRCodeDetector()
     try:
         detector.decodeBytes(padded, points)

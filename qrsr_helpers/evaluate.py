@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import cv2
@@ -12,7 +13,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from .config import Config
 from .data.pairs import Pairs
-from .decode import DECODERS, READERS, decode_matches, decode_outcomes
+from .decode import READERS, decode_matches, decode_outcomes
 from .errors import BadFile, InvalidArgument
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -35,27 +36,25 @@ def interpolation_upscaler(name: str, scale: int = Config.scale) -> Upscaler:
     return upscale
 
 
-def generator_upscaler(generator, batch_size: int = 64) -> Upscaler:
-    """A Keras generator (input/output in [0, 1]) as an upscaler of uint8 batches."""
+def upscaler(spec, backend: str | None = None, precision: str | None = None) -> Upscaler:
+    """An upscaler of uint8 batches from a loaded generator, an interpolation (``nearest`` | ``bilinear`` |
+    ``bicubic`` | ``lanczos``) or a generator's name (``srresnet`` | ``srgan`` | ``pretrained`` | a ``.weights.h5``
+    file, loaded by ``models.registry.load_pretrained`` with ``backend`` and ``precision``)."""
     from .inference import super_resolve
+    from .models.registry import BUNDLED, load_pretrained
 
-    return lambda lr: super_resolve(generator, lr, batch_size)
-
-
-def upscaler(spec: str, backend: str | None = None, precision: str | None = None) -> Upscaler:
-    """An upscaler from a name: an interpolation or a generator (a bundled name, ``pretrained`` or a
-    ``.weights.h5`` file, run as ``models.registry.load_generator`` chooses)."""
-    from .models.registry import BUNDLED, load_generator
-
+    if spec is not None and not isinstance(spec, (str, os.PathLike)):  # a loaded generator
+        return lambda lr: super_resolve(spec, lr)
     if spec in INTERPOLATIONS:
         return interpolation_upscaler(spec)
     try:
-        return generator_upscaler(load_generator(spec, backend, precision))
+        generator = load_pretrained(spec, backend, precision)
     except BadFile as error:
-        if error.reason != "missing" or spec.endswith(".weights.h5"):
+        if error.reason != "missing" or str(spec).endswith(".weights.h5"):
             raise
         raise InvalidArgument(f"unknown upscaler {spec!r}: use one of {list(INTERPOLATIONS)}, {list(BUNDLED)}, "
                               "'pretrained' or a .weights.h5 file") from None
+    return lambda lr: super_resolve(generator, lr)
 
 
 def image_metrics(sr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +68,7 @@ def image_metrics(sr: np.ndarray, hr: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 # --- lesson decode-rate: notebook 07 shows this text verbatim ---
 def per_image_results(pairs: Pairs, upscalers: dict[str, Upscaler],
-                      decoders: tuple[str, ...] = DECODERS) -> pd.DataFrame:
+                      decoders: tuple[str, ...] = ("zxing", "opencv")) -> pd.DataFrame:
     """One row per (upscaler, image): version, EC level, decoded by each of ``decoders``, PSNR, SSIM."""
     frames = []
     for name, upscale in upscalers.items():
@@ -98,7 +97,7 @@ def summarize(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 
 
 def evaluate_upscalers(pairs: Pairs, upscalers: dict[str, Upscaler],
-                       decoders: tuple[str, ...] = DECODERS) -> dict[str, pd.DataFrame]:
+                       decoders: tuple[str, ...] = ("zxing", "opencv")) -> dict[str, pd.DataFrame]:
     """Overall and per-version tables for every upscaler on the same pairs (``decoders=("zxing",)`` when
     time is short: OpenCV's detector costs several times zxing's per image; ``decoders=READERS`` adds the
     product's cascade)."""
@@ -142,4 +141,4 @@ def module_contrast(images: np.ndarray, hr: np.ndarray) -> np.ndarray:
 
 def hr_decode_rate(pairs: Pairs) -> dict[str, float]:
     """How many HR images themselves decode: the ceiling every upscaler is measured against."""
-    return {decoder: float(decode_matches(pairs.hr, pairs.payloads, decoder).mean()) for decoder in DECODERS}
+    return {decoder: float(decode_matches(pairs.hr, pairs.payloads, decoder).mean()) for decoder in ("zxing", "opencv")}

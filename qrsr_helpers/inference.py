@@ -1,145 +1,86 @@
-"""From uint8 pixels to uint8 pixels through a generator: batches (:func:`super_resolve`) and images
-of any size (:func:`enhance`, tiled).
-
-``super_resolve`` is the krasserm ``resolve()`` pattern: callers pass and receive uint8 pixels, never
-float ranges. ``enhance`` takes a uint8 image (H x W grey, H x W x 3 RGB or H x W x 4 RGBA, any
-size) and returns the enhanced uint8 image of the same kind. Large inputs are processed in
-overlapping tiles and the result is filled strip by strip, so memory stays bounded whatever the
-image's size. The factor is the generator's own (measured on a tiny input), never assumed.
+"""Enhancement, uint8 pixels in and out: :func:`super_resolve` runs a batch (krasserm's ``resolve()``), and
+:class:`Enhancer` owns the rest (Real-ESRGAN's ``RealESRGANer``): the generator and its runtime, tiles for any
+size, the self-ensemble and, per file, locate -> enhance -> write -> decode (``qrsr enhance``, notebook 08).
+Only the located code is enhanced: a whole 640 x 480 photo costs minutes on a CPU, its code a fraction of a second.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from .data.dihedral import dihedral, undo_dihedral
-from .errors import BadFile, InvalidArgument
-from .io import to_rgb
+from .decode import DecodeResult, decode_all
+from .decode import decode as decode_image
+from .errors import BadFile, InvalidArgument, printable
+from .io import MAX_PIXELS, image_header, read_image, to_rgb, write_image, write_png_strips
+from .ladder import Attempt, climb
+from .ladder import ensemble as ensemble_rung
+from .models.registry import load_pretrained, runtime_label
+from .payload import Payload, one_payload_per_symbol
 
-TILE, OVERLAP = 128, 16  # LR pixels: a 128 x 128 tile costs ~0.3 GB of activations as a graph, ~0.8 GB eagerly
+TILE, OVERLAP = 128, 16  # LR px: a 128 x 128 tile costs ~0.3 GB of activations as a graph, ~0.8 GB eagerly
+MAX_TILE = 1024  # LR px: a 1024 x 1024 tile's activations (16 x 64 generator, x4) are ~10 GB eagerly
 EAGER_TILES = 4  # up to this many tiles (a code's region) run eagerly; more (a whole photo) run as a graph
+DECODE_MAX_PIXELS = 8_000_000  # input px: its x4 result (128 MP, 384 MB as RGB) is decoded in memory
+LADDER_MAX_PIXELS = TILE * TILE  # the ladder climbs for a region up to one tile: a small code, its rungs cheap
+SHARP_MODULE_PX = 3.0  # px per module at which a code reads as it is: x4 is for ~1-2.5 (the generator's range)
 
 
 def super_resolve(generator, lr: np.ndarray, batch_size: int = 64, eager: bool = False,
                   ensemble: bool = False) -> np.ndarray:
-    """Super-resolve a batch of uint8 LR images (NHWC) -> uint8 SR images: scale to [0, 1], run the
-    generator, clip, round.
-
-    ``eager=True`` calls the model once on the whole batch instead of ``predict``: ``predict`` traces
-    a graph for every new input shape (seconds on a CPU), a waste for the odd-sized crops and tiles
-    of ``enhance()``; for many same-shaped batches ``predict`` is the faster one.
-
-    ``ensemble=True`` averages the outputs for the 8 rotations/reflections of each input, each turned
-    back (geometric self-ensemble, EDSR): 8x the compute for +3.8 points realistic with the bundled
-    SRResNet (28.0 -> 31.8 %, zxing, 500 codes; ``benchmarks/decode_levers.py``)."""
+    """A uint8 NHWC batch through ``generator`` (pixels in [0, 1]), clipped and rounded. ``eager``: one call, not
+    ``predict``, which traces a graph per input shape (seconds: a waste for odd-sized tiles). ``ensemble``: EDSR's
+    mean over the 8 rotations/reflections, 8x the compute for 28.0 -> 31.8 % of realistic codes read."""
     lr = np.asarray(lr)
     if lr.dtype != np.uint8 or lr.ndim != 4:
         raise ValueError(f"super_resolve() wants a uint8 NHWC batch, got {lr.dtype} with shape {lr.shape}")
     x = lr.astype(np.float32) / 255.0
     run = (lambda v: np.asarray(generator(v, training=False), np.float32)) if eager else \
         (lambda v: np.asarray(generator.predict(v, batch_size=batch_size, verbose=0), np.float32))
-    sr = _ensemble(run, x) if ensemble else run(x)
+    # One call per transform: batching the 8 measured 2.5x the memory for a 120 x 120 code (Keras, 2 cores).
+    sr = sum(undo_dihedral(run(np.ascontiguousarray(dihedral(x, k))), k) for k in range(8)) / 8.0 if ensemble \
+        else run(x)
     if not np.isfinite(sr).all():
         raise BadFile(f"{getattr(generator, 'name', 'the generator')}: computes NaN or infinite values for this "
                       "input (a diverged or broken model)", "diverged")
     return np.round(np.clip(sr, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _ensemble(run, x: np.ndarray) -> np.ndarray:
-    """The mean of ``run`` over the 8 dihedral transforms of ``x``, each turned back. One call per transform:
-    batching the four of one shape measured faster for a 3 x 1000 strip (OpenVINO 0.16 -> 0.12 s) but slower
-    and 2.5x the memory for a 120 x 120 code (Keras peak RSS 1.6 -> 3.9 GB; Intel Xeon, 2 cores)."""
-    return sum(undo_dihedral(run(np.ascontiguousarray(dihedral(x, k))), k) for k in range(8)) / 8.0
-
-
-def generator_scale(generator) -> int:
-    """The generator's factor, from its output size for a tiny input (fully convolutional models)."""
-    channels = generator.input_shape[-1]
-    return int(generator(np.zeros((1, 4, 4, channels), np.float32), training=False).shape[1]) // 4
-
-
-def _as_rgb(image: np.ndarray) -> tuple[np.ndarray, str]:
-    """uint8 RGB view of any supported image, and its kind (gray | rgb | rgba)."""
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        raise ValueError(f"enhance() wants a uint8 image, got {image.dtype}; "
-                         "read files with qrsr_helpers.io.read_image()")
-    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 1):
-        if image.size == 0:
-            raise ValueError(f"enhance() got an empty image (shape {image.shape})")
-        gray = image.reshape(image.shape[:2])
-        return np.repeat(gray[..., None], 3, axis=2), "gray"
-    if image.ndim == 3 and image.shape[2] in (3, 4):
-        if image.size == 0:
-            raise ValueError(f"enhance() got an empty image (shape {image.shape})")
-        return np.ascontiguousarray(to_rgb(image)), "rgb" if image.shape[2] == 3 else "rgba"
-    raise ValueError(f"enhance() wants H x W, H x W x 3 or H x W x 4, got shape {image.shape}")
-
-
-MAX_TILE = 1024  # LR px: a 1024 x 1024 tile's activations (16 x 64 generator, x4) are ~10 GB eagerly
-
-
 def check_tile(tile: int) -> int:
-    """``tile`` if it is a usable tile size: larger than twice the overlap, small enough to bound memory."""
     if not 2 * OVERLAP <= tile <= MAX_TILE:
         raise InvalidArgument(f"tile={tile}: must be in {2 * OVERLAP}..{MAX_TILE} px (tiles overlap by {OVERLAP} px; "
                               "larger tiles need gigabytes of memory)")
     return tile
 
 
+def _as_rgb(image: np.ndarray) -> tuple[np.ndarray, str]:
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"enhance() wants a uint8 image, got {image.dtype}; "
+                         "read files with qrsr_helpers.io.read_image()")
+    channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
+    if channels not in (1, 3, 4):
+        raise ValueError(f"enhance() wants H x W, H x W x 3 or H x W x 4, got shape {image.shape}")
+    if image.size == 0:
+        raise ValueError(f"enhance() got an empty image (shape {image.shape})")
+    return np.ascontiguousarray(to_rgb(image)), {1: "gray", 3: "rgb", 4: "rgba"}[channels]
+
+
 def _tiles(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
-    """Tile size and starts covering ``length`` with equal tiles of at most ``tile`` that overlap by at
-    least ``overlap``. Equal sizes (150 px -> 2 x 83, not 128 + 128) waste the least compute."""
+    """Equal tiles of at most ``tile`` overlapping by ``overlap`` or more (150 px: 2 x 83, not 128 + 128)."""
     if length <= tile:
         return length, [0]
     count = -(-(length - overlap) // (tile - overlap))
     size = -(-(length + (count - 1) * overlap) // count)
     return size, [min(i * (size - overlap), length - size) for i in range(count)]
-
-
-def _sr_strips(generator, rgb: np.ndarray, tile: int, overlap: int, s: int,
-               ensemble: bool = False) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(first HR row, finished uint8 RGB rows)`` top to bottom.
-
-    Tiles are blended with a feathered window (seams do not show) into a float buffer one tile-row
-    high; rows no later tile can touch are rounded and handed out. Memory: one tile's activations
-    plus two strips of the output width, whatever the image height.
-
-    A few tiles (a code's region) run eagerly: no graph to trace for an odd shape, ~3 s saved on a CPU.
-    Many (a whole photo, all tiles one shape) run through ``predict``: traced once, and a graph frees
-    each activation after its last use, where eager Keras keeps them all until the call ends."""
-    from tqdm import tqdm
-
-    h, w = rgb.shape[:2]
-    th, ys = _tiles(h, tile, overlap)
-    tw, xs = _tiles(w, tile, overlap)
-    eager = len(ys) * len(xs) <= EAGER_TILES
-    if len(ys) == len(xs) == 1:
-        yield 0, _check_scale(super_resolve(generator, rgb[None], eager=True, ensemble=ensemble)[0], h, w, s)
-        return
-    ramp = lambda n: np.minimum(np.minimum(np.arange(n) + 1, np.arange(n)[::-1] + 1), overlap * s).astype(np.float32)
-    window = (ramp(th * s)[:, None] * ramp(tw * s)[None, :])[..., None]
-    acc = np.zeros((th * s, w * s, 3), np.float32)
-    weight = np.zeros((th * s, w * s, 1), np.float32)
-    top = 0  # the HR row acc[0] stands for
-    with tqdm(total=len(ys) * len(xs), unit="tile", leave=False, disable=len(ys) * len(xs) < 16) as bar:
-        for y in ys:
-            shift = y * s - top
-            if shift:
-                yield top, _blend(acc[:shift], weight[:shift])
-                acc[:-shift], weight[:-shift] = acc[shift:].copy(), weight[shift:].copy()
-                acc[-shift:], weight[-shift:] = 0.0, 0.0
-                top = y * s
-            for x in xs:
-                patch = super_resolve(generator, rgb[None, y:y + th, x:x + tw], eager=eager, ensemble=ensemble)[0]
-                patch = _check_scale(patch, th, tw, s)
-                acc[:, x * s:(x + tw) * s] += patch * window
-                weight[:, x * s:(x + tw) * s] += window
-                bar.update()
-    yield top, _blend(acc, weight)
 
 
 def _blend(acc: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -152,48 +93,231 @@ def _check_scale(sr: np.ndarray, h: int, w: int, s: int) -> np.ndarray:
     return sr
 
 
-def enhanced_strips(image: np.ndarray, generator=None, tile: int = TILE,
-                    ensemble: bool = False) -> tuple[tuple[int, ...], Iterator]:
-    """The x4 image's shape and an iterator of ``(first row, rows)`` of it, top to bottom, in the
-    input's kind (gray/RGB/RGBA; alpha is upscaled bicubically): for writers that never hold the
-    whole result (``write_png_strips``)."""
-    import cv2
+@dataclass
+class Enhanced:
+    """One enhanced file, as ``qrsr enhance`` prints it (:meth:`describe`)."""
 
-    from .models.registry import load_generator
+    source: Path
+    output: Path
+    box: tuple[int, int, int, int]  # the enhanced LR region (x0, y0, x1, y1)
+    found_by: str  # zxing | contrast | none (whole image) | whole (asked for)
+    seconds: float
+    runtime: str = ""  # how the generator ran (models.registry.runtime_label)
+    decoded: dict[str, dict[str, DecodeResult]] = field(default_factory=dict)  # path -> decoder -> reads
+    notes: list[str] = field(default_factory=list)
+    codes: int = 1  # codes located in the region
+    spans_image: bool = False  # the codes' region covered most of the image: the whole image was enhanced
+    read_by: str = ""  # the ladder rung that read the code after the first read failed ("" none or not climbed)
 
-    rgb, kind = _as_rgb(image)
-    check_tile(tile)
-    if generator is None or isinstance(generator, (str, os.PathLike)):
-        generator = load_generator(generator)
-    scale = generator_scale(generator)
-    if scale < 2:
-        raise BadFile(f"{getattr(generator, 'name', 'the generator')}: computes x{scale}, not a super-resolution",
-                      "wrong model")
-    h, w = rgb.shape[:2]
-    shape = (h * scale, w * scale) + {"gray": (), "rgb": (3,), "rgba": (4,)}[kind]
-    alpha = (cv2.resize(np.asarray(image)[..., 3], (w * scale, h * scale), interpolation=cv2.INTER_CUBIC)
-             if kind == "rgba" else None)
+    def symbols(self, path: str) -> list[Payload]:
+        return one_payload_per_symbol(self.decoded.get(path, {}).values())
 
-    def strips() -> Iterator[tuple[int, np.ndarray]]:
-        for top, rows in _sr_strips(generator, rgb, tile, OVERLAP, scale, ensemble):
-            if kind == "gray":
-                rows = cv2.cvtColor(rows, cv2.COLOR_RGB2GRAY)
-            elif kind == "rgba":
-                rows = np.dstack([rows, alpha[top:top + len(rows)]])
-            yield top, rows
+    @property
+    def payloads(self) -> list[str]:
+        return list(dict.fromkeys(p.text for path in self.decoded for p in self.symbols(path)))
 
-    return shape, strips()
+    def describe(self) -> str:
+        x0, y0, x1, y1 = self.box
+        codes = f"{self.codes} codes" if self.codes > 1 else "code"
+        where = {"zxing": f"{codes} found by zxing", "contrast": "code-like region (contrast)",
+                 "none": "no code found: whole image", "whole": "whole image"}[self.found_by]
+        if self.spans_image:
+            where += ", covering most of the image: whole image"
+        runtime = f", {self.runtime}" if self.runtime else ""
+        lines = [f"{printable(str(self.source))} -> {printable(str(self.output))}  [{where}: {x1 - x0}x{y1 - y0} px "
+                 f"at x={x0} y={y0}, {self.seconds:.2f} s{runtime}]"]
+        lines += [f"  note: {printable(note)}" for note in self.notes]
+        for path in self.decoded:
+            symbols = self.symbols(path)
+            lines += [f"  {path if i == 0 else '':<9} {_shown(symbol)}" for i, symbol in enumerate(symbols)]
+            if not symbols:
+                lines.append(f"  {path:<9} nothing read")
+        if self.decoded and "enhanced" not in self.decoded:
+            lines.append(f"  {'enhanced':<9} not decoded: the region is too large to hold whole in memory")
+        if self.read_by:
+            lines.append(f"  read by: {self.read_by} (the first read failed)")
+        return "\n".join(lines)
 
 
-def enhance(image: np.ndarray, generator=None, tile: int = TILE, ensemble: bool = False) -> np.ndarray:
-    """x4 super-resolution of a uint8 image of any size, returned as the same kind (gray/RGB/RGBA;
-    alpha is upscaled bicubically; colour under transparency is composited over white first, as a
-    decoder sees it). ``generator``: a loaded generator, or a name :func:`models.registry.load_generator`
-    takes (``srresnet``, ``srgan``, a ``.weights.h5`` path); the bundled one by default. The output is filled
-    strip by strip: a 4000 x 3000 photo needs its 16000 x 12000 result and little more. ``ensemble``:
-    the geometric self-ensemble of :func:`super_resolve` (8x the time)."""
-    shape, strips = enhanced_strips(image, generator, tile, ensemble)
-    out = np.empty(shape, np.uint8)
-    for top, rows in strips:
-        out[top:top + len(rows)] = rows
-    return out
+def _shown(symbol: Payload) -> str:
+    text = printable(json.dumps(symbol.text, ensure_ascii=False))
+    why = "" if symbol.read.charset == "ASCII" else f"; {symbol.rule}"
+    if symbol.overruled:
+        why += "; not " + ", ".join(printable(json.dumps(t, ensure_ascii=False)) for t in symbol.overruled)
+    return f"{text} ({', '.join(symbol.readers)}{why})"
+
+
+def _read(decoded: dict[str, DecodeResult]) -> set[str]:
+    return {t for result in decoded.values() for t in result.texts}
+
+
+class Enhancer:
+    """x4 enhancement with one generator, loaded on first use and reused for every image and file.
+
+    ``generator``: a loaded model or a name ``load_pretrained`` takes (default: the bundled SRResNet), run as
+    ``backend``/``precision`` say (``None``: their environment variables, else auto). ``tile``: LR px per tile
+    (bounded memory); ``ensemble``: the self-ensemble; ``ladder``: rungs :meth:`enhance_file` climbs when nothing
+    reads (``--try-harder``: :data:`ladder.LADDER`; none by default: it misreads)."""
+
+    def __init__(self, generator=None, backend: str | None = None, precision: str | None = None,
+                 tile: int | None = None, ensemble: bool = False, ladder=()):
+        self._spec, self.backend, self.precision = generator, backend, precision
+        self.tile, self.ensemble, self.ladder = check_tile(TILE if tile is None else tile), ensemble, tuple(ladder)
+
+    @cached_property
+    def generator(self):
+        spec = self._spec
+        return load_pretrained(spec, self.backend, self.precision) \
+            if spec is None or isinstance(spec, (str, os.PathLike)) else spec
+
+    @cached_property
+    def scale(self) -> int:
+        """Measured on a tiny input, never assumed."""
+        generator = self.generator
+        scale = int(generator(np.zeros((1, 4, 4, generator.input_shape[-1]), np.float32), training=False).shape[1]) // 4
+        if scale < 2:
+            raise BadFile(f"{getattr(generator, 'name', 'the generator')}: computes x{scale}, not a super-resolution",
+                          "wrong model")
+        return scale
+
+    def enhance(self, image: np.ndarray, ensemble: bool | None = None) -> np.ndarray:
+        """x4 of a uint8 gray/RGB/RGBA image of any size, of the same kind (alpha upscaled bicubically, colour
+        composited over white first, as a decoder sees it)."""
+        shape, strips = self.strips(image, ensemble)
+        out = np.empty(shape, np.uint8)
+        for top, rows in strips:
+            out[top:top + len(rows)] = rows
+        return out
+
+    def strips(self, image: np.ndarray, ensemble: bool | None = None) -> tuple[tuple[int, ...], Iterator]:
+        """The x4 image's shape and its ``(first row, rows)`` top to bottom, for writers that never hold it whole
+        (``io.write_png_strips``)."""
+        import cv2
+
+        rgb, kind = _as_rgb(image)
+        h, w, s = *rgb.shape[:2], self.scale
+        alpha = cv2.resize(np.asarray(image)[..., 3], (w * s, h * s), interpolation=cv2.INTER_CUBIC) \
+            if kind == "rgba" else None
+        as_kind = {"gray": lambda top, rows: cv2.cvtColor(rows, cv2.COLOR_RGB2GRAY), "rgb": lambda top, rows: rows,
+                   "rgba": lambda top, rows: np.dstack([rows, alpha[top:top + len(rows)]])}[kind]
+        ensemble = self.ensemble if ensemble is None else ensemble
+        strips = ((top, as_kind(top, rows)) for top, rows in self._rgb_strips(rgb, ensemble))
+        return (h * s, w * s) + {"gray": (), "rgb": (3,), "rgba": (4,)}[kind], strips
+
+    def _rgb_strips(self, rgb: np.ndarray, ensemble: bool) -> Iterator[tuple[int, np.ndarray]]:
+        """Tiles blended with a feathered window into a buffer one tile-row high, finished rows handed out. A few
+        tiles (a code) run eagerly: no graph to trace; many (a photo) through ``predict``: traced once, and a graph
+        frees activations as it goes."""
+        from tqdm import tqdm
+
+        generator, s, overlap = self.generator, self.scale, OVERLAP
+        h, w = rgb.shape[:2]
+        th, ys = _tiles(h, self.tile, overlap)
+        tw, xs = _tiles(w, self.tile, overlap)
+        eager = len(ys) * len(xs) <= EAGER_TILES
+        if len(ys) == len(xs) == 1:
+            yield 0, _check_scale(super_resolve(generator, rgb[None], eager=True, ensemble=ensemble)[0], h, w, s)
+            return
+        ramp = lambda n: np.minimum(np.minimum(np.arange(n) + 1, np.arange(n)[::-1] + 1), overlap * s)
+        window = (ramp(th * s)[:, None] * ramp(tw * s)[None, :])[..., None].astype(np.float32)
+        acc = np.zeros((th * s, w * s, 3), np.float32)
+        weight = np.zeros((th * s, w * s, 1), np.float32)
+        top = 0  # the HR row acc[0] stands for
+        with tqdm(total=len(ys) * len(xs), unit="tile", leave=False, disable=len(ys) * len(xs) < 16) as bar:
+            for y in ys:
+                shift = y * s - top
+                if shift:
+                    yield top, _blend(acc[:shift], weight[:shift])
+                    acc[:-shift], weight[:-shift] = acc[shift:].copy(), weight[shift:].copy()
+                    acc[-shift:], weight[-shift:] = 0.0, 0.0
+                    top = y * s
+                for x in xs:
+                    patch = super_resolve(generator, rgb[None, y:y + th, x:x + tw], eager=eager, ensemble=ensemble)[0]
+                    patch = _check_scale(patch, th, tw, s)
+                    acc[:, x * s:(x + tw) * s] += patch * window
+                    weight[:, x * s:(x + tw) * s] += window
+                    bar.update()
+        yield top, _blend(acc, weight)
+
+    def enhance_file(self, source: str | Path, output: str | Path, decode: bool = False, whole: bool = False,
+                     max_pixels: int = MAX_PIXELS) -> Enhanced:
+        """Read ``source``, enhance a padded region around its code(s) (the whole image when none is found, or
+        ``whole``), write ``output`` atomically; with ``decode``, decode the original and the enhancement. The
+        generator loads after the file is read (a bad input fails fast) and its load is not in ``seconds``.
+
+        Enhancing never makes a code worse: a payload the original region reads that the enhancement loses puts
+        the original pixels back (x4 nearest; trained on 1-2.5 px per module, the generator can damage a sharp
+        code). A PNG is streamed in strips unless decoded, which needs it whole (up to ``DECODE_MAX_PIXELS``).
+        The ladder climbs only with ``decode``, when nothing reads, for a region up to ``LADDER_MAX_PIXELS``."""
+        from .locate import locate
+
+        start = time.perf_counter()
+        image = read_image(source, max_pixels)
+        header = image_header(source)
+        read_seconds = time.perf_counter() - start
+        runtime = runtime_label(self.generator)
+        start = time.perf_counter() - read_seconds
+        h, w = image.shape[:2]
+        region = None if whole else locate(image)
+        box = region.box if region else (0, 0, w, h)
+        found_by = region.source if region else ("whole" if whole else "none")
+        crop = image[box[1]:box[3], box[0]:box[2]]
+        notes = _region_notes(region, header)
+        decoded = {"original": decode_all(image)} if decode else {}
+        fits = crop.shape[0] * crop.shape[1] <= DECODE_MAX_PIXELS
+        must_read = (set(decode_image(crop, "zxing").texts) if fits else set()) | _read(decoded.get("original", {}))
+        read_by = ""
+        if Path(output).suffix.lower() != ".png" or (fits and (decode or must_read)):
+            sr = self.enhance(crop)
+            after = decode_all(sr, enhanced=True) if decode or must_read else {}
+            if lost := must_read - _read(after):
+                sr, after, where = _keep_original(crop, sr, box, region.readable if region else (), must_read)
+                notes.append(f"kept the original pixels {where} (x4 nearest neighbour): the enhanced pixels lost "
+                             f"{len(lost)} payload(s) the original had")
+            if decode:
+                decoded["enhanced"] = after
+                rungs = [rung for rung in self.ladder if not (self.ensemble and rung is ensemble_rung)]  # done
+                small = crop.shape[0] * crop.shape[1] <= LADDER_MAX_PIXELS  # (the ensemble of a whole photo: ~20 s)
+                if rungs and small and not _read(decoded["original"]) and not _read(after):
+                    read_by, better, tried = climb(Attempt(crop, sr, self), rungs)
+                    decoded |= tried
+                    sr = better if better is not None else sr
+            write_image(output, sr)
+        else:  # streamed: memory bounded whatever the size; a region too large to decode whole is not decoded
+            write_png_strips(output, *self.strips(crop))
+            if region and region.decoded:
+                notes.append("not checked that the enhanced region still reads: too large to decode whole")
+        return Enhanced(Path(source), Path(output), box, found_by, time.perf_counter() - start, runtime,
+                        decoded, notes, region.codes if region else 0, bool(region and region.spans_image),
+                        read_by)
+
+
+def _keep_original(crop: np.ndarray, sr: np.ndarray, box: tuple, readable: tuple, must_read: set[str]):
+    """``sr`` with the original pixels put back over the codes zxing read (others keep their enhancement), else
+    everywhere: the image, its reads, and where."""
+    scale = sr.shape[0] // crop.shape[0]
+    original = np.repeat(np.repeat(crop, scale, axis=0), scale, axis=1)
+    if readable:
+        mixed = sr.copy()
+        for x0, y0, x1, y1 in readable:
+            rows = slice((y0 - box[1]) * scale, (y1 - box[1]) * scale)
+            cols = slice((x0 - box[0]) * scale, (x1 - box[0]) * scale)
+            mixed[rows, cols] = original[rows, cols]
+        after = decode_all(mixed, enhanced=True)
+        if not must_read - _read(after):
+            return mixed, after, f"of the {len(readable)} code(s) that read as they were"
+    return original, decode_all(original, enhanced=True), "of the whole region"
+
+
+def _region_notes(region, header) -> list[str]:
+    notes = []
+    if region and region.module_px >= SHARP_MODULE_PX:
+        notes.append(f"{'a' if region.codes > 1 else 'the'} code is already {region.module_px:.1f} px per module "
+                     "and reads as it is: x4 is for codes of ~1-2.5 px per module")
+    if region and region.skipped:
+        boxes = ", ".join(f"{x1 - x0}x{y1 - y0} at x={x0} y={y0}" for x0, y0, x1, y1 in region.skipped[:3])
+        notes.append(f"{len(region.skipped)} other code-like region(s) not enhanced ({boxes}"
+                     f"{' ...' if len(region.skipped) > 3 else ''}); --whole enhances everything")
+    if header is not None and header.pages > 1:
+        notes.append(f"page 1 of {header.pages} enhanced (a multi-page {header.format}); the others were not read")
+    return notes

@@ -269,7 +269,7 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
 
 
 def write_png_strips(path: str | os.PathLike, shape: tuple[int, ...], strips: Iterator[tuple[int, np.ndarray]]) -> Path:
-    """Write a PNG from row blocks as they come (``inference.enhanced_strips``), atomically: the image
+    """Write a PNG from row blocks as they come (``inference.Enhancer.strips``), atomically: the image
     never exists whole in memory, so a 16000 x 12000 result costs two strips, not 576 MB.
 
     The encoder is pypng (pure Python over zlib). Measured against the hand-written Sub-filter

@@ -1,19 +1,9 @@
 """Find the QR code in a photo, so only the code (not the whole photo) goes through the generator.
 
-The bundled generator runs about 10 codes (32 x 32 px) a second on a laptop CPU: a whole 640 x 480
-photo costs a minute or two, the code inside it a fraction of a second. Two finders, best first:
-
-1. **zxing-cpp positions**: the symbol's four corners, also for codes it finds but cannot decode
-   (``return_errors=True``); small images are also searched at 2x, where zxing sees codes of 1.3-2
-   pixels per module that it misses at 1x.
-2. **Contrast blobs**: a code of ~1-2 px per module is a dense patch of strong edges in every
-   direction. The 3 x 3 morphological gradient (local max - min) is thresholded (Otsu), its density
-   in a 9 x 9 window kept where > 60 %, and the remaining blobs scored by squareness and contrast.
-   Thin lines and object edges never reach that density; textures with strong edges can, so this is
-   the fallback, and it runs on a pyramid (1x, 1/2, 1/4 ...) so large codes, whose modules are
-   blank inside at full size, are found at the level where they are 1-3 px per module.
-
-When neither finds anything plausible, the caller enhances the whole image (tiled).
+Two finders, best first: zxing-cpp's detector (also codes it cannot decode; small images also at 2x, where it
+sees codes of 1.3-2 px per module it misses at 1x), then contrast blobs: a code of ~1-2 px per module is a dense,
+roughly square patch of strong edges in every direction, which thin lines and object edges never are (textures
+can be: hence the fallback), searched on a pyramid so large codes are found where their modules are 1-3 px.
 """
 
 from __future__ import annotations
@@ -36,8 +26,7 @@ MIN_SCORE = 0.1  # codes in photos score 0.17-0.8 (mean local range / 255 x fill
 
 @dataclass(frozen=True)
 class Region:
-    """Where a code is: ``box`` = (x0, y0, x1, y1) in pixels (x1, y1 exclusive), found by ``source``
-    (``zxing`` | ``contrast``); ``score`` ranks contrast blobs (zxing finds score 1)."""
+    """Where a code is: ``box`` = (x0, y0, x1, y1), x1 and y1 exclusive; ``source``: zxing | contrast."""
 
     box: tuple[int, int, int, int]
     source: str
@@ -59,8 +48,7 @@ class Region:
 
 
 def zxing_regions(gray: np.ndarray) -> list[Region]:
-    """Boxes of every QR symbol zxing-cpp detects, decodable or not, at 1x and (small images) at 2x, where
-    it sees codes of 1.3-2 px per module it misses at 1x: one code read at 1x never hides a smaller one."""
+    """Every QR symbol zxing-cpp detects, decodable or not, at 1x and (small images) 2x."""
     factors = (1, 2) if gray.size <= ZXING_UPSCALE_MAX_PIXELS else (1,)
     regions: list[Region] = []
     for factor in factors:
@@ -82,13 +70,12 @@ def zxing_regions(gray: np.ndarray) -> list[Region]:
 
 
 def _plausible(region: Region) -> bool:
-    """A code seen at up to ~60 degrees of tilt stays within 2:1 and at least MIN_CODE_SIDE wide."""
+    """A code tilted up to ~60 degrees stays within 2:1 and MIN_CODE_SIDE wide; a failed detection may not."""
     short, long = sorted((region.width, region.height))
     return short >= MIN_CODE_SIDE and long <= 2 * short
 
 
 def contrast_regions(gray: np.ndarray, density: float = 0.6, window: int = 9) -> list[Region]:
-    """Code-like blobs (dense strong edges, roughly square), best first, over an image pyramid."""
     regions: list[Region] = []
     factor, level = 1, gray
     while True:
@@ -127,8 +114,7 @@ def _blobs(gray: np.ndarray, density: float, window: int) -> list[Region]:
 
 
 def _transitions(patch: np.ndarray) -> float:
-    """Dark/light alternations across the patch (median over rows and over columns, the smaller):
-    a code of 21+ modules has many in both directions, an edge or a smooth ramp one or two."""
+    """Median dark/light alternations per row and per column, the smaller: a code has many, an edge one or two."""
     _, binary = cv2.threshold(patch, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     binary = binary.astype(np.int8)
     rows = np.abs(np.diff(binary, axis=1)).sum(axis=1)
@@ -142,7 +128,6 @@ def _clip(box, shape) -> tuple[int, int, int, int]:
 
 
 def _overlap(a: tuple, b: tuple) -> float:
-    """Intersection over the smaller box's area."""
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     if w <= 0 or h <= 0:
@@ -161,8 +146,8 @@ def _drop_overlapping(regions: list[Region], limit: float = 0.5) -> list[Region]
 
 def pad(box: tuple[int, int, int, int], shape: tuple[int, ...], margin: float = 0.25,
         minimum: int = 4) -> tuple[int, int, int, int]:
-    """``box`` grown by ``margin`` x its size (at least ``minimum`` px) on every side, clipped to the
-    image: room for the quiet zone (4 modules ~ 15 % of a small code) and for the generator's context."""
+    """``box`` grown on every side by ``margin`` x its size (at least ``minimum`` px), clipped: room for the quiet
+    zone and the generator's context."""
     x0, y0, x1, y1 = box
     mx = max(minimum, int(round(margin * (x1 - x0))))
     my = max(minimum, int(round(margin * (y1 - y0))))
@@ -170,18 +155,15 @@ def pad(box: tuple[int, int, int, int], shape: tuple[int, ...], margin: float = 
 
 
 def union(regions: list[Region]) -> tuple[int, int, int, int]:
-    """The smallest box holding every region."""
     boxes = np.array([r.box for r in regions])
     return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())
 
 
 def locate(image: np.ndarray, max_fraction: float = 0.5) -> Region | None:
-    """The padded region to enhance: every code zxing detects (the union of their boxes, each grown by the
-    contrast blobs it overlaps: zxing reports a code it cannot decode only in part at times), else the best
-    contrast blob. Other contrast blobs are listed in ``skipped`` (most are print or texture: 13 of the 64
-    real photos of ``real_photos_dev`` hold one beside their code), never silently dropped. ``None`` when
-    nothing code-like is found; the whole image (``spans_image``) when the region would cover more than
-    ``max_fraction`` of it (then enhancing the whole image costs about the same)."""
+    """The padded region to enhance: the union of every code zxing detects (grown by the contrast blobs that
+    overlap one it cannot decode: zxing reports those only in part at times), else the best contrast blob;
+    ``None`` when nothing is code-like. Other blobs are listed in ``skipped``, never dropped silently. Over
+    ``max_fraction`` of the image, the whole image (``spans_image``): that costs about the same."""
     gray = to_gray_uint8(image)
     found = zxing_regions(gray)
     blobs = contrast_regions(gray)

@@ -5,7 +5,6 @@ generator's EMA is the optimizer's ``use_ema`` (backed up and resumed with it), 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -19,10 +18,9 @@ import numpy as np
 from .config import Config
 from .environment import in_notebook_kernel
 from .errors import TrainingDiverged, error_line
-from .io import atomic_path, write_json
+from .io import atomic_path
 from .losses import pixel_loss
 from .models import build_discriminator, build_vgg
-from .models.registry import ARCHITECTURE_FIELDS
 
 if TYPE_CHECKING:  # stage 2 imports TensorFlow (its step uses tf.GradientTape); stage 1 runs on any backend
     from .srgan import SRGAN
@@ -175,41 +173,6 @@ class TimeBudget(keras.callbacks.Callback):
         # Checked per batch, not per epoch: on a slow machine one epoch can outlast the whole budget.
         if time.monotonic() - self.start >= self.seconds:
             self.model.stop_training = True
-
-
-def write_run_info(out_dir: str | os.PathLike, **info) -> Path:
-    """Write (merge) ``run.json`` beside the checkpoints: what was trained, how, for how long. Its
-    ``architecture`` entry is what makes every weights file of the run loadable (``models.registry``).
-    A ``run.json`` :func:`read_run_info` refuses is left as it was (:class:`BadFile`)."""
-    return write_json(Path(out_dir) / "run.json", {**read_run_info(out_dir), **info})
-
-
-def read_run_info(out_dir: str | os.PathLike) -> dict:
-    """``run.json`` of a run folder; ``{}`` when there is none. One that cannot be read, is not JSON or not a JSON
-    object is a :class:`BadFile` naming it: it may be all that says which architecture the folder's weights have,
-    so it is never silently replaced (``write_run_info`` writes atomically: a crash never leaves one half-written)."""
-    from .errors import BadFile
-
-    path = Path(out_dir) / "run.json"
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        reason = f"{type(error).__name__}: {error_line(error, 80)}"
-        raise BadFile(f"{path}: not a readable run record ({reason}); repair it, or move it away to start this run "
-                      "folder over", "bad description") from None
-    if not isinstance(info, dict):
-        kind = {"str": "string", "int": "number", "float": "number", "bool": "boolean", "NoneType": "null"}.get(
-            type(info).__name__, type(info).__name__)
-        raise BadFile(f"{path}: holds a JSON {kind}, not a run record (a JSON object); repair it, or "
-                      "move it away to start this run folder over", "bad description")
-    return info
-
-
-def architecture_info(config: Config) -> dict:
-    """The config fields that define the generator, as ``run.json`` records them."""
-    return {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
 
 
 def distribution_strategy():

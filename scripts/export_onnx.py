@@ -23,9 +23,9 @@ def export(weights: Path) -> Path:
 
     from qrsr_helpers.io import atomic_path
     from qrsr_helpers.models.exported import WEIGHTS_DIGEST_KEY, weights_digest
-    from qrsr_helpers.models.registry import export_path, load_generator
+    from qrsr_helpers.models.registry import export_path, load_pretrained
 
-    generator = load_generator(weights, backend="keras")
+    generator = load_pretrained(weights, backend="keras")
     generator(np.zeros((1, 16, 16, generator.input_shape[-1]), np.float32))  # Keras exports called models only
     target = export_path(Path(weights))
     with atomic_path(target) as tmp:

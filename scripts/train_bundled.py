@@ -79,8 +79,8 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
     import keras
 
     from qrsr_helpers.data.arrays import PairBatches
-    from qrsr_helpers.models.registry import generator_from_config
-    from qrsr_helpers.training import GeneratorCheckpoint, TimeBudget, pretrain, write_run_info
+    from qrsr_helpers.models.registry import generator_from_config, write_run_info
+    from qrsr_helpers.training import GeneratorCheckpoint, TimeBudget, pretrain
 
     size, minutes = spec.split(":")
     blocks, filters = (int(v) for v in size.split("x"))

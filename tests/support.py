@@ -51,3 +51,25 @@ def png_header_only(path: Path, width: int, height: int) -> Path:
     body = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + body + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
     return path
+
+
+def code_image(seed: int = 1, px: int = 4):
+    """A random version-1 code, ``px`` pixels per module, and its payload."""
+    import numpy as np
+
+    from qrsr_helpers.data.synth import random_code, render_code
+
+    code = random_code(np.random.default_rng(seed), max_version=1)
+    return np.round(render_code(code.matrix, (code.modules + 8) * px) * 255).astype(np.uint8), code.payload
+
+
+def qr_code(text: str, module_px: float, border: int = 4):
+    """A code of ``text`` at ``module_px`` pixels per module (area-resampled from a sharp rendering)."""
+    import cv2
+    import numpy as np
+    import segno
+
+    matrix = np.array(segno.make_qr(text, error="m").matrix, np.uint8)
+    sharp = np.kron(np.pad((1 - matrix) * 255, border, constant_values=255), np.ones((16, 16))).astype(np.uint8)
+    side = int(round(sharp.shape[0] / 16 * module_px))
+    return cv2.resize(sharp, (side, side), interpolation=cv2.INTER_AREA)

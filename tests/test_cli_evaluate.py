@@ -1,11 +1,14 @@
 """``qrsr evaluate`` as a user runs it: a real subprocess, tables or JSON, one-line errors with exit 2."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from qrsr_helpers.models.registry import export_path, weights_path
 
 
 def qrsr(*args: str) -> subprocess.CompletedProcess:
@@ -52,3 +55,14 @@ def test_bad_input_is_one_line_and_exit_2(args, message):
     assert done.returncode == 2
     assert done.stderr.startswith(message) and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert done.stdout == ""
+
+
+def test_evaluate_with_a_stale_export_asked_for_is_one_line(tmp_path):
+    own = tmp_path / "mine.weights.h5"
+    shutil.copy(weights_path("srresnet"), own)
+    shutil.copy(weights_path("srresnet").with_name("srresnet_16x64.run.json"), tmp_path / "mine.run.json")
+    shutil.copy(export_path(weights_path("srgan")), export_path(own))  # the SRGAN's export: foreign to these weights
+    result = qrsr("evaluate", "--upscaler", str(own), "--n", "2", "--backend", "onnx")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and "other weights" in errors[0]

@@ -113,7 +113,7 @@ def test_a_killed_run_resumes_and_a_broken_backup_never_blocks_the_rerun(killed_
         epochs = _epochs_in(out / "history_pretrain.csv")
         resumed = epochs[len(done_before):]
         assert resumed and resumed[0] >= len(done_before) - 1 and resumed[-1] == 7, epochs
-    from qrsr_helpers.models import load_generator
+    from qrsr_helpers.models import load_pretrained
 
-    generator = load_generator(out / "generator_pretrain.weights.h5", "keras")
+    generator = load_pretrained(out / "generator_pretrain.weights.h5", "keras")
     assert all(np.isfinite(w).all() for w in generator.get_weights())

@@ -1,9 +1,6 @@
-"""The ``qrsr`` command: data, train, enhance, evaluate, demo — one module per subcommand.
-
-Each subcommand is a thin shell around the package's functions, so the notebooks and the CLI run the
-same code. Imports are lazy: ``qrsr --help`` never loads TensorFlow. Exit status: 0 done; 1 nothing
-decoded (``enhance --decode``); 2 a bad argument, input file or output place (one line on stderr,
-never a traceback); 130 interrupted (Ctrl-C or SIGTERM; nothing half-written is left behind).
+"""The ``qrsr`` command: one module per subcommand, each a thin shell around the package (imports are lazy:
+``qrsr --help`` loads no TensorFlow). Exit status: 0 done; 1 nothing decoded (``enhance --decode``); 2 a bad
+argument, input or output place (one line on stderr, never a traceback); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -26,14 +23,13 @@ MAX_CODES = 100_000  # ~5 GB of pairs and hours of decoding: beyond it a typo is
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad command line in one line (exit 2) instead of the usage block."""
+    """A bad command line in one line (exit 2), not argparse's usage block."""
 
     def error(self, message):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    """Every numeric argument, with one message naming the flag and the value (not argparse's usage dump)."""
     codes_limit = 10_000 if args.command == "demo" else MAX_CODES
     checks = [("n", lambda v: v >= 1, "need at least one code"),
               ("n", lambda v: v <= codes_limit, f"more than {codes_limit:,} codes: hours of work and gigabytes; "
@@ -50,7 +46,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 @contextmanager
 def named_by(flag: str, spec: str | None):
-    """A missing weights file reported with the flag that named it: ``--weights x.weights.h5: no such file``."""
+    """A missing weights file reported with the flag that named it (``--weights x.weights.h5: no such file``)."""
     try:
         yield
     except BadFile as error:
@@ -60,7 +56,6 @@ def named_by(flag: str, spec: str | None):
 
 
 def checked_weights(flag: str, spec: str | None):
-    """``models.registry.weights_path``, its missing-file error naming ``flag``."""
     from ..models.registry import weights_path
 
     with named_by(flag, spec):
@@ -72,9 +67,8 @@ RUNTIME_FLAGS = {"backend": (BACKEND_ENV, BACKENDS), "precision": (PRECISION_ENV
 
 
 def _check_runtime_settings(args: argparse.Namespace) -> None:
-    """``--backend``/``--precision``, else ``$QRSR_BACKEND``/``$QRSR_PRECISION`` (read here, once), else
-    ``auto``: checked before any work and passed down as arguments, so a bad value is one line, not one
-    error per file."""
+    """``--backend``/``--precision``, else their environment variables (read here, once), else ``auto``: checked
+    before any work and passed down as arguments."""
     for flag, (variable, choices) in RUNTIME_FLAGS.items():
         if not hasattr(args, flag):
             continue
@@ -85,17 +79,15 @@ def _check_runtime_settings(args: argparse.Namespace) -> None:
 
 
 def load_for(args: argparse.Namespace, spec: str | None, flag: str = "--weights"):
-    """The generator ``spec`` names, loaded once with the command's ``--backend``/``--precision``; a missing
-    file is reported with ``flag``."""
-    from ..models.registry import load_generator
+    """The generator ``spec`` names, loaded (once: cached) as ``--backend``/``--precision`` say."""
+    from ..models.registry import load_pretrained
 
     with named_by(flag, spec):
-        return load_generator(spec, args.backend, args.precision)
+        return load_pretrained(spec, args.backend, args.precision)
 
 
 def _note(command: str, shown: set, message, category, filename, lineno, file=None, line=None) -> None:
-    """Our warnings (:class:`QrsrWarning`) as one ``qrsr CMD: note:`` line, each once; others as Python
-    shows them."""
+    """Our warnings as one ``qrsr CMD: note:`` line each, once; others as Python shows them."""
     if issubclass(category, QrsrWarning):
         if str(message) not in shown:
             shown.add(str(message))
@@ -157,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     enhance.add_argument("--try-harder", action="store_true",
                          help="with --decode: when nothing reads, try a ladder of extra attempts (rescaled, then the "
                               "ensemble); off by default: it misread 3 of 600 photo-like scenes")
-    enhance.add_argument("--tile", type=int, default=128,
+    enhance.add_argument("--tile", type=int,
                          help="input tile size in px for large regions: smaller needs less memory (default 128)")
     _runtime_flags(enhance)
     enhance.add_argument("--max-pixels", type=int, default=None,

@@ -1,10 +1,5 @@
-"""``qrsr demo``: the bundled generator against bicubic on fresh codes, with nothing but the installed
-package.
-
-Fresh codes from the evaluation seed (never trained on) are degraded with the realistic camera chain,
-enhanced, and scored next to bicubic (decode rate / PSNR / SSIM, the ``evaluate`` module's table);
-then an LR | bicubic | SR | HR figure is written.
-"""
+"""``qrsr demo``: the bundled generator against bicubic on fresh codes (the evaluation seed: never trained on),
+realistic camera degradation, scored by ``evaluate`` and shown as an LR | bicubic | SR | HR figure."""
 
 from __future__ import annotations
 
@@ -22,7 +17,6 @@ from . import load_for
 
 @dataclass
 class Comparison:
-    """What ``compare_on_fresh_codes`` measured: the pairs, each upscaler's outputs and the tables."""
 
     pairs: object  # data.pairs.Pairs
     model: str  # the generator's name in the tables
@@ -33,9 +27,6 @@ class Comparison:
 
 def compare_on_fresh_codes(n: int, seed: int, weights: str | Path | None = None, backend: str | None = None,
                            precision: str | None = None) -> Comparison:
-    """``n`` codes from ``seed`` (the evaluation seed by default in the CLI: never trained on), realistic
-    camera degradation, x4 by bicubic and by the generator (run as ``backend``/``precision`` choose), scored
-    by ``evaluate``."""
     from ..data.pairs import generate_pairs
     from ..evaluate import evaluate_upscalers, hr_decode_rate, interpolation_upscaler, upscaler
 
@@ -57,7 +48,6 @@ def compare_on_fresh_codes(n: int, seed: int, weights: str | Path | None = None,
 
 
 def run(args: argparse.Namespace) -> int:
-    """``qrsr demo``: fresh codes -> realistic LR -> bicubic and the generator -> table and figure."""
     load_for(args, args.weights)  # a bad name, file or setting fails now (and loads once), not after the work
     check_writable(Path(args.out).parent)
     import matplotlib
@@ -78,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_demo_figure(path: str | Path, result: Comparison, n: int = 4) -> Path:
-    """LR | bicubic | model | HR for the first ``n`` codes (not picked: what a user would get), each
-    output tagged decoded or not (zxing); written atomically."""
+    """The first ``n`` codes (not picked: what a user would get), each output tagged decoded or not (zxing)."""
     import matplotlib.pyplot as plt
 
     from ..plots import decode_grid

@@ -1,8 +1,6 @@
-"""``qrsr enhance``: which files the arguments name, where each output goes, and the per-file loop.
-
-Every input is accounted for: a missing file, a folder's non-images, earlier outputs (``*.x4.png``)
-and outputs that would overwrite an input or each other are reported by name. One file's failure
-of any kind is reported for that file and the batch goes on; the summary counts both.
+"""``qrsr enhance``: which files the arguments name, where each output goes, and the per-file loop. Every input
+is accounted for by name (missing, not an image, an earlier output, an output clash); one file's failure never
+stops the batch.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgument, QrsrError, error_line, printable
 from ..io import IMAGE_SUFFIXES
-from . import checked_weights, load_for
+from . import checked_weights, named_by
 
 OUTPUT_TAG = ".x4"  # photo.jpg -> photo.x4.png
 
@@ -23,7 +21,6 @@ def _is_output(path: Path) -> bool:
 
 
 def _images_in(paths: list[Path], where: str, notes: list[str]) -> list[Path]:
-    """The regular image files among ``paths``; earlier outputs and other entries are noted, not dropped silently."""
     images = [p for p in paths if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not _is_output(p)]
     outputs = [p.name for p in paths if _is_output(p)]
     others = [p.name for p in paths if p not in images and p.name not in outputs]
@@ -36,11 +33,8 @@ def _images_in(paths: list[Path], where: str, notes: list[str]) -> list[Path]:
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str], list[str]]:
-    """Files from the command line's files, folders (their images, not recursive) and globs.
-
-    Returns ``(files, errors, notes)``: an input that names nothing is an error (reported, never
-    dropped); what folders and globs hold that is not an image, or is an earlier output
-    (``*.x4.png``), is skipped and listed in ``notes``. A file named twice is enhanced once."""
+    """``(files, errors, notes)`` from the command line's files, folders (not recursive) and globs: an input naming
+    nothing is an error; what folders and globs hold besides images is listed in ``notes``; no file twice."""
     files, errors, notes = [], [], []
     for item in inputs:
         path = Path(item)
@@ -50,16 +44,14 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str], list[str]]:
             errors.append(f"{item}: not a supported image type ({', '.join(IMAGE_SUFFIXES)})")
         elif path.is_file():
             files.append(path)
-        elif path.is_dir():
-            images = _images_in(sorted(p for p in path.iterdir() if not p.name.startswith(".")), str(path), notes)
-            files += images
+        elif path.is_dir() or glob.has_magic(item):
+            folder = path.is_dir()
+            found = sorted(p for p in path.iterdir() if not p.name.startswith(".")) if folder else \
+                [Path(m) for m in sorted(glob.glob(item))]
+            files += (images := _images_in(found, str(path) if folder else item, notes))
             if not images:
-                errors.append(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})")
-        elif glob.has_magic(item):
-            images = _images_in([Path(m) for m in sorted(glob.glob(item))], item, notes)
-            files += images
-            if not images:
-                errors.append(f"{item}: no file matches this pattern")
+                errors.append(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})" if folder else
+                              f"{item}: no file matches this pattern")
         else:
             errors.append(f"{item}: {'not a regular file' if path.exists() else 'no such file or folder'}")
     unique = {}
@@ -69,9 +61,8 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str], list[str]]:
 
 
 def output_paths(files: list[Path], out: str | None) -> tuple[dict[Path, Path], list[str]]:
-    """``NAME.x4.png`` beside each input, or in the folder ``out``, or ``out`` itself when it names an
-    image file and there is one input. An output that would overwrite an input (its own or another's)
-    or another output is an error for that input."""
+    """``NAME.x4.png`` beside each input, or in the folder ``out``, or ``out`` itself (an image file, one input).
+    An output that would overwrite an input or another output is an error for that input."""
     target = Path(out) if out else None
     to_file = target is not None and not target.is_dir() and target.suffix != ""
     if to_file and target.suffix.lower() not in IMAGE_SUFFIXES:
@@ -96,16 +87,14 @@ def output_paths(files: list[Path], out: str | None) -> tuple[dict[Path, Path], 
 
 
 def run(args) -> int:
-    """``qrsr enhance``: exit 0 when done (with ``--decode``: when a payload was read), 1 when
-    ``--decode`` read nothing, 2 when an input was missing, unreadable or could not be written (the
-    others still run)."""
     from tqdm import tqdm
 
-    from ..inference import check_tile
+    from ..inference import Enhanced, Enhancer
+    from ..io import MAX_PIXELS
     from ..ladder import LADDER
-    from ..photo import MAX_PIXELS, Enhanced, enhance_file
 
-    check_tile(args.tile)
+    enhancer = Enhancer(args.weights, args.backend, args.precision, args.tile, args.ensemble,
+                        LADDER if args.try_harder else ())  # a bad --tile fails first; the generator loads below
     files, errors, notes = expand_inputs(args.inputs)
     outputs, clashes = output_paths(files, args.out) if files else ({}, [])
     errors += clashes
@@ -114,13 +103,14 @@ def run(args) -> int:
     for message in notes:
         print(f"qrsr enhance: {printable(message)}", file=sys.stderr)
     checked_weights("--weights", args.weights)  # a bad name fails once, up front, even when no input is usable
-    generator = load_for(args, args.weights) if outputs else None  # once, before any file: one line if it fails
+    if outputs:
+        with named_by("--weights", args.weights):
+            enhancer.generator  # noqa: B018 - loaded once, before any file: one line if it fails
     done: list[Enhanced] = []
     for path in tqdm(outputs, unit="image", disable=len(outputs) < 2, file=sys.stderr):
         try:
-            result = enhance_file(path, outputs[path], decode=args.decode, whole=args.whole, tile=args.tile,
-                                  max_pixels=args.max_pixels or MAX_PIXELS, ensemble=args.ensemble,
-                                  generator=generator, ladder=LADDER if args.try_harder else ())
+            result = enhancer.enhance_file(path, outputs[path], decode=args.decode, whole=args.whole,
+                                           max_pixels=args.max_pixels or MAX_PIXELS)
         except QrsrError as error:
             message = str(error)
         except MemoryError:

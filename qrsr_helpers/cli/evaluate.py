@@ -12,7 +12,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.pairs import generate_pairs
     from ..decode import READERS
     from ..evaluate import INTERPOLATIONS, evaluate_upscalers, hr_decode_rate, upscaler
-    from ..models.registry import load_generator, runtime_label
+    from ..models.registry import load_pretrained, runtime_label
 
     names = args.upscaler or ["bicubic"]
     if "bicubic" not in names:
@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     for name in names:  # every name checked (and its generator loaded) before the slow part
         with named_by("--upscaler", name):
             upscalers[name] = upscaler(name, args.backend, args.precision)
-    runtimes = {name: runtime_label(load_generator(name, args.backend, args.precision)) for name in upscalers
+    runtimes = {name: runtime_label(load_pretrained(name, args.backend, args.precision)) for name in upscalers
                 if name not in INTERPOLATIONS}
     pairs = generate_pairs(args.n, args.seed, args.degradation)
     tables = evaluate_upscalers(pairs, upscalers, READERS)  # the product's cascade beside each decoder alone

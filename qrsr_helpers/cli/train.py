@@ -34,11 +34,11 @@ def check_gan_stage(args: argparse.Namespace, config, init, pretrained_here: boo
 
 def checked_init(spec: str):
     """The ``--init`` weights file and its architecture, loaded and checked (a :class:`BadFile` naming it)."""
-    from ..models.registry import architecture, load_generator
+    from ..models.registry import architecture, load_pretrained
 
     init = checked_weights("--init", spec)
     fields = architecture(init)
-    load_generator(init, "keras")  # cached: the same model sets the generator's weights below
+    load_pretrained(init, "keras")  # cached: the same model sets the generator's weights below
     return init, fields
 
 
@@ -46,7 +46,7 @@ def finished_in(out: Path, config) -> list[str]:
     """The stages ``run.json`` records as finished; a :class:`BadFile` naming it when it is no run record or records
     another generator than ``config``'s (training on would leave weights it describes wrongly)."""
     from ..errors import BadFile
-    from ..training import architecture_info, read_run_info
+    from ..models.registry import architecture_info, read_run_info
 
     record, info = out / "run.json", read_run_info(out)
     stages = info.get("finished_stages", [])
@@ -80,16 +80,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ..data.pairs import load_or_generate
     from ..data.pipeline import make_dataset
-    from ..models.registry import generator_from_config, load_generator
+    from ..models.registry import architecture_info, generator_from_config, load_pretrained, write_run_info
     from ..training import (
         TimeBudget,
-        architecture_info,
         build_srgan,
         distribution_strategy,
         mixed_precision_policy,
         pretrain,
         train_gan,
-        write_run_info,
     )
 
     def finished_stages() -> list[str]:
@@ -120,9 +118,9 @@ def run(args: argparse.Namespace) -> int:
     with distribution_strategy().scope():
         generator = generator_from_config(config)
         if "pretrain" in finished:
-            generator.set_weights(load_generator(out / "generator_pretrain.weights.h5", "keras").get_weights())
+            generator.set_weights(load_pretrained(out / "generator_pretrain.weights.h5", "keras").get_weights())
         elif init:
-            generator.set_weights(load_generator(init, "keras").get_weights())
+            generator.set_weights(load_pretrained(init, "keras").get_weights())
         for stage in STAGES[args.stage]:
             if stage in finished:
                 continue

@@ -8,7 +8,7 @@ from importlib import import_module
 
 _HOMES = {"build_generator": "generator", "build_discriminator": "discriminator", "build_vgg": "vgg",
           "VGGWeightsUnavailable": "vgg", "conv_macs": "cost", "layer_macs": "cost",
-          "generator_from_config": "registry", "load_generator": "registry"}
+          "generator_from_config": "registry", "load_pretrained": "registry"}
 __all__ = list(_HOMES)
 
 

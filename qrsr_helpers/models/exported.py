@@ -1,16 +1,8 @@
 """The bundled generators without TensorFlow: their ONNX export run by OpenVINO on the CPU.
 
-A user who enhances one photo waits ~3 s for ``import tensorflow`` and ~0.1 s for the model; OpenVINO
-imports in ~0.3 s and, where the CPU computes in bfloat16 (AMX, AVX512-BF16), runs the 16 x 64 generator
-several times faster than TensorFlow in float32 (``benchmarks/inference.py --runtimes`` has the table
-that chose it over ONNX Runtime and LiteRT). Training and the notebooks stay Keras.
-
-``NAME.onnx`` beside ``NAME.weights.h5`` (``registry.export_path``) is Keras' own export of those weights
-(``scripts/export_onnx.py``), stamped with the SHA-256 of those weights: at load an export whose stamp
-does not match its weights file is refused (``auto`` then runs the Keras model and says why), and
-``tests/test_exported.py`` checks every shipped export computes what its Keras weights compute.
-:class:`ExportedGenerator` quacks like the Keras generator as far as ``inference`` needs (``__call__``,
-``predict``, ``input_shape``): pixels in [0, 1], NHWC, any size.
+OpenVINO imports in ~0.3 s against TensorFlow's ~3 s and, where the CPU computes bfloat16, runs the 16 x 64
+generator several times faster (``benchmarks/inference.py --runtimes``). An export is stamped with the SHA-256 of
+the weights it came from (``scripts/export_onnx.py``) and refused at load when the stamp does not match.
 """
 
 from __future__ import annotations
@@ -22,29 +14,29 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import PRECISION_ENV, PRECISIONS
+from ..config import BACKEND_ENV, BACKENDS, PRECISION_ENV, PRECISIONS
 from ..errors import BadFile, InvalidArgument, error_line
 
 
 @lru_cache(maxsize=1)
 def bf16_supported() -> bool:
-    """Whether OpenVINO's CPU plugin computes in bfloat16 here (AMX or AVX512-BF16); elsewhere it would
-    emulate it, slower than float32."""
+    """Whether the CPU computes bfloat16 (AMX, AVX512-BF16); elsewhere OpenVINO emulates it, slower than fp32."""
     return "BF16" in _core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def asked_precision(precision: str | None = None) -> str:
-    """The precision asked for (argument, else ``$QRSR_PRECISION``, else ``auto``), checked: no OpenVINO needed."""
-    asked = str(precision or os.environ.get(PRECISION_ENV) or "auto").lower()
-    if asked not in PRECISIONS:
-        raise InvalidArgument(f"precision {asked!r} (${PRECISION_ENV} or --precision) is not one of {list(PRECISIONS)}")
+def setting(kind: str, value: str | None) -> str:
+    """``backend`` or ``precision`` as asked: ``value``, else its environment variable (the documented fallback,
+    read here only), else ``auto``; checked without loading anything."""
+    variable, choices = {"backend": (BACKEND_ENV, BACKENDS), "precision": (PRECISION_ENV, PRECISIONS)}[kind]
+    asked = str(value or os.environ.get(variable) or "auto").lower()
+    if asked not in choices:
+        raise InvalidArgument(f"{kind} {asked!r} (${variable} or --{kind}) is not one of {list(choices)}")
     return asked
 
 
 def choose_precision(precision: str | None = None) -> str:
-    """``bf16`` or ``fp32``: as asked (:func:`asked_precision`), ``auto`` meaning bf16 where the CPU supports
-    it. Asking for bf16 where it is not supported falls back to fp32 (said by ``precision``)."""
-    return "bf16" if asked_precision(precision) in ("auto", "bf16") and bf16_supported() else "fp32"
+    """``bf16`` where asked (``auto`` or ``bf16``) and the CPU computes it, else ``fp32``."""
+    return "bf16" if setting("precision", precision) in ("auto", "bf16") and bf16_supported() else "fp32"
 
 
 @lru_cache(maxsize=1)
@@ -58,17 +50,14 @@ WEIGHTS_DIGEST_KEY = "qrsr.weights_sha256"  # ONNX metadata: the digest of the w
 
 
 def weights_digest(weights: str | os.PathLike) -> str:
-    """SHA-256 of a weights file's bytes (~10 ms for the bundled 6.5 MB): what ties an export to its weights."""
+    """SHA-256 of a weights file: what ties an export to its weights."""
     return hashlib.sha256(Path(weights).read_bytes()).hexdigest()
 
 
 class ExportedGenerator:
-    """A generator's ONNX export compiled by OpenVINO for the CPU, in ``precision`` (bf16 | fp32).
-
-    With ``weights`` (the ``.weights.h5`` it stands for) the export must carry that file's digest
-    (``scripts/export_onnx.py`` records it), so a stale or foreign export is refused, never run silently;
-    ``scale``: the factor it must compute. Both, and finite outputs, are checked once here on a small
-    probe, and every batch's output is checked again (:class:`BadFile` otherwise)."""
+    """A generator's ONNX export compiled by OpenVINO for the CPU; quacks like the Keras generator as far as
+    ``inference`` needs (``__call__``, ``predict``, ``input_shape``). With ``weights`` the export must carry that
+    file's digest; the factor (``scale``) and finite outputs are checked on a probe and on every batch."""
 
     runtime = "openvino"
 
@@ -99,7 +88,6 @@ class ExportedGenerator:
         self(np.full((1, 8, 8, self.input_shape[-1]), 0.5, np.float32))  # the probe: x scale, finite
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
-        """One batch (NHWC float32 in [0, 1]) -> its x4 batch, as Keras' ``model(x)`` would return it."""
         x = np.ascontiguousarray(x, dtype=np.float32)
         out = self._request.infer({0: x})[0].copy()
         expected = (x.shape[0], x.shape[1] * self.scale, x.shape[2] * self.scale)
@@ -111,7 +99,6 @@ class ExportedGenerator:
         return out
 
     def predict(self, x, batch_size: int = 64, verbose=0) -> np.ndarray:
-        """Batches of ``batch_size``, as ``keras.Model.predict``."""
         x = np.asarray(x, np.float32)
         return np.concatenate([self(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 

@@ -1,11 +1,8 @@
-"""Which generator a name means, what architecture a weights file holds, and loading it.
+"""Which generator a name means, what architecture a weights file holds (``run.json``), and loading it.
 
-One place parses every way a user names a generator — ``srresnet`` / ``srgan`` (the bundled ones),
-``pretrained`` (the default bundled one) or a path to a ``.weights.h5`` file — and one place knows
-an architecture: the ``Config`` fields in :data:`ARCHITECTURE_FIELDS`. A weights file's architecture
-comes from JSON beside it, as config overrides: ``NAME.run.json`` next to ``NAME.weights.h5`` (the
-bundled files), else the ``run.json`` that ``qrsr train`` writes into its run folder (looked for in
-the file's folder and two levels up, for ``checkpoints/<stage>/`` files).
+A name is ``srresnet`` / ``srgan`` (bundled), ``pretrained`` (the default bundled one) or a ``.weights.h5``
+path. An architecture is the ``Config`` fields in :data:`ARCHITECTURE_FIELDS`, read from ``NAME.run.json``
+beside the weights, else from the ``run.json`` that ``qrsr train`` writes into its run folder.
 """
 
 from __future__ import annotations
@@ -18,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import BACKEND_ENV, BACKENDS, Config
+from ..config import Config
 from ..errors import BadFile, InvalidArgument, QrsrWarning, error_line
+from ..io import write_json
+from .exported import choose_precision, setting
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 BUNDLED = {"srresnet": "srresnet_16x64", "srgan": "srgan_16x64"}
@@ -28,18 +27,16 @@ ARCHITECTURE_FIELDS = ("n_res_blocks", "filters", "upsampling", "channels", "sca
 WEIGHTS_SUFFIX = ".weights.h5"
 HOW_TO_DESCRIBE = ('write NAME.run.json beside it holding {"architecture": {"n_res_blocks": 6, "filters": 32, '
                    '"upsampling": "pixel_shuffle", "channels": 3}} (the values it was trained with)')
+START_OVER = "repair it, or move it away to start this run folder over"
 
 
 def bundled_path(model: str = DEFAULT_MODEL) -> Path:
-    """The weights file of a bundled model (``srresnet`` | ``srgan``)."""
     if model not in BUNDLED:
         raise InvalidArgument(f"bundled model {model!r} is not one of {list(BUNDLED)}")
     return WEIGHTS_DIR / f"{BUNDLED[model]}{WEIGHTS_SUFFIX}"
 
 
 def weights_path(spec: str | os.PathLike | None) -> Path:
-    """The weights file a user means: ``None``/``pretrained`` (the default bundled model),
-    ``srresnet`` | ``srgan``, or a path to an existing ``.weights.h5`` file."""
     text = DEFAULT_MODEL if spec is None or str(spec) == "pretrained" else str(spec)
     if text in BUNDLED:
         path = bundled_path(text)
@@ -61,33 +58,62 @@ def weights_path(spec: str | os.PathLike | None) -> Path:
 
 
 def _stem(weights: Path) -> str:
-    """``NAME`` of ``NAME.weights.h5`` (of any other file: its name without the last suffix)."""
     return weights.name[: -len(WEIGHTS_SUFFIX)] if weights.name.endswith(WEIGHTS_SUFFIX) else weights.stem
 
 
 def describe_path(weights: Path) -> Path | None:
-    """The JSON that describes ``weights``: ``NAME.run.json`` beside it, else a run folder's ``run.json``."""
+    """``NAME.run.json`` beside ``weights``, else a run folder's ``run.json`` (up to two levels up: checkpoints)."""
     candidates = [weights.with_name(f"{_stem(weights)}.run.json")] + [folder / "run.json" for folder in
-                                                            list(weights.resolve().parents)[:3]]
+                                                                     list(weights.resolve().parents)[:3]]
     return next((c for c in candidates if c.is_file()), None)
 
 
+def _json_object(path: Path, why) -> dict:
+    """The one ``run.json`` reader: the object in ``path``, ``{}`` when there is no file. Unreadable, not JSON
+    or not an object: a BadFile naming it, ``why(error or value)`` saying what is wrong and what to do."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadFile(f"{path}: {why(error)}", "bad description") from None
+    if not isinstance(data, dict):
+        raise BadFile(f"{path}: {why(data)}", "bad description")
+    return data
+
+
+def read_run_info(out_dir: str | os.PathLike) -> dict:
+    """A run folder's ``run.json`` (``{}`` when none); a bad one is refused, never replaced: it may be all that
+    says which architecture the folder's weights have."""
+    def why(found) -> str:
+        if isinstance(found, Exception):
+            return f"not a readable run record ({type(found).__name__}: {error_line(found, 80)}); {START_OVER}"
+        kind = {"str": "string", "int": "number", "float": "number", "bool": "boolean", "NoneType": "null"}.get(
+            type(found).__name__, type(found).__name__)
+        return f"holds a JSON {kind}, not a run record (a JSON object); {START_OVER}"
+
+    return _json_object(Path(out_dir) / "run.json", why)
+
+
+def write_run_info(out_dir: str | os.PathLike, **info) -> Path:
+    return write_json(Path(out_dir) / "run.json", {**read_run_info(out_dir), **info})
+
+
+def architecture_info(config: Config) -> dict:
+    return {name: getattr(config, name) for name in ARCHITECTURE_FIELDS}
+
+
 def architecture(weights: str | os.PathLike) -> dict:
-    """The architecture of a weights file as ``Config`` overrides, every field of :data:`ARCHITECTURE_FIELDS`
-    given: what its description records (see the module docstring), and for a field it leaves out -- or for a
-    file nothing describes -- the bundled 16 x 64 pixel-shuffle x4 generator's (``Config``'s defaults). The one
-    rule every loader and ``qrsr train --init`` follow; :func:`load_generator` says how to describe a file when
-    it does not fit. A recorded value ``Config`` refuses (type or range) is a :class:`BadFile` naming the
-    description and the field."""
-    weights = Path(weights)
-    info = describe_path(weights)
+    """Every field of :data:`ARCHITECTURE_FIELDS` for a weights file: what its description records, ``Config``'s
+    defaults (the bundled 16 x 64 generator) for the rest. A value ``Config`` refuses is a BadFile naming both."""
+    info = describe_path(Path(weights))
     recorded = {}
     if info is not None:
-        try:
-            recorded = json.loads(info.read_text(encoding="utf-8")).get("architecture")
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:
-            raise BadFile(f"{info}: not a readable run description ({type(error).__name__}); {HOW_TO_DESCRIBE}",
-                          "bad description") from None
+        def why(found) -> str:  # a non-object reads as it always did, as ``.get``'s AttributeError
+            name = type(found).__name__ if isinstance(found, Exception) else "AttributeError"
+            return f"not a readable run description ({name}); {HOW_TO_DESCRIBE}"
+
+        recorded = _json_object(info, why).get("architecture")
         if not isinstance(recorded, dict):
             raise BadFile(f"{info}: has no \"architecture\" entry; {HOW_TO_DESCRIBE}", "bad description")
     try:
@@ -95,11 +121,11 @@ def architecture(weights: str | os.PathLike) -> dict:
     except InvalidArgument as error:
         raise BadFile(f"{info}: its \"architecture\" entry does not describe a generator: {error}",
                       "bad description") from None
-    return {key: getattr(config, key) for key in ARCHITECTURE_FIELDS}
+    return architecture_info(config)
 
 
 def generator_from_config(config: Config, name: str = "generator"):
-    """The generator ``config`` describes (the only place that maps config fields to the builder)."""
+    """The only place that maps config fields to the generator's builder."""
     from .generator import build_generator
 
     return build_generator(n_res_blocks=config.n_res_blocks, n_upscale=config.n_upscale, upsampling=config.upsampling,
@@ -107,7 +133,6 @@ def generator_from_config(config: Config, name: str = "generator"):
 
 
 def config_for_weights(weights: str | os.PathLike) -> Config:
-    """A config whose generator fits ``weights``: its :func:`architecture` over the defaults."""
     return Config(**architecture(weights))
 
 
@@ -121,9 +146,8 @@ def _load(path: str, mtime_ns: int, size: int):
                       "unreadable or corrupt")
     generator = generator_from_config(config_for_weights(weights), name=weights.name.split(".")[0])
     try:
-        # Keras warns once per layer it cannot match ("Skipping nested container ...": 89 lines for a file of
-        # another size) before it raises, and would leave such layers freshly initialised if it did not: the
-        # warnings are caught, and any of them means the file does not fit.
+        # Keras warns per layer it cannot match (89 lines for a file of another size) and may leave such layers
+        # freshly initialised: any of those warnings means the file does not fit.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             generator.load_weights(weights)
@@ -131,12 +155,11 @@ def _load(path: str, mtime_ns: int, size: int):
         if skipped:
             raise ValueError(skipped[0])
     except Exception as error:  # h5py/Keras raise OSError, ValueError, KeyError... for a file that does not fit
-        first = error_line(error, 120)
         if describe_path(weights) is None:
             raise BadFile(f"{weights}: does not load as the bundled 16x64 generator and nothing describes its "
                           f"architecture; {HOW_TO_DESCRIBE}", "unknown architecture") from None
         raise BadFile(f"{weights}: does not load as the architecture {describe_path(weights)} describes "
-                      f"({type(error).__name__}: {first})", "unreadable or corrupt") from None
+                      f"({type(error).__name__}: {error_line(error, 120)})", "unreadable or corrupt") from None
     if not all(np.isfinite(w).all() for w in generator.get_weights()):
         raise BadFile(f"{weights}: holds NaN or infinite values (saved from a diverged run?); use an earlier "
                       "checkpoint", "diverged")
@@ -144,24 +167,13 @@ def _load(path: str, mtime_ns: int, size: int):
 
 
 def export_path(weights: Path) -> Path:
-    """``NAME.onnx`` beside ``NAME.weights.h5``: its ONNX export (``scripts/export_onnx.py``)."""
     return weights.with_name(f"{_stem(weights)}.onnx")
 
 
-def asked_backend(backend: str | None = None) -> str:
-    """The backend asked for (argument, else ``$QRSR_BACKEND``, else ``auto``), checked."""
-    asked = str(backend or os.environ.get(BACKEND_ENV) or "auto").lower()
-    if asked not in BACKENDS:
-        raise InvalidArgument(f"backend {asked!r} (${BACKEND_ENV} or --backend) is not one of {list(BACKENDS)}")
-    return asked
-
-
 def choose_backend(path: Path, backend: str | None = None) -> str:
-    """``onnx`` or ``keras`` for the weights file ``path``: as asked (:func:`asked_backend`); ``auto`` means the
-    ONNX export (no TensorFlow) for a bundled generator that ships one, Keras otherwise: a learner's own
-    ``.weights.h5`` has no export the tests check against it. Whether the export is usable is known only when
-    it loads (:func:`load_runtime`)."""
-    asked = asked_backend(backend)
+    """``onnx`` or ``keras`` for the weights file ``path``; ``auto``: the export of a bundled generator that ships
+    one (a learner's own file has no export the tests check against it), else Keras."""
+    asked = setting("backend", backend)
     exported = export_path(path).is_file()
     if asked == "onnx" and not exported:
         raise InvalidArgument(f"{path}: no ONNX export beside it ({export_path(path).name}); write one with "
@@ -172,7 +184,7 @@ def choose_backend(path: Path, backend: str | None = None) -> str:
 
 
 def runtime_label(generator) -> str:
-    """How a loaded generator runs, for what commands print: ``OpenVINO bf16`` or ``Keras (tensorflow)``."""
+    """How a loaded generator runs, as commands print it: ``OpenVINO bf16`` or ``Keras (tensorflow)``."""
     precision = getattr(generator, "precision", None)
     if precision:
         return f"OpenVINO {precision}"
@@ -193,47 +205,23 @@ def _version(path: Path) -> tuple[int, int]:
     return stat.st_mtime_ns, stat.st_size
 
 
-def load_runtime(weights: str | os.PathLike | None = None, backend: str | None = None,
-                 precision: str | None = None) -> tuple[object, str]:
-    """The generator named by ``weights`` (see :func:`weights_path`) and, when ``auto`` meant its ONNX export
-    but the export could not be used, why ("" otherwise). The export (``models.exported``, OpenVINO, no
-    TensorFlow; in ``precision``) is used only when it carries its weights file's digest and computes
-    finite x-scale outputs; else, with ``auto``, the Keras model runs (a broken OpenVINO install, a stale
-    export, a corrupt file), and with ``onnx`` it is an error. Every setting is checked first, whatever
-    the backend. Cached per file version: loading twice costs nothing, a rewritten file loads anew."""
-    from .exported import asked_precision, choose_precision
-
+def load_pretrained(weights: str | os.PathLike | None = None, backend: str | None = "keras",
+                    precision: str | None = None):
+    """The generator ``weights`` names (pixels in [0, 1]). ``backend``: ``keras`` (default: the model a learner
+    inspects and fine-tunes), ``onnx`` (its export on OpenVINO, in ``precision``, no TensorFlow) or ``auto``
+    (the export where one ships; a warning says why when it cannot be used); ``None``: ``$QRSR_BACKEND``, else
+    ``auto``. Every setting is checked whatever the backend. Cached per file version."""
     path = weights_path(weights).resolve()
-    asked = asked_backend(backend)
-    precision = asked_precision(precision)
+    asked, precision = setting("backend", backend), setting("precision", precision)
     if choose_backend(path, asked) == "onnx":
         export = export_path(path)
         try:
             return _load_exported(str(export), _version(export), str(path), _version(path),
-                                  choose_precision(precision), config_for_weights(path).scale), ""
+                                  choose_precision(precision), config_for_weights(path).scale)
         except Exception as error:  # noqa: BLE001 - any failure of the fast path: OpenVINO, the file, its checks
             why = str(error) if isinstance(error, BadFile) else \
                 f"{export}: OpenVINO failed ({type(error).__name__}: {error_line(error)})"
             if asked == "onnx":
                 raise BadFile(why, "export unusable") from None
-            note = f"not using the ONNX export, running the Keras model: {why}"
-    else:
-        note = ""
-    return _load(str(path), *_version(path)), note
-
-
-def load_generator(weights: str | os.PathLike | None = None, backend: str | None = None,
-                   precision: str | None = None):
-    """The generator of :func:`load_runtime`; when ``auto`` fell back to Keras, a warning says why. Pixels in
-    and out are in [0, 1]."""
-    generator, note = load_runtime(weights, backend, precision)
-    if note:
-        warnings.warn(note, QrsrWarning, stacklevel=2)
-    return generator
-
-
-def load_pretrained(weights: str | os.PathLike | None = None, backend: str = "keras", precision: str | None = None):
-    """The public ``qrsr_helpers.load_pretrained``: :func:`load_generator`, but the Keras model unless
-    ``backend`` says otherwise: the model a learner inspects, evaluates and fine-tunes in the notebooks.
-    ``enhance()`` and the commands take the fast path by themselves (``backend="auto"``)."""
-    return load_generator(weights, backend, precision)
+            warnings.warn(f"not using the ONNX export, running the Keras model: {why}", QrsrWarning, stacklevel=2)
+    return _load(str(path), *_version(path))

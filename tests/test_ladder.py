@@ -17,10 +17,10 @@ import segno
 from qrsr_helpers import ladder as ladder_module
 from qrsr_helpers.cli import main
 from qrsr_helpers.decode import DecodeResult
+from qrsr_helpers.inference import LADDER_MAX_PIXELS, Enhancer
 from qrsr_helpers.io import write_image
-from qrsr_helpers.ladder import LADDER, RUNGS, Attempt, climb
+from qrsr_helpers.ladder import LADDER, Attempt, climb, ensemble
 from qrsr_helpers.payload import payload_read
-from qrsr_helpers.photo import LADDER_MAX_PIXELS, enhance_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,14 +58,14 @@ def blank(tmp_path: Path, size: int = 60) -> Path:
 def test_the_ladder_runs_only_when_the_first_read_fails(tmp_path, nearest_x4):
     calls: list[str] = []
     write_image(tmp_path / "code.png", code_image("https://example.org/first"))
-    result = enhance_file(tmp_path / "code.png", tmp_path / "out.png", decode=True, generator=nearest_x4,
-                          ladder=(planted("rung", "never printed", calls),))
+    enhancer = Enhancer(nearest_x4, ladder=(planted("rung", "never printed", calls),))
+    result = enhancer.enhance_file(tmp_path / "code.png", tmp_path / "out.png", decode=True)
     assert calls == [] and result.read_by == "" and result.payloads == ["https://example.org/first"]
     assert "read by" not in result.describe()
 
-    result = enhance_file(blank(tmp_path), tmp_path / "out.png", decode=True, generator=nearest_x4,
-                          ladder=(planted("first", None, calls), planted("second", "hello", calls),
-                                  planted("third", "not reached", calls)))
+    enhancer = Enhancer(nearest_x4, ladder=(planted("first", None, calls), planted("second", "hello", calls),
+                                            planted("third", "not reached", calls)))
+    result = enhancer.enhance_file(blank(tmp_path), tmp_path / "out.png", decode=True)
     assert calls == ["first", "second"] and result.read_by == "second" and result.payloads == ["hello"]
     lines = result.describe().splitlines()
     assert '  second    "hello" (zxing)' in lines and "  first     nothing read" in lines
@@ -75,12 +75,12 @@ def test_the_ladder_runs_only_when_the_first_read_fails(tmp_path, nearest_x4):
 def test_no_ladder_without_decode_for_fast_or_for_a_large_region(tmp_path, nearest_x4):
     calls: list[str] = []
     rung = planted("rung", "x", calls)
-    enhance_file(blank(tmp_path), tmp_path / "out.png", decode=False, generator=nearest_x4, ladder=(rung,))
-    result = enhance_file(blank(tmp_path), tmp_path / "out.png", decode=True, generator=nearest_x4, ladder=())
+    climbing = Enhancer(nearest_x4, ladder=(rung,))
+    climbing.enhance_file(blank(tmp_path), tmp_path / "out.png", decode=False)
+    result = Enhancer(nearest_x4).enhance_file(blank(tmp_path), tmp_path / "out.png", decode=True)
     assert calls == [] and not result.payloads and "read by" not in result.describe()
     side = int(LADDER_MAX_PIXELS ** 0.5) + 8  # no code located: the whole image is the region, over the limit
-    result = enhance_file(blank(tmp_path, side), tmp_path / "out.png", decode=True, generator=nearest_x4,
-                          ladder=(rung,))
+    result = climbing.enhance_file(blank(tmp_path, side), tmp_path / "out.png", decode=True)
     assert calls == [] and not result.payloads
 
 
@@ -98,15 +98,15 @@ def test_cli_climbs_only_when_asked_names_the_rung_and_exit_codes_stay(tmp_path,
     assert main(["enhance", str(tmp_path / "missing.png"), "--decode", *weights]) == 2
 
 
-def test_every_rung_runs_on_a_small_region(nearest_x4):
+def test_every_candidate_rung_runs_on_a_small_region(nearest_x4, monkeypatch):
     crop = np.repeat(code_image("https://example.org/r", 1)[..., None], 3, axis=2)
     sr = np.repeat(np.repeat(crop, 4, axis=0), 4, axis=1)
-    attempt = Attempt(crop, sr, nearest_x4, 128)
-    for name, rung in RUNGS.items():
+    attempt = Attempt(crop, sr, Enhancer(nearest_x4))
+    for name, rung in _benchmark(monkeypatch)._rungs().items():
         image, decoded = rung(attempt)
         assert rung.__name__ == name and (image is None or image.shape == sr.shape), name
         assert all(isinstance(result, DecodeResult) for result in decoded.values()), name
-    assert climb(attempt, (RUNGS["ensemble"],))[0] == "ensemble"  # the ensemble of nearest x4 reads the code
+    assert climb(attempt, (ensemble,))[0] == "ensemble"  # the ensemble of nearest x4 reads the code
 
 
 def _benchmark(monkeypatch):
@@ -133,7 +133,7 @@ def test_a_rung_that_misreads_is_never_kept(monkeypatch):
     assert _benchmark(monkeypatch).choose({"set": [{"rungs": t} for t in tries]})[0] == ["costly"]
 
 
-def test_the_ladder_is_the_one_the_benchmark_kept():
+def test_the_ladder_is_the_one_the_benchmark_kept(monkeypatch):
     measured = json.loads((ROOT / "benchmarks" / "results" / "decode_ladder.json").read_text())
     assert [rung.__name__ for rung in LADDER] == measured["kept"]
-    assert all(rung.__name__ in RUNGS for rung in LADDER)
+    assert all(rung.__name__ in _benchmark(monkeypatch)._rungs() for rung in LADDER)

@@ -1,10 +1,11 @@
-"""Decoders: exact payloads, input formats, threads, the cascade."""
+"""decode: every decoder reads the exact payload (in every encoding), the cascade's looks, input kinds, threads."""
 
 import threading
 
 import cv2
 import numpy as np
 import pytest
+import segno
 
 from qrsr_helpers import decode as decode_module
 from qrsr_helpers.data.pairs import generate_pairs
@@ -138,3 +139,20 @@ def test_contrast_stretch_maps_the_2nd_and_98th_percentiles_to_black_and_white()
     np.testing.assert_array_equal(stretched, expected)
     assert stretched.min() == 0 and stretched.max() == 255 and (stretched == 0).sum() == 30
     assert (contrast_stretched(np.full((8, 8), 7, np.uint8)) == 0).all()  # flat: no division by zero
+
+
+@pytest.mark.parametrize("payload, encoding, expected", [
+    ("日本語テキスト", "shift_jis", "日本語テキスト"),
+    ("Grüße, café", "latin-1", "Grüße, café"),
+    ("κόσμε ✓", "utf-8", "κόσμε ✓"),
+])
+def test_every_payload_encoding_is_read_by_both_decoders(payload, encoding, expected):
+    from qrsr_helpers.decode import decode
+
+    code = segno.make(payload, encoding=encoding, micro=False)
+    image = np.kron(np.pad((1 - np.asarray(code.matrix, np.uint8)) * 255, 4, constant_values=255),
+                    np.ones((6, 6), np.uint8)).astype(np.uint8)
+    assert decode(image, "zxing").texts == (expected,)
+    assert decode(image, "opencv").texts == (expected,)  # OpenCV's UTF-8-only path raised on Shift-JIS
+
+
