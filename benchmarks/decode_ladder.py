@@ -1,8 +1,5 @@
 """Which extra attempts are worth making when ``qrsr enhance --decode`` reads nothing (issue 22, item 1).
 
-(The ladder is now opt-in, ``qrsr enhance --try-harder``; "--fast" below and in the results file means the
-default without it, "default" the ladder, as when this was measured.)
-
 For every file: the first read as ``qrsr enhance --decode --fast`` makes it (``Enhancer().enhance_file``);
 then, on the files it read nothing from (and whose region is small enough for the ladder to climb,
 ``inference.LADDER_MAX_PIXELS``), every candidate rung of ``_rungs()`` (below) on its own: exact reads,
@@ -94,7 +91,7 @@ def measure(files: list[tuple[Path, str]], generator, out: Path) -> dict:
     from qrsr_helpers.io import read_image
     from qrsr_helpers.ladder import LADDER, Attempt
 
-    enhancers = {"fast": Enhancer(generator), "ladder": Enhancer(generator, ladder=LADDER)}
+    enhancers = {"fast": Enhancer(generator, ladder=()), "ladder": Enhancer(generator, ladder=LADDER)}
     rows = []
     for i, (path, payload) in enumerate(files):
         runs = {}
@@ -164,7 +161,7 @@ def cli_run(folder: Path, payloads: dict[str, str], fast: bool, out: Path) -> di
 
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "qrsr_helpers.cli", "enhance", str(folder), "-o", str(out),
-                           "--decode", *([] if fast else ["--try-harder"])], capture_output=True, text=True, cwd=ROOT)
+                           "--decode", *(["--fast"] if fast else [])], capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - start
     blocks, current = {}, None
     for line in done.stdout.splitlines():

@@ -48,23 +48,24 @@ def to_gray_uint8(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def decode(image: np.ndarray, decoder: str = "zxing") -> DecodeResult:
-    """Read every QR code in ``image`` with ``decoder`` (``zxing`` | ``opencv`` | ``cascade``)."""
+def decode(image: np.ndarray, decoder: str = "zxing", min_side: float = 0.0) -> DecodeResult:
+    """Read every QR code at least ``min_side`` px wide in ``image`` with ``decoder`` (``zxing`` | ``opencv`` |
+    ``cascade``)."""
     gray = to_gray_uint8(image)
     if decoder == "zxing":
-        return DecodeResult("zxing", _zxing(gray))
+        return DecodeResult("zxing", _zxing(gray, min_side))
     if decoder == CASCADE:
-        return DecodeResult(CASCADE, read_cascade(gray))
+        return DecodeResult(CASCADE, read_cascade(gray, max(min_side, MIN_SYMBOL_PX)))
     if decoder == "opencv":
-        read, _ = _opencv(gray)
-        return DecodeResult("opencv", (read,) if read else ())
+        read, side = _opencv(gray)
+        return DecodeResult("opencv", (read,) if read and side >= min_side else ())
     raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
 
 
-def decode_all(image: np.ndarray, enhanced: bool = False) -> dict[str, DecodeResult]:
-    """What every decoder reads in ``image``; in an ``enhanced`` (x4) image also the cascade (:func:`read_cascade`,
-    which refuses symbols too small for a x4 image)."""
-    return {decoder: decode(image, decoder) for decoder in READERS if enhanced or decoder != CASCADE}
+def decode_all(image: np.ndarray, enhanced: bool = False, min_side: float = 0.0) -> dict[str, DecodeResult]:
+    """What every decoder reads in ``image`` (symbols at least ``min_side`` px wide); in an ``enhanced`` (x4) image
+    also the cascade (:func:`read_cascade`, which refuses symbols too small for a x4 image)."""
+    return {decoder: decode(image, decoder, min_side) for decoder in READERS if enhanced or decoder != CASCADE}
 
 
 MIN_SYMBOL_PX = 40  # in a x4 image: a real code's modules are >= ~2.4 px (0.6 LR px), so even version 1 spans > 50
@@ -87,17 +88,17 @@ def _zxing_read(barcode: zxingcpp.Barcode) -> Read:
     return payload_read(barcode.bytes) if segments is None else segments_read(barcode.bytes, segments)
 
 
-def read_cascade(gray: np.ndarray) -> tuple[Read, ...]:
+def read_cascade(gray: np.ndarray, min_side: float = MIN_SYMBOL_PX) -> tuple[Read, ...]:
     """How the product reads an enhanced (x4) image, cheapest look first, up to the first read: zxing on the image,
     on its Otsu binarisation (a global threshold where zxing's local one splits a blurred module), on its
     contrast stretch, then OpenCV (23.0 -> 24.2 % of 500 realistic codes, ``benchmarks/decode_levers.py``).
     Symbols under ``MIN_SYMBOL_PX`` are refused: every misread in the 1,000-code evaluations was one
     (``benchmarks/product_path.py``), a module size no x4 image of a real code has."""
     for look in (gray, otsu_binarised(gray), contrast_stretched(gray)):
-        if reads := _zxing(look, MIN_SYMBOL_PX):
+        if reads := _zxing(look, min_side):
             return reads
     read, side = _opencv(gray)
-    return (read,) if read and side >= MIN_SYMBOL_PX else ()
+    return (read,) if read and side >= min_side else ()
 
 
 def otsu_binarised(gray: np.ndarray) -> np.ndarray:

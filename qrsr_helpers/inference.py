@@ -21,7 +21,7 @@ from .decode import DecodeResult, decode_all
 from .decode import decode as decode_image
 from .errors import BadFile, InvalidArgument, printable
 from .io import MAX_PIXELS, image_header, read_image, to_rgb, write_image, write_png_strips
-from .ladder import Attempt, climb
+from .ladder import LADDER, Attempt, climb
 from .ladder import ensemble as ensemble_rung
 from .models.registry import load_pretrained, runtime_label
 from .payload import Payload, one_payload_per_symbol
@@ -30,6 +30,7 @@ TILE, OVERLAP = 128, 16  # LR px: a 128 x 128 tile costs ~0.3 GB of activations 
 MAX_TILE = 1024  # LR px: a 1024 x 1024 tile's activations (16 x 64 generator, x4) are ~10 GB eagerly
 EAGER_TILES = 4  # up to this many tiles (a code's region) run eagerly; more (a whole photo) run as a graph
 DECODE_MAX_PIXELS = 8_000_000  # input px: its x4 result (128 MP, 384 MB as RGB) is decoded in memory
+FIRST_READ = ("original", "enhanced")  # Enhanced.decoded's first paths; the ladder's rungs follow, by name
 LADDER_MAX_PIXELS = TILE * TILE  # the ladder climbs for a region up to one tile: a small code, its rungs cheap
 SHARP_MODULE_PX = 3.0  # px per module at which a code reads as it is: x4 is for ~1-2.5 (the generator's range)
 
@@ -127,11 +128,14 @@ class Enhanced:
         lines = [f"{printable(str(self.source))} -> {printable(str(self.output))}  [{where}: {x1 - x0}x{y1 - y0} px "
                  f"at x={x0} y={y0}, {self.seconds:.2f} s{runtime}]"]
         lines += [f"  note: {printable(note)}" for note in self.notes]
+        unread_rungs = [path for path in self.decoded if path not in FIRST_READ and not self.symbols(path)]
         for path in self.decoded:
             symbols = self.symbols(path)
             lines += [f"  {path if i == 0 else '':<9} {_shown(symbol)}" for i, symbol in enumerate(symbols)]
-            if not symbols:
+            if not symbols and path in FIRST_READ:
                 lines.append(f"  {path:<9} nothing read")
+        if unread_rungs:
+            lines.append(f"  {'ladder':<9} nothing read ({', '.join(unread_rungs)})")
         if self.decoded and "enhanced" not in self.decoded:
             lines.append(f"  {'enhanced':<9} not decoded: the region is too large to hold whole in memory")
         if self.read_by:
@@ -157,10 +161,10 @@ class Enhancer:
     ``generator``: a loaded model or a name ``load_pretrained`` takes (default: the bundled SRResNet), run as
     ``backend``/``precision`` say (``None``: their environment variables, else auto). ``tile``: LR px per tile
     (bounded memory); ``ensemble``: the self-ensemble; ``ladder``: rungs :meth:`enhance_file` climbs when nothing
-    reads (``--try-harder``: :data:`ladder.LADDER`; none by default: it misreads)."""
+    reads (default :data:`ladder.LADDER`; ``()`` is ``qrsr enhance --fast``)."""
 
     def __init__(self, generator=None, backend: str | None = None, precision: str | None = None,
-                 tile: int | None = None, ensemble: bool = False, ladder=()):
+                 tile: int | None = None, ensemble: bool = False, ladder=LADDER):
         self._spec, self.backend, self.precision = generator, backend, precision
         self.tile, self.ensemble, self.ladder = check_tile(TILE if tile is None else tile), ensemble, tuple(ladder)
 

@@ -146,9 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     enhance.add_argument("--whole", action="store_true", help="enhance the whole image, not just the code")
     enhance.add_argument("--ensemble", action="store_true",
                          help="average over the 8 rotations/reflections: 8x the time, more small codes read")
-    enhance.add_argument("--try-harder", action="store_true",
-                         help="with --decode: when nothing reads, try a ladder of extra attempts (rescaled, then the "
-                              "ensemble); off by default: it misread 3 of 600 photo-like scenes")
+    enhance.add_argument("--fast", action="store_true",
+                         help="with --decode: read once; by default, when nothing reads, a ladder of extra attempts "
+                              "(rescaled, then the ensemble) follows")
     enhance.add_argument("--tile", type=int,
                          help="input tile size in px for large regions: smaller needs less memory (default 128)")
     _runtime_flags(enhance)

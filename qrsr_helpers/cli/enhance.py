@@ -94,7 +94,7 @@ def run(args) -> int:
     from ..ladder import LADDER
 
     enhancer = Enhancer(args.weights, args.backend, args.precision, args.tile, args.ensemble,
-                        LADDER if args.try_harder else ())  # a bad --tile fails first; the generator loads below
+                        () if args.fast else LADDER)  # a bad --tile fails first; the generator loads below
     files, errors, notes = expand_inputs(args.inputs)
     outputs, clashes = output_paths(files, args.out) if files else ({}, [])
     errors += clashes
