@@ -55,8 +55,7 @@ class GeneratorCheckpoint(keras.callbacks.Callback):
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
-    """``TerminateOnNaN`` that raises :class:`TrainingDiverged`: a script cannot mistake a diverged run for a
-    finished one."""
+    """``TerminateOnNaN`` raising :class:`TrainingDiverged`: no script mistakes a diverged run for a finished one."""
 
     def on_train_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
@@ -84,19 +83,6 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
                   f"moved it to {aside} and started this stage over", flush=True)
 
 
-def standard_callbacks(out_dir: Path, generator: keras.Model, config: Config, stage: str) -> list:
-    """Backup/resume, NaN stop, CSV history, generator checkpoints (and TensorBoard) for one stage's ``fit``."""
-    callbacks = [
-        StopOnNonFinite(),
-        ResumableBackup(str(out_dir / f"backup_{stage}")),  # deleted when the stage completes
-        keras.callbacks.CSVLogger(str(out_dir / f"history_{stage}.csv"), append=True),
-        GeneratorCheckpoint(generator, out_dir / "checkpoints" / stage, config.checkpoint_every),
-    ]
-    if keras.backend.backend() == "tensorflow":
-        callbacks.append(keras.callbacks.TensorBoard(str(out_dir / "logs" / stage), write_graph=False))
-    return callbacks
-
-
 def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | os.PathLike,
              epochs: int | None = None, callbacks: list | None = None) -> keras.callbacks.History:
     """Stage 1: the generator alone, ``config.pixel_loss``, Adam + EMA, on ``(lr, hr)`` batches in [0, 1]."""
@@ -114,12 +100,18 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
 
 def _fit_stage(model, generator, optimizer, stage: str, train_data, config: Config, out_dir, epochs: int,
                callbacks: list | None) -> keras.callbacks.History:
-    """``fit`` with the standard callbacks, then the generator's EMA swapped in (``fit`` does it only for a model's
-    own optimizer), its BatchNorm statistics taken over many batches, not the last few, and saved."""
+    """``fit`` with backup/resume (the backup is deleted when the stage completes), NaN stop, CSV history, checkpoints
+    (and TensorBoard); then the generator's EMA swapped in (``fit`` does it only for a model's own optimizer), its
+    BatchNorm statistics taken over many batches, not the last few, and saved."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    standard = [StopOnNonFinite(), ResumableBackup(str(out_dir / f"backup_{stage}")),
+                keras.callbacks.CSVLogger(str(out_dir / f"history_{stage}.csv"), append=True),
+                GeneratorCheckpoint(generator, out_dir / "checkpoints" / stage, config.checkpoint_every)]
+    if keras.backend.backend() == "tensorflow":
+        standard.append(keras.callbacks.TensorBoard(str(out_dir / "logs" / stage), write_graph=False))
     history = model.fit(train_data, epochs=epochs, steps_per_epoch=_steps(train_data, config), verbose=_verbosity(),
-                        callbacks=standard_callbacks(out_dir, generator, config, stage) + (callbacks or []))
+                        callbacks=standard + (callbacks or []))
     optimizer.finalize_variable_values(generator.trainable_variables)
     recalibrate_batchnorm(generator, training_inputs(train_data))
     atomic_save_weights(generator, out_dir / f"generator_{stage}.weights.h5")
@@ -211,8 +203,8 @@ def architecture_info(config: Config) -> dict:
 
 
 def distribution_strategy():
-    """``TPUStrategy`` on a TPU (Colab), ``MirroredStrategy`` on several GPUs (or logical CPUs, as the tests use),
-    else the default strategy."""
+    """``TPUStrategy`` on a TPU (Colab), ``MirroredStrategy`` on several GPUs (or logical CPUs: the tests), else the
+    default."""
     import tensorflow as tf
 
     try:
@@ -245,16 +237,16 @@ def gan_content_loss(config: Config, fall_back: bool = False):
     from .models.vgg import VGGWeightsUnavailable
     from .srgan import content_loss_function
 
-    pixels = f"{config.pixel_loss} on pixels"
+    pixels, on_pixels = f"{config.pixel_loss} on pixels", content_loss_function("pixel", config.pixel_loss,
+                                                                                config.content_weight)
     if config.content_loss == "pixel":
-        return content_loss_function("pixel", config.pixel_loss, config.content_weight), pixels
+        return on_pixels, pixels
     try:
         vgg = build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels)
     except VGGWeightsUnavailable as error:
         if not fall_back:
             raise
-        return (content_loss_function("pixel", config.pixel_loss, config.content_weight),
-                f"{pixels} (ImageNet VGG19 unavailable: {error_line(error, 10_000)})")
+        return on_pixels, f"{pixels} (ImageNet VGG19 unavailable: {error_line(error, 10_000)})"
     weights = "ImageNet" if config.vgg_weights is not None else "RANDOM (architecture only)"
     described = f"VGG19 {config.vgg_layer} features, {weights} weights" + \
         (f", plus {pixels}" if config.content_loss == "both" else "")
@@ -281,9 +273,8 @@ def ema_weights(generator: keras.Model, optimizer: keras.optimizers.Optimizer) -
 
 
 def recalibrate_batchnorm(model: keras.Model, batches) -> int:
-    """Set every BatchNormalization layer's statistics to the average over ``batches`` (training inputs); returns the
-    number of layers. With the tutorial's momentum 0.5 they are the last 2-3 batches': that noise alone moved one
-    fine-tune's clean decode rate from 48.5 % to 93.5 %."""
+    """Every BatchNormalization layer's statistics set to the average over ``batches``; returns how many layers. With
+    momentum 0.5 they are the last 2-3 batches': that noise alone held a fine-tune at 48.5 % clean decodes, not 93.5."""
     def flat(layer) -> list:
         return [layer] + [inner for child in getattr(layer, "layers", []) for inner in flat(child)]
 

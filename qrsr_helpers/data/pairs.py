@@ -97,7 +97,7 @@ def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *,
 
 
 def load_or_generate(config, purpose: str = "train", n: int | None = None, degradation: str | None = None,
-                     seed: int | None = None, cache: bool = True) -> Pairs:
+                     seed: int | None = None) -> Pairs:
     """``config``'s pairs, generated once, then read from an ``.npz`` in ``config.data_dir`` named by every knob
     that shapes them (a changed knob never reads stale data). ``train``: ``train_mix`` and ``data_seed``;
     ``eval``: ``degradation`` and ``eval_seed``, a seed never trained on."""
@@ -111,7 +111,7 @@ def load_or_generate(config, purpose: str = "train", n: int | None = None, degra
                  max_version=config.max_version, quiet_zone=config.quiet_zone, generator_version=1)
     key = hashlib.sha1(json.dumps(knobs, sort_keys=True, default=list).encode()).hexdigest()[:12]
     path = Path(config.data_dir) / f"pairs_{purpose}_{n}_{key}.npz"
-    if cache and path.is_file():
+    if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as f:
                 return Pairs(f["hr"], f["lr"], f["payloads"].tolist(), f["versions"], f["errors"].tolist(),
@@ -120,8 +120,7 @@ def load_or_generate(config, purpose: str = "train", n: int | None = None, degra
             print(f"qrsr: data cache {path} is unreadable ({type(error).__name__}); generating it again", flush=True)
     pairs = generate_pairs(n, seed, mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
                            max_version=config.max_version, quiet_zone=config.quiet_zone)
-    if cache:
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, hr=pairs.hr, lr=pairs.lr, payloads=np.array(pairs.payloads), versions=pairs.versions,
-                     errors=np.array(pairs.errors), styles=np.array(pairs.styles))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, hr=pairs.hr, lr=pairs.lr, payloads=np.array(pairs.payloads), versions=pairs.versions,
+                 errors=np.array(pairs.errors), styles=np.array(pairs.styles))
     return pairs

@@ -29,8 +29,7 @@ def _aligned_crop(crop: int, scale: int):
     return cut
 
 
-def make_dataset(pairs: Pairs, config: Config, training: bool,
-                 augmentation: Augmentation | None = None) -> tf.data.Dataset:
+def make_dataset(pairs: Pairs, config: Config, training: bool) -> tf.data.Dataset:
     """``(lr, hr)`` float32 batches in [0, 1]. Training: shuffled, repeated (give ``fit`` steps), cropped when
     ``config.crop_size`` is set; with ``config.augment`` the HR is augmented and its LR re-derived (clean
     degradation), so the pair stays aligned. Else: in order, once."""
@@ -48,10 +47,9 @@ def make_dataset(pairs: Pairs, config: Config, training: bool,
                                               num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(config.batch_size, drop_remainder=training, num_parallel_calls=tf.data.AUTOTUNE)
     if training and config.augment:
-        settings = augmentation or Augmentation()
 
         def augment(step, batch):
-            hr = random_augment(batch[1], tf.stack([tf.constant(config.data_seed, tf.int64), step]), settings)
+            hr = random_augment(batch[1], tf.stack([tf.constant(config.data_seed, tf.int64), step]), Augmentation())
             return _area_downscale(hr, config.crop_size or config.lr_size), hr
 
         dataset = dataset.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)

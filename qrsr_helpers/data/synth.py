@@ -164,8 +164,7 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
 
 
 def _printed_label(code: QRCode, rng: np.random.Generator, quiet_zone: int, per_module: int) -> np.ndarray:
-    """The printed label seen straight on, ``per_module`` px per module: (ink, paper grain, inside) channels,
-    float32. Ink spreads or thins at the module edges (dot gain), paper has a fine grain."""
+    """The label seen straight on, ``per_module`` px per module: (ink with dot gain, paper grain, inside), float32."""
     modules = np.pad(~code.matrix, quiet_zone, constant_values=True).astype(np.float32)
     side = modules.shape[0] * 8
     sharp = cv2.resize(modules, (side, side), interpolation=cv2.INTER_NEAREST)
@@ -181,10 +180,9 @@ def _printed_label(code: QRCode, rng: np.random.Generator, quiet_zone: int, per_
 
 def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, module_px: float,
                      centre: np.ndarray, quiet_zone: int = 4) -> np.ndarray:
-    """Draw ``code``'s printed label into ``scene`` (float32 RGB in [0, 1], in place) as a phone sees it:
-    ``module_px`` scene pixels per module at its centre, any rotation, a tilted camera (perspective of a
-    focal length 1.2-12 times the label), in a third of the draws wrapped round a cylinder (a bottle),
-    with uneven light and, in 30 %, glare. Returns the label's outer corners in the scene (4 x 2)."""
+    """Draw ``code``'s label into ``scene`` (float32 RGB, in place) as a phone sees it: ``module_px`` px per module at
+    its centre, any rotation, a tilted camera (focal length 1.2-12 label widths), in a third of the draws round a
+    bottle, uneven light, in 30 % glare. Returns the label's outer corners in the scene (4 x 2)."""
     per_module = int(np.clip(np.ceil(module_px), 2, 8))
     label = _printed_label(code, rng, quiet_zone, per_module)
     side = label.shape[0]
