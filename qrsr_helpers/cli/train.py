@@ -32,16 +32,6 @@ def check_gan_stage(args: argparse.Namespace, config, init, pretrained_here: boo
         vgg_weights_file(config.vgg_weights)
 
 
-def checked_init(spec: str):
-    """The ``--init`` weights file and its architecture, loaded and checked (a :class:`BadFile` naming it)."""
-    from ..models.registry import architecture, load_generator
-
-    init = checked_weights("--init", spec)
-    fields = architecture(init)
-    load_generator(init, "keras")  # cached: the same model sets the generator's weights below
-    return init, fields
-
-
 def finished_in(out: Path, config) -> list[str]:
     """The stages ``run.json`` records as finished; a :class:`BadFile` naming it when it is no run record or records
     another generator than ``config``'s (training on would leave weights it describes wrongly)."""
@@ -70,7 +60,13 @@ def run(args: argparse.Namespace) -> int:
     from ..config import get_config
     from ..io import check_writable
 
-    init, fields = checked_init(args.init) if args.init else (None, {})
+    init, fields = None, {}
+    if args.init:  # its architecture, loaded and checked before anything is written (a BadFile naming it)
+        from ..models.registry import architecture, load_generator
+
+        init = checked_weights("--init", args.init)
+        fields = architecture(init)
+        load_generator(init, "keras")  # cached: the same model sets the generator's weights below
     config = get_config(args.profile, **fields)
     out = Path(args.out) if args.out else config.run_dir
     check_writable(out)  # before minutes of work, not after
