@@ -39,8 +39,7 @@ class ImageNetPreprocess(layers.Layer):
 
 
 def download_imagenet_weights() -> str:
-    """The ImageNet notop file from Keras' cache, else downloaded; a :class:`VGGWeightsUnavailable` saying how to
-    provide it when that fails."""
+    """The ImageNet notop file from Keras' cache, else downloaded, else a :class:`VGGWeightsUnavailable` saying how."""
     home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()  # now: Keras reads it at import
     cached = home / "models" / NOTOP_FILE
     if cached.is_file():
