@@ -11,25 +11,18 @@ from .config import PIXEL_LOSSES
 def pixel_loss(kind: str = "l1"):
     """Mean absolute (``l1``, sharper edges: the SRResNet pre-training default) or squared error, or L1
     plus the decoder's view (``l1+binary``: ``BinarisedL1``)."""
-    if kind == "l1":
-        return keras.losses.MeanAbsoluteError(name="l1")
-    if kind == "mse":
-        return keras.losses.MeanSquaredError(name="mse")
-    if kind == "l1+binary":
-        return BinarisedL1()
-    raise ValueError(f"pixel loss kind={kind!r} is not one of {list(PIXEL_LOSSES)}")
+    losses = {"l1": lambda: keras.losses.MeanAbsoluteError(name="l1"), "l1+binary": BinarisedL1,
+              "mse": lambda: keras.losses.MeanSquaredError(name="mse")}
+    if kind not in losses:
+        raise ValueError(f"pixel loss kind={kind!r} is not one of {list(PIXEL_LOSSES)}")
+    return losses[kind]()
 
 
 @keras.saving.register_keras_serializable(package="qrsr")
 class BinarisedL1(keras.losses.Loss):
-    """L1 plus a hinge on what a decoder's binariser sees.
-
-    A decoder thresholds the image against its local mean (zxing's HybridBinarizer: 8-px blocks, 5x5
-    neighbourhood) and then reads one bit per module. L1 treats a pixel 0.05 off the ideal grey the
-    same whether it stays on the right side of that threshold or not; the hinge charges only the pixels
-    the HR image puts clearly dark or light (``confident`` from its local mean) that the SR image does
-    not put ``margin`` beyond the same local mean. The threshold comes from HR, so no gradient flows
-    through it."""
+    """L1 plus a hinge on what a decoder's binariser sees: a decoder thresholds against the local mean (zxing's
+    HybridBinarizer), and L1 charges a pixel 0.05 off the same on either side of it. The hinge charges the pixels HR
+    puts ``confident`` beyond its local mean that SR does not put ``margin`` beyond it (no gradient through HR's)."""
 
     def __init__(self, weight: float = 1.0, window: int = 17, confident: float = 0.12, margin: float = 0.08,
                  name: str = "l1_binary", **kwargs):

@@ -108,12 +108,23 @@ def control_step_jax(state, lr, hr, generator, content_loss, optimizer):
     return dict(content_loss=content), (g_train, g_rest, opt_vars)
 
 
-def _jax_step(pure_step, groups):
-    """``step(lr, hr)``: ``pure_step`` jitted over the variables in ``groups``, the new state written back into them
-    (so saving, EMA and resuming work as on TensorFlow)."""
+def _step_function(tf_step, jax_step, models, optimizers, jit_compile) -> callable:
+    """``step(lr, hr) -> logs`` on the running backend: ``tf_step`` in a ``tf.function``, or ``jax_step`` jitted
+    over the models' and optimizers' variables, its new state written back into them (so saving, EMA and resuming
+    work as on TensorFlow)."""
+    for model, optimizer in zip(models, optimizers):
+        optimizer.build(model.trainable_variables)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return tf.function(tf_step, jit_compile=jit_compile)
+    if backend != "jax":
+        raise InvalidArgument(f"the SRGAN step runs on the tensorflow or jax Keras backend, not {backend!r}: "
+                              "set KERAS_BACKEND=tensorflow or jax")
     import jax
 
-    compiled = jax.jit(pure_step)
+    groups = [group for model in models for group in (model.trainable_variables, model.non_trainable_variables)]
+    groups += [optimizer.variables for optimizer in optimizers]
+    compiled = jax.jit(jax_step)
 
     def step(lr, hr):
         logs, state = compiled(tuple([v.value for v in group] for group in groups), lr, hr)
@@ -125,37 +136,21 @@ def _jax_step(pure_step, groups):
     return step
 
 
-def _check_backend() -> str:
-    backend = keras.backend.backend()
-    if backend not in ("tensorflow", "jax"):
-        raise InvalidArgument(f"the SRGAN step runs on the tensorflow or jax Keras backend, not {backend!r}: "
-                              "set KERAS_BACKEND=tensorflow or jax")
-    return backend
-
-
 def control_step_function(generator, content_loss, optimizer, jit_compile=False):
     """``step(lr, hr) -> logs``: one :func:`control_step` on the running backend."""
-    optimizer.build(generator.trainable_variables)
-    if _check_backend() == "tensorflow":
-        return tf.function(lambda lr, hr: control_step(lr, hr, generator, content_loss, optimizer),
-                           jit_compile=jit_compile)
-    groups = (generator.trainable_variables, generator.non_trainable_variables, optimizer.variables)
-    return _jax_step(lambda state, lr, hr: control_step_jax(state, lr, hr, generator, content_loss, optimizer),
-                     groups)
+    return _step_function(lambda lr, hr: control_step(lr, hr, generator, content_loss, optimizer),
+                          lambda state, lr, hr: control_step_jax(state, lr, hr, generator, content_loss, optimizer),
+                          [generator], [optimizer], jit_compile)
 
 
 def gan_step_function(generator, discriminator, content_loss, g_optimizer, d_optimizer, adv_weight=1e-3,
                       jit_compile=False):
     """``step(lr, hr) -> logs``: one SRGAN update on the running backend (the lesson's step, or its JAX twin)."""
-    g_optimizer.build(generator.trainable_variables)
-    d_optimizer.build(discriminator.trainable_variables)
-    if _check_backend() == "tensorflow":
-        return tf.function(lambda lr, hr: srgan_step(lr, hr, generator, discriminator, content_loss, g_optimizer,
-                                                     d_optimizer, adv_weight), jit_compile=jit_compile)
-    groups = (generator.trainable_variables, generator.non_trainable_variables, discriminator.trainable_variables,
-              discriminator.non_trainable_variables, g_optimizer.variables, d_optimizer.variables)
-    return _jax_step(lambda state, lr, hr: srgan_step_jax(state, lr, hr, generator, discriminator, content_loss,
-                                                          g_optimizer, d_optimizer, adv_weight), groups)
+    return _step_function(
+        lambda lr, hr: srgan_step(lr, hr, generator, discriminator, content_loss, g_optimizer, d_optimizer, adv_weight),
+        lambda state, lr, hr: srgan_step_jax(state, lr, hr, generator, discriminator, content_loss, g_optimizer,
+                                             d_optimizer, adv_weight),
+        [generator, discriminator], [g_optimizer, d_optimizer], jit_compile)
 
 
 def content_loss_function(kind: str = "vgg", pixel_kind: str = "l1", weight: float = 1.0,
@@ -213,8 +208,6 @@ class SRGAN(keras.Model):
         return self.generator(lr, training=training)
 
     def train_step(self, data):
-        import tensorflow as tf
-
         lr, hr = data
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
 
@@ -226,9 +219,3 @@ class SRGAN(keras.Model):
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    def test_step(self, data):
-        lr, hr = data
-        sr = self.generator(lr, training=False)
-        self.trackers["content_loss"].update_state(self.content(hr, sr))
-        return {"content_loss": self.trackers["content_loss"].result()}

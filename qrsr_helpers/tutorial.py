@@ -1,6 +1,5 @@
-"""The source tutorial's SRGAN loop, inefficiencies kept on purpose (batch 1, ``predict_on_batch``, toggling
-``discriminator.trainable``, ``train_on_batch`` on a combined model): notebook 06 runs two steps of it and
-``benchmarks/train_throughput.py`` measures every speed-up against it. Not used to train anything."""
+"""The source tutorial's SRGAN loop, its inefficiencies kept (batch 1, toggled ``trainable``, a combined model):
+notebook 06 runs two steps of it and ``benchmarks/train_throughput.py`` measures every speed-up against it."""
 
 from __future__ import annotations
 

@@ -24,19 +24,19 @@ def test_no_parameters_change_nothing():
 
 
 def test_rotation_turns_clockwise_about_the_centre():
-    assert darkest(augment.rotate(dot(0, 4), 90)) == (4, 8)  # top centre -> right centre
-    assert darkest(augment.rotate(dot(0, 4), -90)) == (4, 0)
-    np.testing.assert_array_equal(augment.rotate(dot(1, 2), 360), dot(1, 2))
+    assert darkest(augment.transform(dot(0, 4), rotation=90)) == (4, 8)  # top centre -> right centre
+    assert darkest(augment.transform(dot(0, 4), rotation=-90)) == (4, 0)
+    np.testing.assert_array_equal(augment.transform(dot(1, 2), rotation=360), dot(1, 2))
 
 
 def test_flip_mirrors_left_right():
     image = np.random.default_rng(1).integers(0, 256, (10, 14, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(augment.flip_horizontal(image), image[:, ::-1])
+    np.testing.assert_array_equal(augment.transform(image, flip=True), image[:, ::-1])
 
 
 def test_zoom_above_one_zooms_out():
-    assert darkest(augment.zoom(dot(0, 4), 2.0, fill_mode="constant")) == (2, 4)  # halfway to the centre
-    assert darkest(augment.zoom(dot(2, 4), 0.5, fill_mode="constant")) == (0, 4)  # zoom in: twice as far
+    assert darkest(augment.transform(dot(0, 4), zoom=2.0, fill_mode="constant")) == (2, 4)  # halfway to the centre
+    assert darkest(augment.transform(dot(2, 4), zoom=0.5, fill_mode="constant")) == (0, 4)  # zoom in: twice as far
 
 
 def test_shear_is_in_degrees_like_image_data_generator():
@@ -45,17 +45,17 @@ def test_shear_is_in_degrees_like_image_data_generator():
 
     def line_row(sheared, col):
         return int(np.argmin(np.asarray(sheared)[:, col, 0]))
-    sheared = augment.shear(image, 20, fill_mode="constant")
+    sheared = augment.transform(image, shear=20, fill_mode="constant")
     expected = 2 * np.sin(np.deg2rad(20)) * (58 - 31.5)  # rows between columns 5 and 58
     assert abs((line_row(sheared, 58) - line_row(sheared, 5)) - expected) <= 1
-    tutorial = augment.shear(image, TUTORIAL.shear)  # the tutorial's shear_range=0.2 is 0.2 degrees: no visible tilt
+    tutorial = augment.transform(image, shear=TUTORIAL.shear)  # shear_range=0.2 is 0.2 degrees: no visible tilt
     assert line_row(tutorial, 5) == line_row(tutorial, 58) == 20
 
 
 def test_brightness_multiplies_and_clips():
     image = np.full((4, 4, 3), 100, np.uint8)
-    np.testing.assert_array_equal(augment.adjust_brightness(image, 0.5), np.full((4, 4, 3), 50))
-    np.testing.assert_array_equal(augment.adjust_brightness(image, 3.0), np.full((4, 4, 3), 255))
+    np.testing.assert_array_equal(augment.transform(image, brightness=0.5), np.full((4, 4, 3), 50))
+    np.testing.assert_array_equal(augment.transform(image, brightness=3.0), np.full((4, 4, 3), 255))
 
 
 def test_float_input_stays_float_in_range():

@@ -1,4 +1,4 @@
-"""tf.data: the tutorial's split, batches in [0, 1], repetition, seeding, and aligned augmented pairs."""
+"""tf.data: batches in [0, 1], repetition, seeding, and aligned augmented pairs."""
 
 import cv2
 import numpy as np
@@ -7,39 +7,12 @@ import tensorflow as tf
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.data.pairs import generate_pairs
-from qrsr_helpers.data.pipeline import make_dataset, split, split_indices
+from qrsr_helpers.data.pipeline import make_dataset
 
 
 @pytest.fixture(scope="module")
 def pairs():
     return generate_pairs(14, seed=21, degradation="realistic")
-
-
-def test_split_is_scikit_learns_train_test_split():
-    # scikit-learn 1.9.1: train_test_split(np.arange(10), test_size=0.33, random_state=12)
-    train, val = split_indices(10, 0.33, 12)
-    assert train.tolist() == [4, 9, 3, 2, 1, 6] and val.tolist() == [5, 8, 7, 0]
-    train, val = split_indices(10_000)
-    assert (len(train), len(val)) == (6700, 3300)  # the tutorial's 10,000 images
-
-
-def test_split_sizes_disjoint_complete_deterministic(pairs):
-    train, val = split(pairs, 0.33, 12)
-    assert (len(train), len(val)) == (9, 5)
-    keys = lambda p: {hr.tobytes() for hr in p.hr}
-    assert not keys(train) & keys(val) and keys(train) | keys(val) == keys(pairs)
-    again, _ = split(pairs, 0.33, 12)
-    assert again.payloads == train.payloads
-    other, _ = split(pairs, 0.33, 13)
-    assert other.payloads != train.payloads
-    assert train.lr.shape[1:] == pairs.lr.shape[1:] and len(train.styles) == 9
-
-
-def test_split_refuses_impossible_fractions():
-    with pytest.raises(ValueError, match="val_fraction=1.0"):
-        split_indices(10, 1.0)
-    with pytest.raises(ValueError, match="1 pairs cannot be split"):
-        split_indices(1, 0.33)
 
 
 def test_training_batches_are_float_in_range_shuffled_and_repeated(pairs):

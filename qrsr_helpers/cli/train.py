@@ -32,16 +32,6 @@ def check_gan_stage(args: argparse.Namespace, config, init, pretrained_here: boo
         vgg_weights_file(config.vgg_weights)
 
 
-def checked_init(spec: str):
-    """The ``--init`` weights file and its architecture, loaded and checked (a :class:`BadFile` naming it)."""
-    from ..models.registry import architecture, load_pretrained
-
-    init = checked_weights("--init", spec)
-    fields = architecture(init)
-    load_pretrained(init, "keras")  # cached: the same model sets the generator's weights below
-    return init, fields
-
-
 def finished_in(out: Path, config) -> list[str]:
     """The stages ``run.json`` records as finished; a :class:`BadFile` naming it when it is no run record or records
     another generator than ``config``'s (training on would leave weights it describes wrongly)."""
@@ -49,11 +39,10 @@ def finished_in(out: Path, config) -> list[str]:
     from ..models.registry import architecture_info, read_run_info
 
     record, info = out / "run.json", read_run_info(out)
-    stages = info.get("finished_stages", [])
+    stages, recorded = info.get("finished_stages", []), info.get("architecture", {})
     if not isinstance(stages, list) or not all(stage in STAGES["both"] for stage in stages):
         raise BadFile(f"{record}: \"finished_stages\" is {json.dumps(stages)[:60]}, not a list of stage names "
                       f"{list(STAGES['both'])}", "bad description")
-    recorded = info.get("architecture", {})
     if not isinstance(recorded, dict):
         raise BadFile(f"{record}: \"architecture\" is {json.dumps(recorded)[:60]}, not an object", "bad description")
     wanted = architecture_info(config)
@@ -71,7 +60,13 @@ def run(args: argparse.Namespace) -> int:
     from ..config import get_config
     from ..io import check_writable
 
-    init, fields = checked_init(args.init) if args.init else (None, {})
+    init, fields = None, {}
+    if args.init:  # its architecture, loaded and checked before anything is written (a BadFile naming it)
+        from ..models.registry import architecture, load_pretrained
+
+        init = checked_weights("--init", args.init)
+        fields = architecture(init)
+        load_pretrained(init, "keras")  # cached: the same model sets the generator's weights below
     config = get_config(args.profile, **fields)
     out = Path(args.out) if args.out else config.run_dir
     check_writable(out)  # before minutes of work, not after
@@ -90,13 +85,10 @@ def run(args: argparse.Namespace) -> int:
         train_gan,
     )
 
-    def finished_stages() -> list[str]:
-        return finished_in(out, config)
-
+    done = finished_in(out, config)
     if "gan" in STAGES[args.stage]:  # what would otherwise fail minutes in, or train something else
-        check_gan_stage(args, config, init, "pretrain" in finished_stages())
-
-    finished = [s for s in STAGES[args.stage] if s in finished_stages()]
+        check_gan_stage(args, config, init, "pretrain" in done)
+    finished = [s for s in STAGES[args.stage] if s in done]
     print(f"qrsr train: profile={config.profile} stage={args.stage} -> {out.resolve()}\n"
           f"  checkpoints: {out / 'checkpoints'}  history: {out}/history_*.csv  TensorBoard: {out / 'logs'}\n"
           f"  an interrupted run resumes from {out}/backup_* when re-run with the same arguments", flush=True)
@@ -131,6 +123,6 @@ def run(args: argparse.Namespace) -> int:
                 train_gan(build_srgan(config, generator), data, config, out, epochs=args.epochs,
                           callbacks=budget(config.gan_minutes))
             finished.append(stage)
-            write_run_info(out, finished_stages=sorted(set(finished_stages() + [stage])))
+            write_run_info(out, finished_stages=sorted(set(done + finished)))
     print(f"qrsr train: done; generator weights in {out}", flush=True)
     return 0

@@ -36,25 +36,6 @@ class Augmentation:
 TUTORIAL = Augmentation()
 
 
-def _batch(images) -> tuple[tf.Tensor, bool]:
-    """Float32 NHWC tensor in [0, 1] of uint8 or float input; and whether the input was one HWC image."""
-    images = tf.convert_to_tensor(images)
-    single = images.shape.rank == 3
-    if single:
-        images = images[None]
-    if images.shape.rank != 4:
-        raise ValueError(f"images must be HWC or NHWC, got shape {images.shape}")
-    if images.dtype == tf.uint8:
-        images = tf.cast(images, tf.float32) / 255.0
-    return tf.cast(images, tf.float32), single
-
-
-def _restore(images: tf.Tensor, dtype: tf.DType, single: bool) -> tf.Tensor:
-    if dtype == tf.uint8:
-        images = tf.cast(tf.round(images * 255.0), tf.uint8)
-    return images[0] if single else images
-
-
 def _per_image(value, n: tf.Tensor) -> tf.Tensor:
     """A scalar or per-image parameter as a float32 vector of length ``n``."""
     return tf.broadcast_to(tf.cast(value, tf.float32), [n])
@@ -67,8 +48,12 @@ def transform(images, rotation=0.0, shear=0.0, zoom=(1.0, 1.0), flip=False, brig
     uint8 or float in [0, 1], HWC or NHWC; the result has the same dtype and shape."""
     if fill_mode not in FILL_MODES:
         raise ValueError(f"fill_mode={fill_mode!r} is not one of {list(FILL_MODES)}")
-    dtype = tf.convert_to_tensor(images).dtype
-    x, single = _batch(images)
+    images = tf.convert_to_tensor(images)
+    dtype, single = images.dtype, images.shape.rank == 3
+    x = tf.cast(images[None] if single else images, tf.float32)
+    if x.shape.rank != 4:
+        raise ValueError(f"images must be HWC or NHWC, got shape {images.shape}")
+    x = x / 255.0 if dtype == tf.uint8 else x
     n, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
     theta = _per_image(rotation, n) * (math.pi / 180)
     shear = _per_image(shear, n) * (math.pi / 180)
@@ -96,32 +81,8 @@ def transform(images, rotation=0.0, shear=0.0, zoom=(1.0, 1.0), flip=False, brig
         images=x, transforms=matrices, output_shape=tf.shape(x)[1:3], fill_value=1.0,
         interpolation="BILINEAR", fill_mode=fill_mode.upper())
     out = tf.clip_by_value(out * _per_image(brightness, n)[:, None, None, None], 0.0, 1.0)
-    return _restore(out, dtype, single)
-
-
-def rotate(images, degrees, fill_mode: str = "nearest") -> tf.Tensor:
-    """Rotate by ``degrees`` about the centre (positive: clockwise on screen)."""
-    return transform(images, rotation=degrees, fill_mode=fill_mode)
-
-
-def shear(images, degrees, fill_mode: str = "nearest") -> tf.Tensor:
-    """Shear by an angle in degrees (``ImageDataGenerator``'s unit)."""
-    return transform(images, shear=degrees, fill_mode=fill_mode)
-
-
-def zoom(images, rows, cols=None, fill_mode: str = "nearest") -> tf.Tensor:
-    """Zoom by ``rows`` (and ``cols``, default the same); above 1 zooms out."""
-    return transform(images, zoom=(rows, rows if cols is None else cols), fill_mode=fill_mode)
-
-
-def flip_horizontal(images) -> tf.Tensor:
-    """Mirror left-right: a mirrored QR code is a different (usually unreadable) symbol."""
-    return transform(images, flip=True)
-
-
-def adjust_brightness(images, factor) -> tf.Tensor:
-    """Multiply the pixels by ``factor`` (clipped to the valid range)."""
-    return transform(images, brightness=factor)
+    out = tf.cast(tf.round(out * 255.0), tf.uint8) if dtype == tf.uint8 else out
+    return out[0] if single else out
 
 
 def sample_parameters(n, seed, settings: Augmentation = TUTORIAL) -> dict[str, tf.Tensor]:

@@ -20,7 +20,6 @@ __all__ = ["load_folder", "LoadReport", "ImageFolderError", "NOT_AN_IMAGE", "TOO
 
 NOT_AN_IMAGE = "not an image"
 TOO_SMALL = "too small"
-USER_STYLE = "user"  # Pairs.styles entry of a user image (synthetic ones say clean | realistic | wild)
 
 
 class ImageFolderError(BadFile, FileNotFoundError):
@@ -36,12 +35,9 @@ class LoadReport:
     loaded: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
-    def reasons(self) -> Counter:
-        """How many files were skipped for each reason (the part of a reason before ':')."""
-        return Counter(reason.split(":")[0] for _, reason in self.skipped)
-
     def summary(self) -> str:
-        counts = ", ".join(f"{n} {reason}" for reason, n in sorted(self.reasons().items()))
+        reasons = Counter(reason.split(":")[0] for _, reason in self.skipped)  # the reason's part before ':'
+        counts = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         head = f"{self.folder}: {len(self.loaded)} loaded, {len(self.skipped)} skipped"
         lines = [head + (f" ({counts})" if counts else "")]
         lines += [f"  skipped {name}: {reason}" for name, reason in self.skipped]
@@ -51,8 +47,7 @@ class LoadReport:
 
 
 def to_square(image: np.ndarray, size: int) -> np.ndarray:
-    """Pad with white to a centred square, then resize to ``size`` (area when shrinking, cubic when
-    enlarging, as OpenCV recommends)."""
+    """Pad white to a centred square, resize to ``size`` (area shrinking, cubic enlarging, as OpenCV advises)."""
     h, w = image.shape[:2]
     side = max(h, w)
     top, left = (side - h) // 2, (side - w) // 2
@@ -66,13 +61,9 @@ def to_square(image: np.ndarray, size: int) -> np.ndarray:
 def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: int = 3,
                 min_size: int | None = None, degradation: str = "clean",
                 seed: int = 0) -> tuple[Pairs, LoadReport]:
-    """HR/LR pairs from every image under ``path`` (sub-folders included, sorted by name), and the
-    report of what was skipped and why.
-
-    ``min_size`` (default ``hr_size``): an image whose longer side is shorter is skipped as too
-    small, because enlarging it would make a blurry HR target. ``degradation`` is ``clean`` (the
-    tutorial's INTER_AREA) or ``realistic`` (seeded per file by ``seed`` and its position).
-    """
+    """HR/LR pairs of every image under ``path`` (sub-folders too, by name) and the report of what was skipped and
+    why. An image whose longer side is below ``min_size`` (default ``hr_size``) is skipped: enlarged, it would make
+    a blurry HR target. ``degradation``: ``clean`` or ``realistic`` (seeded per file by ``seed`` and its position)."""
     folder = Path(path)
     if not folder.exists():
         raise ImageFolderError(f"image folder not found: {folder}")
@@ -111,5 +102,5 @@ def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: 
     lr = np.stack([degrade(h, degradation, np.random.default_rng([seed, i]), scale) for i, h in enumerate(hr)])
     n = len(hr)
     pairs = Pairs(hr, lr, payloads=[""] * n, versions=np.zeros(n, np.int32), errors=[""] * n,
-                  styles=[USER_STYLE] * n)
+                  styles=["user"] * n)  # synthetic ones say clean | realistic | ...
     return pairs, report

@@ -45,9 +45,8 @@ class Pairs:
 
 def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
               max_version: int = 4, quiet_zone: int = 4, min_version: int = 1) -> tuple[QRCode, np.ndarray, np.ndarray]:
-    """Sample ``index`` of the stream ``seed``: a code, its HR scene and its LR (uint8, HWC). Seeded from
-    (seed, index), so a pair does not depend on the number or order of workers. ``photo`` draws versions up to 10
-    whatever ``max_version``: its module pitch does not depend on the version."""
+    """Sample ``index`` of the stream ``seed`` (a code, its HR and LR, uint8 HWC), seeded from (seed, index): no pair
+    depends on the workers. ``photo`` draws versions up to 10: its module pitch does not depend on the version."""
     rng = np.random.default_rng([seed, index])
     code = random_code(rng, PHOTO_MAX_VERSION if style == "photo" else max_version, min_version)
     hr = render_scene(code, rng, style, hr_size, quiet_zone, scale)
@@ -97,7 +96,7 @@ def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *,
 
 
 def load_or_generate(config, purpose: str = "train", n: int | None = None, degradation: str | None = None,
-                     seed: int | None = None, cache: bool = True) -> Pairs:
+                     seed: int | None = None) -> Pairs:
     """``config``'s pairs, generated once, then read from an ``.npz`` in ``config.data_dir`` named by every knob
     that shapes them (a changed knob never reads stale data). ``train``: ``train_mix`` and ``data_seed``;
     ``eval``: ``degradation`` and ``eval_seed``, a seed never trained on."""
@@ -111,7 +110,7 @@ def load_or_generate(config, purpose: str = "train", n: int | None = None, degra
                  max_version=config.max_version, quiet_zone=config.quiet_zone, generator_version=1)
     key = hashlib.sha1(json.dumps(knobs, sort_keys=True, default=list).encode()).hexdigest()[:12]
     path = Path(config.data_dir) / f"pairs_{purpose}_{n}_{key}.npz"
-    if cache and path.is_file():
+    if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as f:
                 return Pairs(f["hr"], f["lr"], f["payloads"].tolist(), f["versions"], f["errors"].tolist(),
@@ -120,8 +119,7 @@ def load_or_generate(config, purpose: str = "train", n: int | None = None, degra
             print(f"qrsr: data cache {path} is unreadable ({type(error).__name__}); generating it again", flush=True)
     pairs = generate_pairs(n, seed, mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
                            max_version=config.max_version, quiet_zone=config.quiet_zone)
-    if cache:
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, hr=pairs.hr, lr=pairs.lr, payloads=np.array(pairs.payloads), versions=pairs.versions,
-                     errors=np.array(pairs.errors), styles=np.array(pairs.styles))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, hr=pairs.hr, lr=pairs.lr, payloads=np.array(pairs.payloads), versions=pairs.versions,
+                 errors=np.array(pairs.errors), styles=np.array(pairs.styles))
     return pairs

@@ -1,33 +1,13 @@
-"""Pairs to ``tf.data``: the tutorial's train/validation split (scikit-learn's partition, without scikit-learn),
-crops, batching, augmentation and prefetch, all on whole batches in TensorFlow ops; ``(lr, hr)`` float32 in [0, 1]."""
+"""Pairs to ``tf.data``: crops, batching, augmentation and prefetch, all on whole batches in TensorFlow ops;
+``(lr, hr)`` float32 in [0, 1]."""
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import tensorflow as tf
 
 from ..config import Config
 from .augment import Augmentation, random_augment
 from .pairs import Pairs
-
-
-def split_indices(n: int, val_fraction: float = 0.33, seed: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """Train and validation indices as ``sklearn``'s ``train_test_split(range(n), test_size, random_state)``."""
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction={val_fraction} must lie strictly between 0 and 1")
-    n_val = math.ceil(val_fraction * n)
-    if n_val < 1 or n - n_val < 1:
-        raise ValueError(f"{n} pairs cannot be split with val_fraction={val_fraction}: both parts need a pair")
-    permutation = np.random.RandomState(seed).permutation(n)
-    return permutation[n_val:], permutation[:n_val]
-
-
-def split(pairs: Pairs, val_fraction: float = 0.33, seed: int = 12) -> tuple[Pairs, Pairs]:
-    """(train, validation) pairs, the tutorial's ``train_test_split(test_size=0.33, random_state=12)``."""
-    train, val = split_indices(len(pairs), val_fraction, seed)
-    return pairs.subset(train), pairs.subset(val)
 
 
 def _area_downscale(hr: tf.Tensor, lr_size: int) -> tf.Tensor:
@@ -49,8 +29,7 @@ def _aligned_crop(crop: int, scale: int):
     return cut
 
 
-def make_dataset(pairs: Pairs, config: Config, training: bool,
-                 augmentation: Augmentation | None = None) -> tf.data.Dataset:
+def make_dataset(pairs: Pairs, config: Config, training: bool) -> tf.data.Dataset:
     """``(lr, hr)`` float32 batches in [0, 1]. Training: shuffled, repeated (give ``fit`` steps), cropped when
     ``config.crop_size`` is set; with ``config.augment`` the HR is augmented and its LR re-derived (clean
     degradation), so the pair stays aligned. Else: in order, once."""
@@ -68,10 +47,9 @@ def make_dataset(pairs: Pairs, config: Config, training: bool,
                                               num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(config.batch_size, drop_remainder=training, num_parallel_calls=tf.data.AUTOTUNE)
     if training and config.augment:
-        settings = augmentation or Augmentation()
 
         def augment(step, batch):
-            hr = random_augment(batch[1], tf.stack([tf.constant(config.data_seed, tf.int64), step]), settings)
+            hr = random_augment(batch[1], tf.stack([tf.constant(config.data_seed, tf.int64), step]), Augmentation())
             return _area_downscale(hr, config.crop_size or config.lr_size), hr
 
         dataset = dataset.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)

@@ -45,13 +45,10 @@ def scene_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 def synthetic_photo(seed: int, size: tuple[int, int] = (480, 640), module_px: float | None = None,
                     max_version: int | None = None, supersample: int = 2, style: str = "realistic",
                     symbol_px: float | None = None) -> Photo:
-    """A ``size`` = (height, width) photo of a printed code label (synth's ``realistic`` style: ink,
-    paper, uneven light) rotated by up to 40 degrees at a random place in a busy scene, through the
-    realistic camera chain; with ``style="photo"``, synth's ``photo`` label (``draw_photo_label``) through
-    the photo camera chain. ``module_px`` (default: 1.2-2.5, drawn) is where super-resolution
-    matters: below ~2 px per module decoders start to fail on the photo itself. ``symbol_px`` instead
-    sets the symbol's width (quiet zone excluded) as the real-photo benchmarks do: ``symbol_px / modules``
-    px per module. Versions 1..``max_version`` (default 4, or 10 for ``photo``)."""
+    """A ``size`` = (height, width) photo of a code label in a busy scene, turned up to 40 degrees (``realistic``)
+    or as a phone sees it (``photo``), through that style's camera chain. ``module_px`` (default 1.2-2.5: where
+    decoders start to fail, so where SR matters) or ``symbol_px`` (the symbol's width, as the real-photo benchmarks
+    give it). Versions 1..``max_version`` (default 4, or 10 for ``photo``)."""
     if style not in ("realistic", "photo"):
         raise ValueError(f"style={style!r} is not one of ['realistic', 'photo']")
     if module_px is not None and symbol_px is not None:

@@ -77,12 +77,15 @@ def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int
     return QRCode(payload=payload, version=int(qr.version), error=str(qr.error), matrix=matrix)
 
 
+def _sharp(matrix: np.ndarray, quiet_zone: int, per_module: int) -> np.ndarray:
+    """The code and its quiet zone, ``per_module`` px per module, float32, light = 1."""
+    modules = np.pad(~matrix, quiet_zone, constant_values=True).astype(np.float32)
+    return cv2.resize(modules, (modules.shape[0] * per_module,) * 2, interpolation=cv2.INTER_NEAREST)
+
+
 def render_code(matrix: np.ndarray, size: int, quiet_zone: int = 4) -> np.ndarray:
     """The tutorial's image: code and quiet zone area-resized to ``size``x``size``, float32 in [0, 1], light = 1."""
-    modules = np.pad(~matrix, quiet_zone, constant_values=True).astype(np.float32)
-    per_module = max(8, -(-4 * size // modules.shape[0]))
-    side = modules.shape[0] * per_module
-    sharp = cv2.resize(modules, (side, side), interpolation=cv2.INTER_NEAREST)
+    sharp = _sharp(matrix, quiet_zone, max(8, -(-4 * size // (matrix.shape[0] + 2 * quiet_zone))))
     return cv2.resize(sharp, (size, size), interpolation=cv2.INTER_AREA)
 
 
@@ -138,11 +141,9 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
         draw_photo_label(scene, code, rng, pitch, rng.uniform(0.3, 0.7, 2) * canvas, quiet_zone)
         return cv2.resize(scene, (hr_size, hr_size), interpolation=cv2.INTER_AREA)
     canvas = hr_size * SUPERSAMPLE
-    modules = np.pad(~code.matrix, quiet_zone, constant_values=True)
-    span = modules.shape[0]
-    per_module = 8
-    sharp = cv2.resize(modules.astype(np.float32), (span * per_module,) * 2, interpolation=cv2.INTER_NEAREST)
-    src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32) * span * per_module
+    sharp = _sharp(code.matrix, quiet_zone, 8)
+    span = sharp.shape[0] // 8
+    src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32) * sharp.shape[0]
     dst = _corners(rng, style, canvas, span, hr_size // scale)
     homography = cv2.getPerspectiveTransform(src, dst)
     size = (canvas, canvas)
@@ -164,27 +165,24 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
 
 
 def _printed_label(code: QRCode, rng: np.random.Generator, quiet_zone: int, per_module: int) -> np.ndarray:
-    """The printed label seen straight on, ``per_module`` px per module: (ink, paper grain, inside) channels,
-    float32. Ink spreads or thins at the module edges (dot gain), paper has a fine grain."""
-    modules = np.pad(~code.matrix, quiet_zone, constant_values=True).astype(np.float32)
-    side = modules.shape[0] * 8
-    sharp = cv2.resize(modules, (side, side), interpolation=cv2.INTER_NEAREST)
+    """The label seen straight on, ``per_module`` px per module: (ink with dot gain, paper grain, inside), float32."""
+    sharp = _sharp(code.matrix, quiet_zone, 8)
+    side = sharp.shape[0]
     soft = cv2.GaussianBlur(sharp, (0, 0), 8 * rng.uniform(0.06, 0.2))  # 8 px per module here
     ink = np.clip((soft - rng.uniform(0.35, 0.65)) / 0.15 + 0.5, 0, 1)  # > 0.5: dark modules grow (dot gain)
     grain = cv2.GaussianBlur(rng.standard_normal((side, side), dtype=np.float32), (0, 0), 1.0)
     paper = 1 + grain * np.float32(rng.uniform(0.05, 0.25))  # blurred grain has std ~0.28: 1.4-7 % of the light
     label = np.dstack([ink, paper, np.ones_like(ink)])
     if per_module < 8:
-        label = cv2.resize(label, (modules.shape[0] * per_module,) * 2, interpolation=cv2.INTER_AREA)
+        label = cv2.resize(label, (side // 8 * per_module,) * 2, interpolation=cv2.INTER_AREA)
     return label
 
 
 def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, module_px: float,
                      centre: np.ndarray, quiet_zone: int = 4) -> np.ndarray:
-    """Draw ``code``'s printed label into ``scene`` (float32 RGB in [0, 1], in place) as a phone sees it:
-    ``module_px`` scene pixels per module at its centre, any rotation, a tilted camera (perspective of a
-    focal length 1.2-12 times the label), in a third of the draws wrapped round a cylinder (a bottle),
-    with uneven light and, in 30 %, glare. Returns the label's outer corners in the scene (4 x 2)."""
+    """Draw ``code``'s label into ``scene`` (float32 RGB, in place) as a phone sees it: ``module_px`` px per module at
+    its centre, any rotation, a tilted camera (focal length 1.2-12 label widths), in a third of the draws round a
+    bottle, uneven light, in 30 % glare. Returns the label's outer corners in the scene (4 x 2)."""
     per_module = int(np.clip(np.ceil(module_px), 2, 8))
     label = _printed_label(code, rng, quiet_zone, per_module)
     side = label.shape[0]

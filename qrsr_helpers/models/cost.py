@@ -8,10 +8,8 @@ import numpy as np
 
 
 def layer_macs(model: keras.Model, input_hw: tuple[int, int]) -> dict[str, int]:
-    """MACs of every Conv2D and Dense layer of ``model`` for one ``input_hw`` image, by layer name.
-
-    The output sizes come from running a zero image through a model that exposes every such layer's
-    output (fully convolutional models accept any H x W, so the shapes are the real ones)."""
+    """MACs of every Conv2D and Dense layer of ``model`` for one ``input_hw`` image, by layer name; the output sizes
+    from a zero image run through a model exposing those layers' outputs."""
     counted = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
     if not counted:
         return {}

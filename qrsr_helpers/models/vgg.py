@@ -38,22 +38,17 @@ class ImageNetPreprocess(layers.Layer):
         return bgr - ops.convert_to_tensor(IMAGENET_BGR_MEAN, dtype=bgr.dtype)
 
 
-def keras_home() -> Path:
-    """``$KERAS_HOME`` read now (Keras reads it once, at import), else ~/.keras."""
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
-
-
 def download_imagenet_weights() -> str:
-    """The ImageNet notop file from Keras' cache, else downloaded; a :class:`VGGWeightsUnavailable` saying how to
-    provide it when that fails."""
-    cached = keras_home() / "models" / NOTOP_FILE
+    """The ImageNet notop file from Keras' cache, else downloaded, else a :class:`VGGWeightsUnavailable` saying how."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()  # now: Keras reads it at import
+    cached = home / "models" / NOTOP_FILE
     if cached.is_file():
         return str(cached)
     old_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # get_file's urllib has no timeout: a silent host would hang it
     try:
         return keras.utils.get_file(NOTOP_FILE, NOTOP_URL, cache_subdir="models", file_hash=NOTOP_MD5,
-                                    cache_dir=str(keras_home()))
+                                    cache_dir=str(home))
     except Exception as error:
         raise VGGWeightsUnavailable(
             f"ImageNet VGG19 weights are not cached in {cached.parent} and the download failed ({type(error).__name__}:"
