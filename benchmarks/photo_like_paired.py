@@ -1,9 +1,9 @@
 """Two generators on the same photo-like scenes, paired (issue 22): which reads more, with a 95 % interval.
 
 Reads two ``benchmarks/photo_like.py`` JSON files run with the same ``--n --symbol-px --styles --seed`` (so the same
-scenes and the same real photos) and different ``--weights``, and for every set and every view (product path, + ladder)
-prints the rates, the scenes only one generator reads, the difference with its paired 95 % interval and McNemar's
-exact p (``evaluate.paired_comparison``), and the misreads of each. No asserts: it measures.
+scenes and the same real photos) and different ``--weights``, and for every set and both views (the first read and
+the default with its ladder) prints the rates, the scenes only one generator reads, the difference with its paired
+95 % interval and McNemar's exact p (``evaluate.paired_comparison``), and the misreads of each. No asserts.
 
     python benchmarks/photo_like_paired.py BASELINE.json CANDIDATE.json [--out OUT.md]
 """
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-VIEWS = ("product path", "+ ladder")
+VIEWS = {"product path": "first read (--fast)", "+ ladder": "default (+ ladder)"}  # JSON key -> what it is
 
 
 def compare(base: dict, cand: dict) -> list[str]:
@@ -33,7 +33,8 @@ def compare(base: dict, cand: dict) -> list[str]:
         for view in VIEWS:
             c = paired_comparison([o[view] for o, _ in pairs], [n[view] for _, n in pairs])
             misreads = f"{sum(o[view + ' misread'] for o, _ in pairs)} / {sum(n[view + ' misread'] for _, n in pairs)}"
-            lines.append(f"| {name} | {view} | {c['rate_a']:.1%} | {c['rate_b']:.1%} | {c['only_a']} / {c['only_b']} | "
+            lines.append(f"| {name} | {VIEWS[view]} | {c['rate_a']:.1%} | {c['rate_b']:.1%} | "
+                         f"{c['only_a']} / {c['only_b']} | "
                          f"{-c['difference']:+.1%} ({-c['high']:+.1%} to {-c['low']:+.1%}) | {c['mcnemar_p']:.3g} | "
                          f"{misreads} |")
     return lines
