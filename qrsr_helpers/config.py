@@ -80,11 +80,11 @@ class Config:
     runs_dir: str = "runs"
 
     def __post_init__(self) -> None:
-        _check_choice("profile", self.profile, PROFILES)
-        _check_choice("degradation", self.degradation, DEGRADATIONS)
-        _check_choice("pixel_loss", self.pixel_loss, PIXEL_LOSSES)
-        _check_choice("content_loss", self.content_loss, ("vgg", "pixel", "both"))
-        check_architecture({name: getattr(self, name) for name in (*ARCHITECTURE_RANGES, *ARCHITECTURE_CHOICES)})
+        for name, allowed in _ALLOWED.items():
+            if not isinstance(allowed, range):
+                _check_choice(name, getattr(self, name), allowed)
+            elif not _is_whole(value := getattr(self, name)) or value not in allowed:
+                raise ConfigError(f"{name}={_shown(value)} must be a whole number in {allowed[0]}..{allowed[-1]}")
         for name, _ in self.train_mix:
             _check_choice("train_mix degradation", name, DEGRADATIONS)
         if self.hr_size % self.scale:
@@ -119,22 +119,12 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
-# The generator's architecture, checked for every Config and so for every run.json a weights file is loaded by.
-# Upper bounds: 64 blocks of 512 filters is ~300 M parameters; beyond that a number is a typo that would end in an
-# opaque out-of-memory error minutes later. 0 blocks (head conv + upsampling) is a benchmark's tiny model.
-ARCHITECTURE_RANGES = {"n_res_blocks": (0, 64), "filters": (1, 512)}
-ARCHITECTURE_CHOICES = {"upsampling": ("nearest", "pixel_shuffle"), "channels": (1, 3), "scale": (2, 4, 8)}
-
-
-def check_architecture(fields: Mapping) -> None:
-    """:class:`ConfigError` naming the first field in ``fields`` whose type or value is not allowed."""
-    for name, value in fields.items():
-        if name in ARCHITECTURE_CHOICES:
-            _check_choice(name, value, ARCHITECTURE_CHOICES[name])
-        elif name in ARCHITECTURE_RANGES:
-            low, high = ARCHITECTURE_RANGES[name]
-            if not _is_whole(value) or not low <= value <= high:
-                raise ConfigError(f"{name}={_shown(value)} must be a whole number in {low}..{high}")
+# Checked for every Config, so for every run.json a weights file is loaded by. 64 blocks of 512 filters is ~300 M
+# parameters: a larger number is a typo that would end in an opaque out-of-memory error minutes later. 0 blocks
+# (head conv + upsampling) is a benchmark's tiny model.
+_ALLOWED = {"profile": PROFILES, "degradation": DEGRADATIONS, "pixel_loss": PIXEL_LOSSES,
+            "content_loss": ("vgg", "pixel", "both"), "n_res_blocks": range(65), "filters": range(1, 513),
+            "upsampling": ("nearest", "pixel_shuffle"), "channels": (1, 3), "scale": (2, 4, 8)}
 
 
 def _is_whole(value) -> bool:
@@ -159,27 +149,21 @@ def _check_choice(name: str, value, allowed) -> None:
 
 _PROFILE_KNOBS: dict[str, dict] = {
     # CI: every notebook in seconds. Tiny models, random VGG weights (no download in CI).
-    "smoke": dict(
-        n_codes=48, n_res_blocks=1, filters=8, disc_filters=8, batch_size=4, pretrain_epochs=1,
-        gan_epochs=1, steps_per_epoch=2, vgg_weights=None, jit_compile=False, checkpoint_every=1,
-        pretrain_minutes=0.5, gan_minutes=0.5, eval_codes=32,
-    ),
+    "smoke": dict(n_codes=48, n_res_blocks=1, filters=8, disc_filters=8, batch_size=4, pretrain_epochs=1,
+                  gan_epochs=1, steps_per_epoch=2, vgg_weights=None, jit_compile=False, checkpoint_every=1,
+                  pretrain_minutes=0.5, gan_minutes=0.5, eval_codes=32),
     # A learner's laptop: stage 1 must beat bicubic within minutes (notebook 06 within 5 on 2 cores); the recipe was
     # measured by benchmarks/time_to_quality.py (XLA off: slower on the 2-core CPUs). No ImageNet VGG offline.
-    "cpu": dict(
-        n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, crop_size=16, learning_rate=3e-3,
-        train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=8, steps_per_epoch=25,
-        pretrain_minutes=2.0, gan_minutes=None, jit_compile=False, vgg_weights=None, content_loss="pixel",
-        gan_learning_rate=5e-5,
-    ),
+    "cpu": dict(n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, crop_size=16,
+                learning_rate=3e-3, train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=8,
+                steps_per_epoch=25, pretrain_minutes=2.0, gan_minutes=None, jit_compile=False, vgg_weights=None,
+                content_loss="pixel", gan_learning_rate=5e-5),
     # The tutorial's scale on a Colab GPU; 20 + 6 minute budgets so notebook 06 fits a class period (docs/colab.md
     # "How long it takes" estimates a T4 from the H200 measurement in benchmarks/results/gpu_lease_h200/).
-    "gpu": dict(
-        n_codes=10_000, n_res_blocks=16, filters=64, disc_filters=64, batch_size=64,
-        pretrain_epochs=40, gan_epochs=20, steps_per_epoch=200, pretrain_minutes=20, gan_minutes=6,
-        vgg_weights="imagenet", mixed_precision="mixed_float16",  # augment=False: it would replace the realistic
-        # training mix by clean LR images (notebook 02 measures what that does to decoding)
-    ),
+    # augment=False: it would replace the realistic training mix by clean LR images (notebook 02 measures that).
+    "gpu": dict(n_codes=10_000, n_res_blocks=16, filters=64, disc_filters=64, batch_size=64, pretrain_epochs=40,
+                gan_epochs=20, steps_per_epoch=200, pretrain_minutes=20, gan_minutes=6, vgg_weights="imagenet",
+                mixed_precision="mixed_float16"),
 }
 
 
