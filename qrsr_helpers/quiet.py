@@ -1,9 +1,5 @@
-"""TensorFlow's start-up chatter kept out of notebook outputs and CLI stderr.
-
-``TF_CPP_MIN_LOG_LEVEL`` (set by default to 3) silences TensorFlow's C++ logs once absl is initialised, but not the
-lines it writes to file descriptor 2 while ``import tensorflow`` runs (oneDNN, CUDA stubs): :func:`install` filters
-those, passing on every other line.
-"""
+"""TensorFlow's start-up chatter kept out of notebook outputs and CLI stderr. ``TF_CPP_MIN_LOG_LEVEL=3`` silences its
+C++ logs once absl is initialised, not what ``import tensorflow`` writes to fd 2 before (oneDNN, CUDA stubs)."""
 
 from __future__ import annotations
 
