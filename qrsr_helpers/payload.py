@@ -69,24 +69,23 @@ def _shift_jis(data: bytes) -> str | None:
 def _kana_or_kanji(data: bytes) -> bool:
     """Valid Shift_JIS ``data`` that holds a double-byte character with a lead byte in 0x81-0x9F and no lone
     half-width katakana (0xA1-0xDF with no Japanese character either side: ISO-8859-1's letters À-ß)."""
-    kinds, i, c1_lead = [], 0, False  # per character: J double-byte, k half-width katakana, a other
-    while i < len(data):
-        byte = data[i]
-        if 0x81 <= byte <= 0x9F or 0xE0 <= byte <= 0xFC:
-            kinds.append("J")
-            c1_lead |= byte <= 0x9F
-            i += 2
-        else:
-            kinds.append("k" if 0xA1 <= byte <= 0xDF else "a")
-            i += 1
+    chars = re.findall(rb"[\x81-\x9f\xe0-\xfc].|.", data, re.DOTALL)  # lead byte + trail byte, or one byte
+    kinds = ["J" if len(c) == 2 else "k" if 0xA1 <= c[0] <= 0xDF else "a" for c in chars]  # k: half-width katakana
     japanese = lambda j: 0 <= j < len(kinds) and kinds[j] in "Jk"
-    return c1_lead and all(kind != "k" or japanese(j - 1) or japanese(j + 1) for j, kind in enumerate(kinds))
+    lone_katakana = any(kind == "k" and not japanese(j - 1) and not japanese(j + 1) for j, kind in enumerate(kinds))
+    return any(len(c) == 2 and c[0] <= 0x9F for c in chars) and not lone_katakana
 
 
 def payload_read(data: bytes, eci: int | None = None) -> Read:
     """The payload ``data`` (bytes of a symbol, ``eci`` its ECI or None) as the module's policy reads it."""
+    if eci is not None and eci not in _ECI_CHARSETS:
+        return _binary(data, "ECI 899: binary" if eci == 899 else f"ECI {eci}: unknown charset", SYMBOL)
     if eci is not None:
-        return _eci_read(data, eci)
+        name = _ECI_CHARSETS[eci]
+        text = _shift_jis(data) if eci == 20 else _decoded(data, name)
+        if text is None or not is_text(text):
+            return _binary(data, f"ECI {eci}: not text in {name}", SYMBOL)
+        return Read(text, data, f"ECI {name}", f"ECI {eci}", SYMBOL)
     if data.isascii():
         text = data.decode("ascii")
         return Read(text, data, "ASCII", "no ECI: ASCII") if is_text(text) else _binary(
@@ -99,16 +98,6 @@ def payload_read(data: bytes, eci: int | None = None) -> Read:
     if is_text(text):
         return Read(text, data, "ISO-8859-1", "no ECI: byte mode default ISO-8859-1")
     return _binary(data, "no ECI: not text in ASCII, UTF-8, Shift_JIS or ISO-8859-1")
-
-
-def _eci_read(data: bytes, eci: int) -> Read:
-    if eci not in _ECI_CHARSETS:
-        return _binary(data, "ECI 899: binary" if eci == 899 else f"ECI {eci}: unknown charset", SYMBOL)
-    name = _ECI_CHARSETS[eci]
-    text = _shift_jis(data) if eci == 20 else _decoded(data, name)
-    if text is None or not is_text(text):
-        return _binary(data, f"ECI {eci}: not text in {name}", SYMBOL)
-    return Read(text, data, f"ECI {name}", f"ECI {eci}", SYMBOL)
 
 
 def eci_segments(protocol: bytes) -> list[tuple[int | None, bytes]] | None:
