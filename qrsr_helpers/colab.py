@@ -74,8 +74,7 @@ def upload_control(environ: Mapping[str, str] = os.environ, modules: Collection[
 
 
 def uploaded_photo(control, folder: str | os.PathLike) -> Path | None:
-    """The photo given to :func:`upload_control` (Colab's ``{name: bytes}`` or a ``FileUpload``) written into
-    ``folder`` under its bare name, or ``None`` when nothing was uploaded."""
+    """The photo given to :func:`upload_control` written into ``folder`` under its bare name, else ``None``."""
     from .io import atomic_path
 
     if isinstance(control, Mapping):

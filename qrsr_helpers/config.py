@@ -42,8 +42,6 @@ class Config:
     quiet_zone: int = 4  # modules; the standard's quiet zone
     degradation: str = "realistic"  # clean (tutorial INTER_AREA) | realistic | wild | photo (phone-like, v1-10)
     train_mix: tuple[tuple[str, float], ...] = (("realistic", 0.5), ("wild", 0.35), ("clean", 0.15))
-    val_fraction: float = 0.33  # the tutorial's test_size
-    split_seed: int = 12  # the tutorial's random_state
     data_seed: int = 2024
     eval_seed: int = 777_001  # never used for training data
     eval_codes: int = 500  # fresh codes per degradation a notebook judges with (500: about +-3 points)
@@ -89,8 +87,6 @@ class Config:
             _check_choice("train_mix degradation", name, DEGRADATIONS)
         if self.hr_size % self.scale:
             raise ConfigError(f"scale={self.scale} must divide hr_size={self.hr_size}")
-        if not 0.0 < self.val_fraction < 1.0:
-            raise ConfigError(f"val_fraction={self.val_fraction} must lie strictly between 0 and 1")
         if self.crop_size is not None and not 4 <= self.crop_size <= self.lr_size:
             raise ConfigError(f"crop_size={self.crop_size} must be in 4..{self.lr_size} (the LR size) or None")
         if not 1 <= self.max_version <= 10:
@@ -186,8 +182,7 @@ def profile_choice(explicit: str | None = None, environ: Mapping[str, str] = os.
 
 
 def get_config(profile: str | None = None, **overrides) -> Config:
-    """The named profile's config (default: :func:`profile_choice`, which reads ``$QRSR_PROFILE``: the notebooks'
-    test setup sets ``smoke``), with optional overrides; ``$QRSR_DATA_DIR`` overrides ``data_dir``."""
+    """The named profile's config (default: :func:`profile_choice`'s), overridden; ``$QRSR_DATA_DIR`` sets data_dir."""
     profile = profile or profile_choice()[0]
     _check_choice("profile", profile, PROFILES)
     unknown = set(overrides) - {f.name for f in dataclasses.fields(Config)}

@@ -147,9 +147,8 @@ def _pixels(n: int) -> str:
 
 
 def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
-    """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray (H x W), RGB or RGBA (H x W x 3|4): 16-bit rounded to 8,
-    turned upright by its EXIF orientation, the first page of several. Only contents Pillow identifies as a
-    supported format, at most ``max_pixels``, reach OpenCV; :class:`ImageError` names the file otherwise."""
+    """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray, RGB or RGBA, upright by its EXIF orientation, page 1 of
+    several. Only what Pillow identifies as supported, at most ``max_pixels``, reaches OpenCV's decoder."""
     import cv2
 
     path = Path(path)

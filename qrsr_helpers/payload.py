@@ -145,8 +145,7 @@ def reencoded_read(data: bytes) -> Read:
 
 @dataclass(frozen=True)
 class Payload:
-    """One symbol's payload as several decoders read it: the chosen ``text``, its ``readers``, the ``rule`` and
-    ``read`` it comes from, and the other texts given for the symbol (``overruled``)."""
+    """One symbol's payload: the chosen ``text``, its ``readers``, the ``rule`` and ``read`` behind it, the others."""
 
     text: str
     readers: tuple[str, ...]
@@ -161,9 +160,8 @@ def _symbol_key(read: Read) -> bytes:
 
 
 def one_payload_per_symbol(results: Iterable) -> list[Payload]:
-    """The distinct payloads ``results`` (``decode.DecodeResult`` of several decoders on one image) read, in order:
-    reads of the same text or bytes are one payload; where texts differ, the best ``EVIDENCE`` (then the earlier
-    decoder) gives the text, and ``rule`` says so."""
+    """The payloads in ``results`` (``decode.DecodeResult`` of several decoders on one image): reads of the same text
+    or bytes are one; where texts differ, the best ``EVIDENCE`` (then the earlier decoder) gives the text."""
     groups: list[list[tuple[int, str, Read]]] = []  # (order read, decoder, read)
     entries = [(result.decoder, read) for result in results for read in result.reads]
     for order, (decoder, read) in enumerate(entries):

@@ -113,8 +113,7 @@ def decode_rate_curves(table, x: str, title: str = "Decode rate", xlabel: str | 
 
 
 def feature_maps(maps: Mapping[str, np.ndarray], n: int = 6) -> plt.Figure:
-    """One row per named feature map of one image (H x W x C): its ``n`` most active channels, each scaled to its
-    own range, the map's shape as the row label."""
+    """Per named feature map (H x W x C) of one image, its ``n`` most active channels, each scaled to its own range."""
     figure, axes = plt.subplots(len(maps), n, figsize=(1.5 * n, 1.5 * len(maps)), squeeze=False, subplot_kw=BARE)
     for row, (name, fmap) in enumerate(maps.items()):
         fmap = np.asarray(fmap, np.float32)

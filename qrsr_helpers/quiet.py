@@ -58,10 +58,9 @@ class _QuietTensorFlow(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """From the first ``import tensorflow`` on: no start-up chatter, no C++ notices after it (level 3: Grappler's
-    "errors" are notices; a real failure raises in Python), no Python-side retracing warnings (many models of
-    many shapes are this tutorial's normal case), and no Keras warning that ``fit`` cannot shuffle a ``tf.data``
-    set (ours are shuffled in the pipeline)."""
+    """From the first ``import tensorflow`` on: no start-up chatter, no C++ notices (level 3: a real failure raises in
+    Python), no retracing warnings (many models of many shapes are the tutorial's normal case), no warning that
+    ``fit`` cannot shuffle a ``tf.data`` set (ours are shuffled in the pipeline)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed", category=UserWarning)
