@@ -177,14 +177,13 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
             data = file.read()
     except OSError as error:
         raise ImageError(f"{path}: cannot read ({error.strerror or error})", UNREADABLE) from None
-    quiet = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # its warning on stderr would double ours
+    level = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # its warning would double ours
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # no orientation, alpha kept
     except cv2.error:
         image = None
     finally:
-        cv2.utils.logging.setLogLevel(quiet)
+        cv2.utils.logging.setLogLevel(level)
     del data
     if image is None:
         raise ImageError(f"{path}: not a readable image ({NAMES}): corrupt, truncated or another format", UNREADABLE)
@@ -192,13 +191,11 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
         image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)  # 65535 -> 255 exactly
     elif image.dtype != np.uint8:
         raise ImageError(f"{path}: {image.dtype} pixels are not supported (8- or 16-bit images only)", UNSUPPORTED)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    elif image.ndim == 3:
-        code = {3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGBA}.get(image.shape[2])
-        if code is None:
-            raise ImageError(f"{path}: {image.shape[2]} channels are not supported (gray, RGB or RGBA)", UNSUPPORTED)
-        image = cv2.cvtColor(image, code)
+    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
+        raise ImageError(f"{path}: {image.shape[2]} channels are not supported (gray, RGB or RGBA)", UNSUPPORTED)
+    if image.ndim == 3:
+        swap = {3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGBA}.get(image.shape[2])
+        image = image[..., 0] if swap is None else cv2.cvtColor(image, swap)
     # OpenCV's TIFF decoder applies the orientation itself, even with IMREAD_UNCHANGED; for other formats we do.
     if header.orientation != 1 and header.format != "TIFF":
         image = np.ascontiguousarray(_ORIENT[header.orientation](image))
