@@ -32,11 +32,9 @@ class Config:
     """All knobs. Derived sizes (``lr_size``) are properties so they can never drift apart."""
 
     profile: str = "cpu"
-    # --- images -------------------------------------------------------------------------------
     hr_size: int = 128  # the tutorial's HR size
     scale: int = 4  # the tutorial's 128 -> 32
     channels: int = 3  # the tutorial trains on RGB
-    # --- data ----------------------------------------------------------------------------------
     n_codes: int = 2000
     max_version: int = 4  # QR versions 1..max_version
     quiet_zone: int = 4  # modules; the standard's quiet zone
@@ -47,20 +45,16 @@ class Config:
     eval_codes: int = 500  # fresh codes per degradation a notebook judges with (500: about +-3 points)
     augment: bool = False  # the tutorial's ImageDataGenerator settings (augment.py)
     crop_size: int | None = None  # train on random aligned LR crops of this size (HR: x scale); None: whole images
-    # --- generator -----------------------------------------------------------------------------
     n_res_blocks: int = 16
     filters: int = 64
     upsampling: str = "pixel_shuffle"  # nearest (tutorial) | pixel_shuffle (paper)
-    # --- discriminator / VGG -------------------------------------------------------------------
     disc_filters: int = 64
     vgg_layer: str = "block3_conv4"  # the tutorial's layers[10]
     vgg_weights: str | None = "imagenet"  # "imagenet" | path to .h5 | None (random: architecture only)
-    # --- losses --------------------------------------------------------------------------------
     pixel_loss: str = "l1"  # one of PIXEL_LOSSES
     content_loss: str = "vgg"  # vgg | pixel | both  (GAN stage)
     adv_weight: float = 1e-3  # the tutorial's loss_weights=[1e-3, 1]
     content_weight: float = 1.0
-    # --- training ------------------------------------------------------------------------------
     batch_size: int = 16
     learning_rate: float = 3e-4
     gan_learning_rate: float = 1e-4
@@ -73,7 +67,6 @@ class Config:
     checkpoint_every: int = 5  # epochs; the tutorial saved the generator every 5
     jit_compile: bool = True
     mixed_precision: str | None = None  # None | "mixed_float16" | "mixed_bfloat16"
-    # --- paths ---------------------------------------------------------------------------------
     data_dir: str = "data/generated"  # QRSR_DATA_DIR overrides
     runs_dir: str = "runs"
 

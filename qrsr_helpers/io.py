@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -57,12 +58,10 @@ def check_writable(folder: str | os.PathLike) -> Path:
     """Create ``folder`` and prove a file can be written there, before hours of work that end in writing one."""
     folder = Path(folder)
     try:
-        with atomic_path(folder / ".qrsr-write-test") as probe:
-            probe.write_bytes(b"")
-        (folder / ".qrsr-write-test").unlink(missing_ok=True)
-    except (BadFile, OSError) as error:
-        reason = str(error).rpartition("cannot write ")[2] or str(error)
-        raise BadFile(f"{folder}: cannot write files there {reason}", "not writable") from None
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise BadFile(f"{folder}: cannot write files there ({error.strerror or error})", "not writable") from None
     return folder
 
 
