@@ -162,21 +162,15 @@ def _symbol_key(read: Read) -> bytes:
 def one_payload_per_symbol(results: Iterable) -> list[Payload]:
     """The payloads in ``results`` (``decode.DecodeResult`` of several decoders on one image): reads of the same text
     or bytes are one; where texts differ, the best ``EVIDENCE`` (then the earlier decoder) gives the text."""
-    groups: list[list[tuple[int, str, Read]]] = []  # (order read, decoder, read)
+    groups: list[list[tuple[int, str, Read]]] = []  # (order read, decoder, read), each group in order
     entries = [(result.decoder, read) for result in results for read in result.reads]
-    for order, (decoder, read) in enumerate(entries):
+    for order, (decoder, read) in enumerate(entries):  # a read that links groups joins them: one symbol
         key = _symbol_key(read)
-        same = [i for i, g in enumerate(groups) if any(r.text == read.text or _symbol_key(r) == key for *_, r in g)]
-        if not same:
-            groups.append([(order, decoder, read)])
-            continue
-        for i in reversed(same[1:]):  # this read joins groups that were apart: one symbol
-            groups[same[0]].extend(groups.pop(i))
-        groups[same[0]].append((order, decoder, read))
+        linked = [g for g in groups if any(r.text == read.text or _symbol_key(r) == key for *_, r in g)]
+        groups = [g for g in groups if g not in linked] + [sorted(sum(linked, [])) + [(order, decoder, read)]]
     payloads = []
-    for group in groups:
+    for group in sorted(groups, key=lambda g: g[0][0]):
         _, decoder, best = min(group, key=lambda entry: (EVIDENCE.index(entry[2].evidence), entry[0]))
-        group.sort(key=lambda entry: entry[0])
         readers = tuple(dict.fromkeys(d for _, d, _ in group))
         others = tuple(dict.fromkeys(r.text for *_, r in group if r.text != best.text))
         rule = best.rule
