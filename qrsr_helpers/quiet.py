@@ -47,13 +47,7 @@ class _QuietTensorFlow(importlib.abc.MetaPathFinder):
         sys.meta_path.remove(self)  # once: the real spec, from the other finders
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.loader is not None:
-            exec_module = spec.loader.exec_module
-
-            def quiet_exec_module(module):
-                with filtered_stderr():
-                    exec_module(module)
-
-            spec.loader.exec_module = quiet_exec_module
+            spec.loader.exec_module = filtered_stderr()(spec.loader.exec_module)  # a context manager as decorator
         return spec
 
 
