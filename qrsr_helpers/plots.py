@@ -18,7 +18,7 @@ if in_notebook_kernel():
     set_matplotlib_formats("jpeg", pil_kwargs={"quality": 85})
 
 
-BARE = dict(xticks=[], yticks=[])  # image panels: no ticks
+_BARE = dict(xticks=[], yticks=[])  # image panels: no ticks
 
 
 def _displayable(images: np.ndarray) -> np.ndarray:
@@ -48,7 +48,7 @@ def comparison_grid(columns: Mapping[str, np.ndarray], n: int = 4, size: float =
     batches = {name: _displayable(images) for name, images in columns.items()}
     n = min([n] + [len(images) for images in batches.values()])
     figure, axes = plt.subplots(n, len(batches), figsize=(size * len(batches), size * n), squeeze=False,
-                                layout="tight", subplot_kw=BARE)
+                                layout="tight", subplot_kw=_BARE)
     for col, (name, images) in enumerate(batches.items()):
         for row, axis in enumerate(axes[:, col]):
             axis.imshow(images[row], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
@@ -114,7 +114,7 @@ def decode_rate_curves(table, x: str, title: str = "Decode rate", xlabel: str | 
 
 def feature_maps(maps: Mapping[str, np.ndarray], n: int = 6) -> plt.Figure:
     """Per named feature map (H x W x C) of one image, its ``n`` most active channels, each scaled to its own range."""
-    figure, axes = plt.subplots(len(maps), n, figsize=(1.5 * n, 1.5 * len(maps)), squeeze=False, subplot_kw=BARE)
+    figure, axes = plt.subplots(len(maps), n, figsize=(1.5 * n, 1.5 * len(maps)), squeeze=False, subplot_kw=_BARE)
     for row, (name, fmap) in enumerate(maps.items()):
         fmap = np.asarray(fmap, np.float32)
         order = np.argsort(-np.abs(fmap).mean(axis=(0, 1)))[:n]
@@ -159,7 +159,7 @@ def image_with_boxes(image: np.ndarray, boxes: Mapping[str, tuple[int, int, int,
 
     image = _displayable(image)
     figure, axis = plt.subplots(figsize=(size, size * image.shape[0] / image.shape[1]), layout="tight",
-                                subplot_kw=BARE)
+                                subplot_kw=_BARE)
     axis.imshow(image, cmap="gray", vmin=0, vmax=255)
     for i, (label, (x0, y0, x1, y1)) in enumerate(boxes.items()):
         axis.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, edgecolor=f"C{i + 1}",
