@@ -1,6 +1,5 @@
-"""Every knob of the project in one frozen dataclass, and the profiles smoke (CI, seconds), cpu (a laptop,
-minutes per notebook) and gpu (the source tutorial's full scale). One `Config` flows from a notebook's
-`parameters` cell or `qrsr ... --profile` into every helper, so nothing disagrees about sizes or seeds."""
+"""Every knob in one frozen dataclass, and the profiles smoke (CI, seconds), cpu (a laptop) and gpu (the tutorial's
+scale). One `Config` flows from a notebook or `qrsr --profile` into every helper: none disagree on sizes or seeds."""
 
 from __future__ import annotations
 
@@ -128,11 +127,8 @@ def _shown(value) -> str:
 
 def _check_choice(name: str, value, allowed) -> None:
     """``value`` must equal one of ``allowed`` and be of its kind: ``True`` is not 1, ``4.0`` not 4, ``"3"`` not 3."""
-    def same(option) -> bool:
-        kind = _is_whole(value) if isinstance(option, int) else isinstance(value, type(option))
-        return kind and value == option
-
-    if not any(same(option) for option in allowed):
+    same_kind = lambda option: _is_whole(value) if isinstance(option, int) else isinstance(value, type(option))
+    if not any(same_kind(option) and value == option for option in allowed):
         raise ConfigError(f"{name}={_shown(value)} is not one of {list(allowed)}")
 
 

@@ -1,8 +1,7 @@
-"""Payload bytes -> text, one policy for every decoder (issue 20). With an ECI: its charset, else binary. Without:
-printable ASCII, UTF-8 (most generators omit the ECI), Shift_JIS with a kana/kanji lead byte 0x81-0x9F (only C1
-controls in ISO-8859-1) and no lone half-width katakana, ISO-8859-1 (the standard's default), else binary
-(``hex:...``). OpenCV re-encodes byte mode as UTF-8: its raw bytes are recovered where decidable, and where texts
-still differ :func:`one_payload_per_symbol` takes the better-informed read."""
+"""Payload bytes -> text, one policy for every decoder (issue 20). With an ECI: its charset, else binary (``hex:``).
+Without: printable ASCII, UTF-8 (most generators omit the ECI), Shift_JIS with a kana/kanji lead byte 0x81-0x9F (C1
+controls in ISO-8859-1) and no lone half-width katakana, ISO-8859-1 (the standard's default), else binary. OpenCV's
+re-encoded bytes are undone where decidable; :func:`one_payload_per_symbol` settles texts that still differ."""
 
 from __future__ import annotations
 
