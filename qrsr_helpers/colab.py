@@ -13,17 +13,15 @@ from .environment import accelerator, accelerators, in_notebook_kernel
 
 
 def on_colab(environ: Mapping[str, str] = os.environ, modules: Collection[str] = sys.modules) -> bool:
-    """Colab sets ``COLAB_RELEASE_TAG`` (and ``COLAB_GPU``, empty without a GPU: presence counts) and preloads
-    ``google.colab``; Kaggle's Colab-based image sets ``COLAB_RELEASE_TAG`` too, and ``KAGGLE_KERNEL_RUN_TYPE``."""
-    if "KAGGLE_KERNEL_RUN_TYPE" in environ:
-        return False
-    return "COLAB_RELEASE_TAG" in environ or "COLAB_GPU" in environ or "google.colab" in modules
+    """Colab sets ``COLAB_RELEASE_TAG`` or ``COLAB_GPU`` (empty without a GPU) or preloads ``google.colab``; Kaggle's
+    Colab-based image sets ``COLAB_RELEASE_TAG`` too, and ``KAGGLE_KERNEL_RUN_TYPE``."""
+    colab = "COLAB_RELEASE_TAG" in environ or "COLAB_GPU" in environ or "google.colab" in modules
+    return colab and "KAGGLE_KERNEL_RUN_TYPE" not in environ
 
 
 def setup_notes(profile: str, devices: Mapping[str, int], colab: bool,
                 environ: Mapping[str, str] = os.environ) -> list[str]:
-    """Advice printed under the environment line: a Colab without a GPU, the gpu profile on a CPU, a TPU, and
-    the ImageNet VGG download."""
+    """Advice printed under the environment line: a Colab without a GPU, gpu on a CPU, a TPU, the VGG download."""
     found, notes = accelerator(devices), []
     if colab and found is None:
         notes.append("Colab runtime without a GPU: Runtime > Change runtime type > T4 GPU, then run the notebook "
@@ -48,13 +46,11 @@ def report_environment(profile: str | None = None) -> str:
     import keras
     import tensorflow as tf
 
-    devices = accelerators()
+    devices, colab = accelerators(), on_colab()
     profile, reason = profile_choice(profile, devices=devices)
-    colab = on_colab()
-    where = "Colab" if colab else "local"
     print(f"qrsr {version('qrsr')} | TensorFlow {tf.__version__} | Keras {keras.__version__} "
-          f"({keras.backend.backend()}) | {where} | GPUs {devices['GPU']} TPUs {devices['TPU']} | profile: {profile} "
-          f"({reason})")
+          f"({keras.backend.backend()}) | {'Colab' if colab else 'local'} | GPUs {devices['GPU']} TPUs "
+          f"{devices['TPU']} | profile: {profile} ({reason})")
     for note in setup_notes(profile, devices, colab):
         print(f"  note: {note}")
     return profile
@@ -78,20 +74,16 @@ def upload_control(environ: Mapping[str, str] = os.environ, modules: Collection[
 
 
 def uploaded_photo(control, folder: str | os.PathLike) -> Path | None:
-    """The photo given to :func:`upload_control` (Colab's ``{name: bytes}`` or a ``FileUpload``) written into
-    ``folder``, or ``None`` when nothing was uploaded."""
+    """The photo given to :func:`upload_control` written into ``folder`` under its bare name, else ``None``."""
     from .io import atomic_path
 
-    if control is None:
-        return None
     if isinstance(control, Mapping):
-        items = [(name, bytes(data)) for name, data in control.items()]
-    else:  # ipywidgets 8: a tuple of {"name", "content", ...}
-        items = [(item["name"], bytes(item["content"])) for item in control.value]
+        items = list(control.items())
+    else:  # ipywidgets 8: a tuple of {"name", "content", ...}; None: no control
+        items = [(item["name"], item["content"]) for item in getattr(control, "value", ())]
     if not items:
         return None
-    name, data = items[-1]
-    path = Path(folder) / Path(name).name
+    path = Path(folder) / Path(items[-1][0]).name
     with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        tmp.write_bytes(bytes(items[-1][1]))
     return path

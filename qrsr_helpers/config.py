@@ -1,6 +1,5 @@
-"""Every knob of the project in one frozen dataclass, and the profiles smoke (CI, seconds), cpu (a laptop,
-minutes per notebook) and gpu (the source tutorial's full scale). One `Config` flows from a notebook's
-`parameters` cell or `qrsr ... --profile` into every helper, so nothing disagrees about sizes or seeds."""
+"""Every knob in one frozen dataclass, and the profiles smoke (CI, seconds), cpu (a laptop) and gpu (the tutorial's
+scale). One `Config` flows from a notebook or `qrsr --profile` into every helper: none disagree on sizes or seeds."""
 
 from __future__ import annotations
 
@@ -32,37 +31,29 @@ class Config:
     """All knobs. Derived sizes (``lr_size``) are properties so they can never drift apart."""
 
     profile: str = "cpu"
-    # --- images -------------------------------------------------------------------------------
     hr_size: int = 128  # the tutorial's HR size
     scale: int = 4  # the tutorial's 128 -> 32
     channels: int = 3  # the tutorial trains on RGB
-    # --- data ----------------------------------------------------------------------------------
     n_codes: int = 2000
     max_version: int = 4  # QR versions 1..max_version
     quiet_zone: int = 4  # modules; the standard's quiet zone
     degradation: str = "realistic"  # clean (tutorial INTER_AREA) | realistic | wild | photo (phone-like, v1-10)
     train_mix: tuple[tuple[str, float], ...] = (("realistic", 0.5), ("wild", 0.35), ("clean", 0.15))
-    val_fraction: float = 0.33  # the tutorial's test_size
-    split_seed: int = 12  # the tutorial's random_state
     data_seed: int = 2024
     eval_seed: int = 777_001  # never used for training data
     eval_codes: int = 500  # fresh codes per degradation a notebook judges with (500: about +-3 points)
     augment: bool = False  # the tutorial's ImageDataGenerator settings (augment.py)
     crop_size: int | None = None  # train on random aligned LR crops of this size (HR: x scale); None: whole images
-    # --- generator -----------------------------------------------------------------------------
     n_res_blocks: int = 16
     filters: int = 64
     upsampling: str = "pixel_shuffle"  # nearest (tutorial) | pixel_shuffle (paper)
-    # --- discriminator / VGG -------------------------------------------------------------------
     disc_filters: int = 64
     vgg_layer: str = "block3_conv4"  # the tutorial's layers[10]
     vgg_weights: str | None = "imagenet"  # "imagenet" | path to .h5 | None (random: architecture only)
-    # --- losses --------------------------------------------------------------------------------
     pixel_loss: str = "l1"  # one of PIXEL_LOSSES
     content_loss: str = "vgg"  # vgg | pixel | both  (GAN stage)
     adv_weight: float = 1e-3  # the tutorial's loss_weights=[1e-3, 1]
     content_weight: float = 1.0
-    # --- training ------------------------------------------------------------------------------
     batch_size: int = 16
     learning_rate: float = 3e-4
     gan_learning_rate: float = 1e-4
@@ -75,22 +66,19 @@ class Config:
     checkpoint_every: int = 5  # epochs; the tutorial saved the generator every 5
     jit_compile: bool = True
     mixed_precision: str | None = None  # None | "mixed_float16" | "mixed_bfloat16"
-    # --- paths ---------------------------------------------------------------------------------
     data_dir: str = "data/generated"  # QRSR_DATA_DIR overrides
     runs_dir: str = "runs"
 
     def __post_init__(self) -> None:
-        _check_choice("profile", self.profile, PROFILES)
-        _check_choice("degradation", self.degradation, DEGRADATIONS)
-        _check_choice("pixel_loss", self.pixel_loss, PIXEL_LOSSES)
-        _check_choice("content_loss", self.content_loss, ("vgg", "pixel", "both"))
-        check_architecture({name: getattr(self, name) for name in (*ARCHITECTURE_RANGES, *ARCHITECTURE_CHOICES)})
+        for name, allowed in _ALLOWED.items():
+            if not isinstance(allowed, range):
+                _check_choice(name, getattr(self, name), allowed)
+            elif not _is_whole(value := getattr(self, name)) or value not in allowed:
+                raise ConfigError(f"{name}={_shown(value)} must be a whole number in {allowed[0]}..{allowed[-1]}")
         for name, _ in self.train_mix:
             _check_choice("train_mix degradation", name, DEGRADATIONS)
         if self.hr_size % self.scale:
             raise ConfigError(f"scale={self.scale} must divide hr_size={self.hr_size}")
-        if not 0.0 < self.val_fraction < 1.0:
-            raise ConfigError(f"val_fraction={self.val_fraction} must lie strictly between 0 and 1")
         if self.crop_size is not None and not 4 <= self.crop_size <= self.lr_size:
             raise ConfigError(f"crop_size={self.crop_size} must be in 4..{self.lr_size} (the LR size) or None")
         if not 1 <= self.max_version <= 10:
@@ -119,22 +107,12 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
-# The generator's architecture, checked for every Config and so for every run.json a weights file is loaded by.
-# Upper bounds: 64 blocks of 512 filters is ~300 M parameters; beyond that a number is a typo that would end in an
-# opaque out-of-memory error minutes later. 0 blocks (head conv + upsampling) is a benchmark's tiny model.
-ARCHITECTURE_RANGES = {"n_res_blocks": (0, 64), "filters": (1, 512)}
-ARCHITECTURE_CHOICES = {"upsampling": ("nearest", "pixel_shuffle"), "channels": (1, 3), "scale": (2, 4, 8)}
-
-
-def check_architecture(fields: Mapping) -> None:
-    """:class:`ConfigError` naming the first field in ``fields`` whose type or value is not allowed."""
-    for name, value in fields.items():
-        if name in ARCHITECTURE_CHOICES:
-            _check_choice(name, value, ARCHITECTURE_CHOICES[name])
-        elif name in ARCHITECTURE_RANGES:
-            low, high = ARCHITECTURE_RANGES[name]
-            if not _is_whole(value) or not low <= value <= high:
-                raise ConfigError(f"{name}={_shown(value)} must be a whole number in {low}..{high}")
+# Checked for every Config, so for every run.json a weights file is loaded by. 64 blocks of 512 filters is ~300 M
+# parameters: a larger number is a typo that would end in an opaque out-of-memory error minutes later. 0 blocks
+# (head conv + upsampling) is a benchmark's tiny model.
+_ALLOWED = {"profile": PROFILES, "degradation": DEGRADATIONS, "pixel_loss": PIXEL_LOSSES,
+            "content_loss": ("vgg", "pixel", "both"), "n_res_blocks": range(65), "filters": range(1, 513),
+            "upsampling": ("nearest", "pixel_shuffle"), "channels": (1, 3), "scale": (2, 4, 8)}
 
 
 def _is_whole(value) -> bool:
@@ -149,37 +127,28 @@ def _shown(value) -> str:
 
 def _check_choice(name: str, value, allowed) -> None:
     """``value`` must equal one of ``allowed`` and be of its kind: ``True`` is not 1, ``4.0`` not 4, ``"3"`` not 3."""
-    def same(option) -> bool:
-        kind = _is_whole(value) if isinstance(option, int) else isinstance(value, type(option))
-        return kind and value == option
-
-    if not any(same(option) for option in allowed):
+    same_kind = lambda option: _is_whole(value) if isinstance(option, int) else isinstance(value, type(option))
+    if not any(same_kind(option) and value == option for option in allowed):
         raise ConfigError(f"{name}={_shown(value)} is not one of {list(allowed)}")
 
 
 _PROFILE_KNOBS: dict[str, dict] = {
     # CI: every notebook in seconds. Tiny models, random VGG weights (no download in CI).
-    "smoke": dict(
-        n_codes=48, n_res_blocks=1, filters=8, disc_filters=8, batch_size=4, pretrain_epochs=1,
-        gan_epochs=1, steps_per_epoch=2, vgg_weights=None, jit_compile=False, checkpoint_every=1,
-        pretrain_minutes=0.5, gan_minutes=0.5, eval_codes=32,
-    ),
+    "smoke": dict(n_codes=48, n_res_blocks=1, filters=8, disc_filters=8, batch_size=4, pretrain_epochs=1,
+                  gan_epochs=1, steps_per_epoch=2, vgg_weights=None, jit_compile=False, checkpoint_every=1,
+                  pretrain_minutes=0.5, gan_minutes=0.5, eval_codes=32),
     # A learner's laptop: stage 1 must beat bicubic within minutes (notebook 06 within 5 on 2 cores); the recipe was
     # measured by benchmarks/time_to_quality.py (XLA off: slower on the 2-core CPUs). No ImageNet VGG offline.
-    "cpu": dict(
-        n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, crop_size=16, learning_rate=3e-3,
-        train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=8, steps_per_epoch=25,
-        pretrain_minutes=2.0, gan_minutes=None, jit_compile=False, vgg_weights=None, content_loss="pixel",
-        gan_learning_rate=5e-5,
-    ),
+    "cpu": dict(n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, crop_size=16,
+                learning_rate=3e-3, train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=8,
+                steps_per_epoch=25, pretrain_minutes=2.0, gan_minutes=None, jit_compile=False, vgg_weights=None,
+                content_loss="pixel", gan_learning_rate=5e-5),
     # The tutorial's scale on a Colab GPU; 20 + 6 minute budgets so notebook 06 fits a class period (docs/colab.md
     # "How long it takes" estimates a T4 from the H200 measurement in benchmarks/results/gpu_lease_h200/).
-    "gpu": dict(
-        n_codes=10_000, n_res_blocks=16, filters=64, disc_filters=64, batch_size=64,
-        pretrain_epochs=40, gan_epochs=20, steps_per_epoch=200, pretrain_minutes=20, gan_minutes=6,
-        vgg_weights="imagenet", mixed_precision="mixed_float16",  # augment=False: it would replace the realistic
-        # training mix by clean LR images (notebook 02 measures what that does to decoding)
-    ),
+    # augment=False: it would replace the realistic training mix by clean LR images (notebook 02 measures that).
+    "gpu": dict(n_codes=10_000, n_res_blocks=16, filters=64, disc_filters=64, batch_size=64, pretrain_epochs=40,
+                gan_epochs=20, steps_per_epoch=200, pretrain_minutes=20, gan_minutes=6, vgg_weights="imagenet",
+                mixed_precision="mixed_float16"),
 }
 
 
@@ -202,8 +171,7 @@ def profile_choice(explicit: str | None = None, environ: Mapping[str, str] = os.
 
 
 def get_config(profile: str | None = None, **overrides) -> Config:
-    """The named profile's config (default: :func:`profile_choice`, which reads ``$QRSR_PROFILE``: the notebooks'
-    test setup sets ``smoke``), with optional overrides; ``$QRSR_DATA_DIR`` overrides ``data_dir``."""
+    """The named profile's config (default: :func:`profile_choice`'s), overridden; ``$QRSR_DATA_DIR`` sets data_dir."""
     profile = profile or profile_choice()[0]
     _check_choice("profile", profile, PROFILES)
     unknown = set(overrides) - {f.name for f in dataclasses.fields(Config)}

@@ -40,11 +40,5 @@ def error_line(error: BaseException, limit: int = 160) -> str:
 def printable(text: str) -> str:
     """``text`` safe on a terminal: control and format characters (an escape sequence or newline in a file name) and
     undecodable file-name bytes (``\udcff``) shown as escapes (``\x1b``, ``\xff``); letters of any script stay."""
-    def one(ch: str) -> str:
-        if ch.isprintable():
-            return ch
-        if 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte os.fsdecode could not decode (surrogateescape)
-            return f"\\x{ord(ch) - 0xDC00:02x}"
-        return ascii(ch)[1:-1]
-
-    return "".join(map(one, text))
+    byte = lambda ch: chr(ord(ch) - 0xDC00) if 0xDC80 <= ord(ch) <= 0xDCFF else ch  # os.fsdecode's surrogateescape
+    return "".join(ch if ch.isprintable() else ascii(byte(ch))[1:-1] for ch in text)

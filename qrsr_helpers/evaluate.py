@@ -107,9 +107,8 @@ def evaluate_upscalers(pairs: Pairs, upscalers: dict[str, Upscaler],
 
 
 def paired_comparison(a, b, confidence: float = 0.95) -> dict:
-    """Do two upscalers read different numbers of the *same* codes (``a``, ``b``: one bool per code)? Only codes one
-    reads and the other not count (McNemar): the rate difference, its paired Wald interval and the exact test's p,
-    usually several times narrower than two independent intervals."""
+    """Do two upscalers read different numbers of the *same* codes (``a``, ``b``: one bool each)? McNemar: only codes
+    one reads and the other not count; a paired interval is often several times narrower than two independent ones."""
     from scipy.stats import binomtest, norm
 
     a, b = np.asarray(a, bool), np.asarray(b, bool)

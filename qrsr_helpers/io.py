@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import os
 import struct
+import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, NamedTuple
 
@@ -22,7 +23,6 @@ FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "TIFF")  # Pillow's names of wha
 NAMES = "PNG, JPEG, WebP, BMP, TIFF"
 UNREADABLE = "unreadable or corrupt"
 UNSUPPORTED = "unsupported pixel format"
-MAX_NAME_BYTES = 255  # a file name's limit on every common file system
 MAX_PIXELS = 50_000_000  # a 50 MP photo; a 439 KB PNG can claim 20000 x 20000 (6 GB decoded, hours to enhance)
 TOO_LARGE = "too large"
 
@@ -31,19 +31,14 @@ class ImageError(BadFile):
     """An image file that cannot be read or written; the message starts with its path."""
 
 
-def _os_reason(error: OSError) -> str:
-    return error.strerror or str(error)
-
-
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``, renamed onto it when the block ends and removed when it raises, so
-    an interrupted run or a full disk never leaves a half-written file. The name keeps ``path``'s suffixes (encoders
-    go by them), is unique per call and is cut from the left to stay legal. OS errors become :class:`BadFile`."""
+    """A temporary path beside ``path``, renamed onto it when the block ends, removed when it raises: an interrupted
+    run or a full disk never leaves a half-written file. It keeps ``path``'s suffixes (encoders go by them)."""
     path = Path(path)
     prefix = f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}-"
     name = path.name
-    while len(os.fsencode(prefix + name)) > MAX_NAME_BYTES:
+    while len(os.fsencode(prefix + name)) > 255:  # a file name's limit on every common file system
         name = name[1:]
     tmp = path.with_name(prefix + name)
     try:
@@ -53,24 +48,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, path)
     except OSError as error:
-        raise BadFile(f"{path}: cannot write ({_os_reason(error)})", "not writable") from None
+        raise BadFile(f"{path}: cannot write ({error.strerror or error})", "not writable") from None
     finally:
-        try:
+        with suppress(OSError):  # the error that brought us here is the one to report
             tmp.unlink(missing_ok=True)
-        except OSError:
-            pass  # the error that brought us here is the one to report
 
 
 def check_writable(folder: str | os.PathLike) -> Path:
     """Create ``folder`` and prove a file can be written there, before hours of work that end in writing one."""
     folder = Path(folder)
     try:
-        with atomic_path(folder / ".qrsr-write-test") as probe:
-            probe.write_bytes(b"")
-        (folder / ".qrsr-write-test").unlink(missing_ok=True)
-    except (BadFile, OSError) as error:
-        reason = str(error).rpartition("cannot write ")[2] or str(error)
-        raise BadFile(f"{folder}: cannot write files there {reason}", "not writable") from None
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise BadFile(f"{folder}: cannot write files there ({error.strerror or error})", "not writable") from None
     return folder
 
 
@@ -114,8 +105,8 @@ def image_header(file: str | os.PathLike | IO[bytes]) -> Header | None:
 
 
 def _orientation(image) -> int:
-    """EXIF orientation of an open Pillow image, 1 when absent or unreadable. Pillow's ``getexif()`` decodes every
-    PNG whose eXIf chunk is not before the pixels (most have none): we walk the chunk headers instead."""
+    """EXIF orientation of an open Pillow image, 1 when absent or unreadable. For a PNG we walk the chunk headers:
+    ``getexif()`` would decode the pixels of one whose eXIf chunk is not before them (most have none)."""
     from PIL import Image
 
     try:
@@ -144,16 +135,9 @@ def _png_chunk(file: IO[bytes], kind: bytes) -> bytes:
 
 
 # EXIF orientation -> the numpy view that shows the image upright (as PIL.ImageOps.exif_transpose).
-_ORIENT = {
-    1: lambda a: a,
-    2: lambda a: a[:, ::-1],
-    3: lambda a: a[::-1, ::-1],
-    4: lambda a: a[::-1],
-    5: lambda a: a.swapaxes(0, 1),
-    6: lambda a: np.rot90(a, -1),
-    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
-    8: lambda a: np.rot90(a),
-}
+_ORIENT = {1: lambda a: a, 2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+           5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1), 7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+           8: np.rot90}
 
 
 def _pixels(n: int) -> str:
@@ -162,9 +146,8 @@ def _pixels(n: int) -> str:
 
 
 def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
-    """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray (H x W), RGB or RGBA (H x W x 3|4): 16-bit rounded to 8,
-    turned upright by its EXIF orientation, the first page of several. Only contents Pillow identifies as a
-    supported format, at most ``max_pixels``, reach OpenCV; :class:`ImageError` names the file otherwise."""
+    """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray, RGB or RGBA, upright by its EXIF orientation, page 1 of
+    several. Only what Pillow identifies as supported, at most ``max_pixels``, reaches OpenCV's decoder."""
     import cv2
 
     path = Path(path)
@@ -192,15 +175,14 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
             file.seek(0)
             data = file.read()
     except OSError as error:
-        raise ImageError(f"{path}: cannot read ({_os_reason(error)})", UNREADABLE) from None
-    quiet = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # its warning on stderr would double ours
+        raise ImageError(f"{path}: cannot read ({error.strerror or error})", UNREADABLE) from None
+    level = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # its warning would double ours
     try:
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)  # no orientation, alpha kept
     except cv2.error:
         image = None
     finally:
-        cv2.utils.logging.setLogLevel(quiet)
+        cv2.utils.logging.setLogLevel(level)
     del data
     if image is None:
         raise ImageError(f"{path}: not a readable image ({NAMES}): corrupt, truncated or another format", UNREADABLE)
@@ -208,13 +190,11 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
         image = ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)  # 65535 -> 255 exactly
     elif image.dtype != np.uint8:
         raise ImageError(f"{path}: {image.dtype} pixels are not supported (8- or 16-bit images only)", UNSUPPORTED)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[..., 0]
-    elif image.ndim == 3:
-        code = {3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGBA}.get(image.shape[2])
-        if code is None:
-            raise ImageError(f"{path}: {image.shape[2]} channels are not supported (gray, RGB or RGBA)", UNSUPPORTED)
-        image = cv2.cvtColor(image, code)
+    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
+        raise ImageError(f"{path}: {image.shape[2]} channels are not supported (gray, RGB or RGBA)", UNSUPPORTED)
+    if image.ndim == 3:
+        swap = {3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGBA}.get(image.shape[2])
+        image = image[..., 0] if swap is None else cv2.cvtColor(image, swap)
     # OpenCV's TIFF decoder applies the orientation itself, even with IMREAD_UNCHANGED; for other formats we do.
     if header.orientation != 1 and header.format != "TIFF":
         image = np.ascontiguousarray(_ORIENT[header.orientation](image))
@@ -253,10 +233,9 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     elif swap is not None:
         cv2.cvtColor(image, swap, dst=image)
     try:
-        try:
-            (written, encoded), reason = cv2.imencode(path.suffix.lower(), image), "the encoder refused it"
-        except cv2.error as error:
-            written, encoded, reason = False, None, str(error).strip().splitlines()[-1]
+        (written, encoded), reason = cv2.imencode(path.suffix.lower(), image), "the encoder refused it"
+    except cv2.error as error:
+        written, encoded, reason = False, None, str(error).strip().splitlines()[-1]
     finally:
         if swap is not None:
             cv2.cvtColor(image, swap, dst=image)  # the same swap undoes itself

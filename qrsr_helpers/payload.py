@@ -1,19 +1,11 @@
-"""Payload bytes -> text: one policy for every decoder (issue 20), the first rule that holds:
-
-1. An ECI: its charset (26 UTF-8, 3 ISO-8859-1, 20 Shift_JIS, ...); bytes invalid in it, an unknown ECI or 899 ->
-   binary. zxing-cpp is read with ``TextMode.HexECI`` (its symbology identifier says ``]Q1`` even with an ECI).
-2. No ECI: printable ASCII; else valid UTF-8 (most generators write it without ECI); else valid Shift_JIS with a
-   kana/kanji lead byte 0x81-0x9F (ISO-8859-1 has only C1 controls there) and no lone half-width katakana; else
-   printable ISO-8859-1, the standard's byte-mode default; else binary. "Printable" allows TAB, LF, CR and the
-   GS1 / ISO 15434 separators EOT, GS, RS.
-3. Binary: text ``hex:`` and the bytes in hex, charset ``binary``.
-4. OpenCV without ECI re-encodes byte mode (valid UTF-8 as is, else ISO-8859-1 as UTF-8): its raw bytes are
-   recovered where decidable, so both decoders give one text per symbol; where texts still differ,
-   ``one_payload_per_symbol`` takes the better-informed read (ECI/Kanji seen > raw bytes > re-encoded).
-"""
+"""Payload bytes -> text, one policy for every decoder (issue 20). With an ECI: its charset, else binary (``hex:``).
+Without: printable ASCII, UTF-8 (most generators omit the ECI), Shift_JIS with a kana/kanji lead byte 0x81-0x9F (C1
+controls in ISO-8859-1) and no lone half-width katakana, ISO-8859-1 (the standard's default), else binary. OpenCV's
+re-encoded bytes are undone where decidable; :func:`one_payload_per_symbol` settles texts that still differ."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -26,8 +18,7 @@ SYMBOL, RAW, REENCODED = EVIDENCE
 
 @dataclass(frozen=True)
 class Read:
-    """One payload as read: ``text`` from ``data`` in ``charset`` ('UTF-8', 'ECI UTF-8', ..., 'binary') by ``rule``
-    (a few words), resting on ``evidence`` (one of ``EVIDENCE``)."""
+    """``text`` read from ``data`` in ``charset`` ('ECI UTF-8', ..., 'binary') by ``rule``, resting on ``evidence``."""
 
     text: str
     data: bytes
@@ -43,17 +34,12 @@ class Read:
 _TEXT_CONTROLS = frozenset("\t\n\r\x04\x1d\x1e")  # TAB, LF, CR; EOT, GS, RS (GS1 / ISO 15434 data)
 _NOT_TEXT = frozenset(("Cc", "Cs", "Co"))  # control, surrogate, private use
 
-# ECI designator -> (Python codec, charset name), after AIM ECI / ISO/IEC 15424 (899: 8-bit binary data)
-_ECI_CHARSETS = {0: ("cp437", "CP437"), 1: ("latin-1", "ISO-8859-1"), 2: ("cp437", "CP437"),
-                 3: ("latin-1", "ISO-8859-1"),
-                 **{eci: (f"iso8859_{eci - 2}", f"ISO-8859-{eci - 2}") for eci in (*range(4, 14), *range(15, 19))},
-                 20: ("shift_jis", "Shift_JIS"), 21: ("cp1250", "windows-1250"), 22: ("cp1251", "windows-1251"),
-                 23: ("cp1252", "windows-1252"), 24: ("cp1256", "windows-1256"), 25: ("utf-16-be", "UTF-16BE"),
-                 26: ("utf-8", "UTF-8"), 27: ("ascii", "ASCII"), 28: ("big5", "Big5"), 29: ("gb2312", "GB2312"),
-                 30: ("euc_kr", "EUC-KR"), 31: ("gbk", "GBK"), 32: ("gb18030", "GB18030"),
-                 33: ("utf-16-le", "UTF-16LE"), 34: ("utf-32-be", "UTF-32BE"), 35: ("utf-32-le", "UTF-32LE"),
-                 170: ("ascii", "ASCII")}
-ECI_BINARY = 899
+# ECI designator -> charset (each also a Python codec name), after AIM ECI / ISO/IEC 15424; 899 is binary data
+_ECI_CHARSETS = {0: "CP437", 1: "ISO-8859-1", 2: "CP437", 3: "ISO-8859-1", 20: "Shift_JIS", 21: "windows-1250",
+                 **{eci: f"ISO-8859-{eci - 2}" for eci in (*range(4, 14), *range(15, 19))}, 22: "windows-1251",
+                 23: "windows-1252", 24: "windows-1256", 25: "UTF-16BE", 26: "UTF-8", 27: "ASCII", 28: "Big5",
+                 29: "GB2312", 30: "EUC-KR", 31: "GBK", 32: "GB18030", 33: "UTF-16LE", 34: "UTF-32BE",
+                 35: "UTF-32LE", 170: "ASCII"}
 
 
 def is_text(text: str) -> bool:
@@ -65,48 +51,46 @@ def _binary(data: bytes, rule: str, evidence: str = RAW) -> Read:
     return Read("hex:" + data.hex(), data, BINARY, rule, evidence)
 
 
+def _decoded(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+
+
 def _shift_jis(data: bytes) -> str | None:
-    """``data`` as Shift_JIS text (JIS X 0208, else Windows' cp932 extensions), None when it is not."""
-    for codec in ("shift_jis", "cp932"):
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        return text if is_text(text) else None  # cp932's user-defined area decodes to private use
-    return None
+    """``data`` as Shift_JIS (JIS X 0208, else Windows' cp932 extensions), None when it is not text in either."""
+    text = _decoded(data, "shift_jis")
+    text = _decoded(data, "cp932") if text is None else text
+    return text if text is not None and is_text(text) else None  # cp932's user-defined area is private use
 
 
 def _kana_or_kanji(data: bytes) -> bool:
     """Valid Shift_JIS ``data`` that holds a double-byte character with a lead byte in 0x81-0x9F and no lone
     half-width katakana (0xA1-0xDF with no Japanese character either side: ISO-8859-1's letters À-ß)."""
-    kinds, i, c1_lead = [], 0, False  # per character: J double-byte, k half-width katakana, a other
-    while i < len(data):
-        byte = data[i]
-        if 0x81 <= byte <= 0x9F or 0xE0 <= byte <= 0xFC:
-            kinds.append("J")
-            c1_lead |= byte <= 0x9F
-            i += 2
-        else:
-            kinds.append("k" if 0xA1 <= byte <= 0xDF else "a")
-            i += 1
+    chars = re.findall(rb"[\x81-\x9f\xe0-\xfc].|.", data, re.DOTALL)  # lead byte + trail byte, or one byte
+    kinds = ["J" if len(c) == 2 else "k" if 0xA1 <= c[0] <= 0xDF else "a" for c in chars]  # k: half-width katakana
     japanese = lambda j: 0 <= j < len(kinds) and kinds[j] in "Jk"
-    return c1_lead and all(kind != "k" or japanese(j - 1) or japanese(j + 1) for j, kind in enumerate(kinds))
+    lone_katakana = any(kind == "k" and not japanese(j - 1) and not japanese(j + 1) for j, kind in enumerate(kinds))
+    return any(len(c) == 2 and c[0] <= 0x9F for c in chars) and not lone_katakana
 
 
 def payload_read(data: bytes, eci: int | None = None) -> Read:
     """The payload ``data`` (bytes of a symbol, ``eci`` its ECI or None) as the module's policy reads it."""
+    if eci is not None and eci not in _ECI_CHARSETS:
+        return _binary(data, "ECI 899: binary" if eci == 899 else f"ECI {eci}: unknown charset", SYMBOL)
     if eci is not None:
-        return _eci_read(data, eci)
+        name = _ECI_CHARSETS[eci]
+        text = _shift_jis(data) if eci == 20 else _decoded(data, name)
+        if text is None or not is_text(text):
+            return _binary(data, f"ECI {eci}: not text in {name}", SYMBOL)
+        return Read(text, data, f"ECI {name}", f"ECI {eci}", SYMBOL)
     if data.isascii():
         text = data.decode("ascii")
         return Read(text, data, "ASCII", "no ECI: ASCII") if is_text(text) else _binary(
             data, "no ECI: ASCII with control characters")
-    try:
-        text = data.decode("utf-8")
-        if is_text(text):
-            return Read(text, data, "UTF-8", "no ECI: valid UTF-8")
-    except UnicodeDecodeError:
-        pass
+    if (text := _decoded(data, "utf-8")) is not None and is_text(text):
+        return Read(text, data, "UTF-8", "no ECI: valid UTF-8")
     if (text := _shift_jis(data)) is not None and _kana_or_kanji(data):
         return Read(text, data, "Shift_JIS", "no ECI: valid Shift_JIS with kana/kanji")
     text = data.decode("latin-1")
@@ -115,40 +99,19 @@ def payload_read(data: bytes, eci: int | None = None) -> Read:
     return _binary(data, "no ECI: not text in ASCII, UTF-8, Shift_JIS or ISO-8859-1")
 
 
-def _eci_read(data: bytes, eci: int) -> Read:
-    if eci == ECI_BINARY:
-        return _binary(data, "ECI 899: binary", SYMBOL)
-    if eci not in _ECI_CHARSETS:
-        return _binary(data, f"ECI {eci}: unknown charset", SYMBOL)
-    codec, name = _ECI_CHARSETS[eci]
-    try:
-        text = _shift_jis(data) if eci == 20 else data.decode(codec)
-    except UnicodeDecodeError:
-        text = None
-    if text is None or not is_text(text):
-        return _binary(data, f"ECI {eci}: not text in {name}", SYMBOL)
-    return Read(text, data, f"ECI {name}", f"ECI {eci}", SYMBOL)
-
-
 def eci_segments(protocol: bytes) -> list[tuple[int | None, bytes]] | None:
     """The ECI segments of zxing-cpp's ``HexECI`` text (ISO/IEC 15424, as bytes): ``]Q2`` (``]Q4``, ``]Q6``), then
     data where ``\\NNNNNN`` designates an ECI and ``\\\\`` is a backslash. None without ECI (``]Q1``, ...)."""
     if protocol[:2] != b"]Q" or protocol[2:3] not in (b"2", b"4", b"6"):
         return None
-    segments, eci, chunk, i = [], None, bytearray(), 3
-    while i < len(protocol):
-        if protocol[i] == 0x5C:  # backslash
-            if protocol[i + 1:i + 2] == b"\\":
-                chunk.append(0x5C)
-                i += 2
-                continue
-            if len(digits := protocol[i + 1:i + 7]) == 6 and digits.isdigit():
-                if chunk:
-                    segments.append((eci, bytes(chunk)))
-                eci, chunk, i = int(digits), bytearray(), i + 7
-                continue
-        chunk.append(protocol[i])
-        i += 1
+    segments, eci, chunk = [], None, bytearray()
+    for token in re.finditer(rb"\\(\\|\d{6})|.", protocol[3:], re.DOTALL):  # an escaped backslash, an ECI, a byte
+        if token[1] in (None, b"\\"):
+            chunk += token[1] or token[0]
+            continue
+        if chunk:
+            segments.append((eci, bytes(chunk)))
+        eci, chunk = int(token[1]), bytearray()
     if chunk or not segments:
         segments.append((eci, bytes(chunk)))
     return segments
@@ -168,19 +131,11 @@ def segments_read(data: bytes, segments: list[tuple[int | None, bytes]]) -> Read
 def reencoded_read(data: bytes) -> Read:
     """What OpenCV's bytes of a byte-mode payload without ECI say: the raw bytes, unless they read as characters
     below U+0100 whose ISO-8859-1 bytes are not valid UTF-8 (then either may be raw)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return payload_read(data)  # not what OpenCV writes: take them as raw
-    if max(text, default="\0") > "\xff":
-        return payload_read(data)  # characters beyond ISO-8859-1: raw UTF-8
-    latin = text.encode("latin-1")
-    try:
-        latin.decode("utf-8")
-        return payload_read(data)  # OpenCV would have returned ``latin`` as it is: ``data`` is raw
-    except UnicodeDecodeError:
-        pass
-    as_latin = payload_read(latin)  # the policy on the raw bytes, were they ISO-8859-1's
+    text = _decoded(data, "utf-8")
+    # Not UTF-8, characters beyond ISO-8859-1, or ISO-8859-1 bytes OpenCV would have returned as they are: raw.
+    if text is None or max(text, default="\0") > "\xff" or _decoded(text.encode("latin-1"), "utf-8") is not None:
+        return payload_read(data)
+    as_latin = payload_read(text.encode("latin-1"))  # the policy on the raw bytes, were they ISO-8859-1's
     if as_latin.charset == "ISO-8859-1":  # ... and on them as UTF-8: the same text
         return Read(text, data, "UTF-8 or ISO-8859-1",
                     "no ECI: valid UTF-8 or byte mode default ISO-8859-1 (same text)", REENCODED)
@@ -189,8 +144,7 @@ def reencoded_read(data: bytes) -> Read:
 
 @dataclass(frozen=True)
 class Payload:
-    """One symbol's payload as several decoders read it: the chosen ``text``, its ``readers``, the ``rule`` and
-    ``read`` it comes from, and the other texts given for the symbol (``overruled``)."""
+    """One symbol's payload: the chosen ``text``, its ``readers``, the ``rule`` and ``read`` behind it, the others."""
 
     text: str
     readers: tuple[str, ...]
@@ -201,32 +155,21 @@ class Payload:
 
 def _symbol_key(read: Read) -> bytes:
     """The bytes OpenCV returns for ``read``'s payload without ECI: equal for one symbol whichever decoder read it."""
-    try:
-        read.data.decode("utf-8")
-        return read.data
-    except UnicodeDecodeError:
-        return read.data.decode("latin-1").encode("utf-8")
+    return read.data if _decoded(read.data, "utf-8") is not None else read.data.decode("latin-1").encode("utf-8")
 
 
 def one_payload_per_symbol(results: Iterable) -> list[Payload]:
-    """The distinct payloads ``results`` (``decode.DecodeResult`` of several decoders on one image) read, in order:
-    reads of the same text or bytes are one payload; where texts differ, the best ``EVIDENCE`` (then the earlier
-    decoder) gives the text, and ``rule`` says so."""
-    groups: list[list[tuple[int, str, Read]]] = []  # (order read, decoder, read)
+    """The payloads in ``results`` (``decode.DecodeResult`` of several decoders on one image): reads of the same text
+    or bytes are one; where texts differ, the best ``EVIDENCE`` (then the earlier decoder) gives the text."""
+    groups: list[list[tuple[int, str, Read]]] = []  # (order read, decoder, read), each group in order
     entries = [(result.decoder, read) for result in results for read in result.reads]
-    for order, (decoder, read) in enumerate(entries):
+    for order, (decoder, read) in enumerate(entries):  # a read that links groups joins them: one symbol
         key = _symbol_key(read)
-        same = [i for i, g in enumerate(groups) if any(r.text == read.text or _symbol_key(r) == key for *_, r in g)]
-        if not same:
-            groups.append([(order, decoder, read)])
-            continue
-        for i in reversed(same[1:]):  # this read joins groups that were apart: one symbol
-            groups[same[0]].extend(groups.pop(i))
-        groups[same[0]].append((order, decoder, read))
+        linked = [g for g in groups if any(r.text == read.text or _symbol_key(r) == key for *_, r in g)]
+        groups = [g for g in groups if g not in linked] + [sorted(sum(linked, [])) + [(order, decoder, read)]]
     payloads = []
-    for group in groups:
+    for group in sorted(groups, key=lambda g: g[0][0]):
         _, decoder, best = min(group, key=lambda entry: (EVIDENCE.index(entry[2].evidence), entry[0]))
-        group.sort(key=lambda entry: entry[0])
         readers = tuple(dict.fromkeys(d for _, d, _ in group))
         others = tuple(dict.fromkeys(r.text for *_, r in group if r.text != best.text))
         rule = best.rule

@@ -1,9 +1,5 @@
-"""TensorFlow's start-up chatter kept out of notebook outputs and CLI stderr.
-
-``TF_CPP_MIN_LOG_LEVEL`` (set by default to 3) silences TensorFlow's C++ logs once absl is initialised, but not the
-lines it writes to file descriptor 2 while ``import tensorflow`` runs (oneDNN, CUDA stubs): :func:`install` filters
-those, passing on every other line.
-"""
+"""TensorFlow's start-up chatter kept out of notebook outputs and CLI stderr. ``TF_CPP_MIN_LOG_LEVEL=3`` silences its
+C++ logs once absl is initialised, not what ``import tensorflow`` writes to fd 2 before (oneDNN, CUDA stubs)."""
 
 from __future__ import annotations
 
@@ -51,21 +47,14 @@ class _QuietTensorFlow(importlib.abc.MetaPathFinder):
         sys.meta_path.remove(self)  # once: the real spec, from the other finders
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.loader is not None:
-            exec_module = spec.loader.exec_module
-
-            def quiet_exec_module(module):
-                with filtered_stderr():
-                    exec_module(module)
-
-            spec.loader.exec_module = quiet_exec_module
+            spec.loader.exec_module = filtered_stderr()(spec.loader.exec_module)  # a context manager as decorator
         return spec
 
 
 def install() -> None:
-    """From the first ``import tensorflow`` on: no start-up chatter, no C++ notices after it (level 3: Grappler's
-    "errors" are notices; a real failure raises in Python), no Python-side retracing warnings (many models of
-    many shapes are this tutorial's normal case), and no Keras warning that ``fit`` cannot shuffle a ``tf.data``
-    set (ours are shuffled in the pipeline)."""
+    """From the first ``import tensorflow`` on: no start-up chatter, no C++ notices (level 3: a real failure raises in
+    Python), no retracing warnings (many models of many shapes are the tutorial's normal case), no warning that
+    ``fit`` cannot shuffle a ``tf.data`` set (ours are shuffled in the pipeline)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed", category=UserWarning)
