@@ -1,12 +1,9 @@
-"""Decoders behind one function: did the exact payload come back, and which payload is it?
-
-zxing-cpp (what most apps embed) and OpenCV read different codes, so every evaluation reports both; each read's
-text follows one policy (:mod:`qrsr_helpers.payload`), given the payload's bytes and the symbol's ECI.
+"""Decoders behind one function. zxing-cpp (what most apps embed) and OpenCV read different codes, so every evaluation
+reports both; each read's text follows one policy (:mod:`qrsr_helpers.payload`).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -18,8 +15,9 @@ import zxingcpp
 from .io import to_rgb
 from .payload import Read, eci_segments, payload_read, reencoded_read, segments_read
 
-CASCADE = "cascade"  # what the product reports: see read_cascade
-READERS = ("zxing", "opencv", CASCADE)
+READERS = ("zxing", "opencv", "cascade")  # cascade: what the product reports (read_cascade)
+MIN_SYMBOL_PX = 40  # in a x4 image: a real code's modules are >= ~2.4 px (0.6 LR px), so even version 1 spans > 50
+
 
 @dataclass(frozen=True)
 class DecodeResult:
@@ -49,13 +47,12 @@ def to_gray_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def decode(image: np.ndarray, decoder: str = "zxing", min_side: float = 0.0) -> DecodeResult:
-    """Read every QR code at least ``min_side`` px wide in ``image`` with ``decoder`` (``zxing`` | ``opencv`` |
-    ``cascade``)."""
+    """Every QR code at least ``min_side`` px wide in ``image``, as ``decoder`` (one of :data:`READERS`) reads it."""
     gray = to_gray_uint8(image)
     if decoder == "zxing":
         return DecodeResult("zxing", _zxing(gray, min_side))
-    if decoder == CASCADE:
-        return DecodeResult(CASCADE, read_cascade(gray, max(min_side, MIN_SYMBOL_PX)))
+    if decoder == "cascade":
+        return DecodeResult("cascade", read_cascade(gray, max(min_side, MIN_SYMBOL_PX)))
     if decoder == "opencv":
         read, side = _opencv(gray)
         return DecodeResult("opencv", (read,) if read and side >= min_side else ())
@@ -63,12 +60,8 @@ def decode(image: np.ndarray, decoder: str = "zxing", min_side: float = 0.0) -> 
 
 
 def decode_all(image: np.ndarray, enhanced: bool = False, min_side: float = 0.0) -> dict[str, DecodeResult]:
-    """What every decoder reads in ``image`` (symbols at least ``min_side`` px wide); in an ``enhanced`` (x4) image
-    also the cascade (:func:`read_cascade`, which refuses symbols too small for a x4 image)."""
-    return {decoder: decode(image, decoder, min_side) for decoder in READERS if enhanced or decoder != CASCADE}
-
-
-MIN_SYMBOL_PX = 40  # in a x4 image: a real code's modules are >= ~2.4 px (0.6 LR px), so even version 1 spans > 50
+    """What every decoder reads; the cascade only in an ``enhanced`` (x4) image: it refuses symbols too small there."""
+    return {decoder: decode(image, decoder, min_side) for decoder in READERS if enhanced or decoder != "cascade"}
 
 
 def _side(corners) -> float:
@@ -89,11 +82,9 @@ def _zxing_read(barcode: zxingcpp.Barcode) -> Read:
 
 
 def read_cascade(gray: np.ndarray, min_side: float = MIN_SYMBOL_PX) -> tuple[Read, ...]:
-    """How the product reads an enhanced (x4) image, cheapest look first, up to the first read: zxing on the image,
-    on its Otsu binarisation (a global threshold where zxing's local one splits a blurred module), on its
-    contrast stretch, then OpenCV (23.0 -> 24.2 % of 500 realistic codes, ``benchmarks/decode_levers.py``).
-    Symbols under ``MIN_SYMBOL_PX`` are refused: every misread in the 1,000-code evaluations was one
-    (``benchmarks/product_path.py``), a module size no x4 image of a real code has."""
+    """How the product reads a x4 image, cheapest look first: zxing on the image, on its Otsu binarisation (a global
+    threshold where zxing's local one splits a blurred module), its contrast stretch, then OpenCV (23.0 -> 24.2 % of
+    realistic codes read, benchmarks/decode_levers.py); symbols under ``min_side`` refused: every misread was one."""
     for look in (gray, otsu_binarised(gray), contrast_stretched(gray)):
         if reads := _zxing(look, min_side):
             return reads
@@ -112,9 +103,8 @@ def contrast_stretched(gray: np.ndarray) -> np.ndarray:
 
 
 def _opencv(gray: np.ndarray) -> tuple[Read | None, float]:
-    """OpenCV's read (None for none) and its symbol's side, px; from bytes: ``detectAndDecode``'s text is UTF-8 only
-    and stops at a NUL."""
-    # OpenCV's detector misses codes that touch the border: give it a white margin.
+    """OpenCV's read (None for none) and its symbol's side, px. From bytes: ``detectAndDecode``'s text is UTF-8 only
+    and stops at a NUL; with a white margin: the detector misses codes that touch the border."""
     padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
     try:
         data, points, _ = _opencv_detector().detectAndDecodeBytes(padded)
@@ -136,23 +126,20 @@ def _opencv_detector() -> cv2.QRCodeDetector:
     return _THREAD_STATE.detector
 
 
-def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
-                    workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxing") -> tuple[np.ndarray, np.ndarray]:
     """Did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``, and did it misread (read only other
-    payloads: worse than no read)? Threads use every core: decoding is C++ that releases the GIL."""
+    payloads: worse than no read)? In threads: decoding is C++ that releases the GIL."""
     if len(images) != len(payloads):
         raise ValueError(f"{len(images)} images but {len(payloads)} payloads")
-    workers = workers or os.cpu_count() or 1
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor() as pool:
         results = list(pool.map(lambda image: decode(image, decoder), images))
     matched = np.array([r.matches(p) for r, p in zip(results, payloads)], dtype=bool)
     read = np.array([r.ok for r in results], dtype=bool)
     return matched, read & ~matched
 
 
-def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
-                   workers: int | None = None) -> np.ndarray:
-    return decode_outcomes(images, payloads, decoder, workers)[0]
+def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing") -> np.ndarray:
+    return decode_outcomes(images, payloads, decoder)[0]
 
 
 def _opencv_read(data: bytes, padded: np.ndarray, points) -> Read:
