@@ -4,7 +4,6 @@ reports both; each read's text follows one policy (:mod:`qrsr_helpers.payload`).
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -104,26 +103,18 @@ def contrast_stretched(gray: np.ndarray) -> np.ndarray:
 
 def _opencv(gray: np.ndarray) -> tuple[Read | None, float]:
     """OpenCV's read (None for none) and its symbol's side, px. From bytes: ``detectAndDecode``'s text is UTF-8 only
-    and stops at a NUL; with a white margin: the detector misses codes that touch the border."""
+    and stops at a NUL; with a white margin: the detector misses codes that touch the border. A fresh detector (1 us)
+    a call: one is not thread-safe, and its ``getEncoding`` keeps reporting its first code's (OpenCV 4.14)."""
     padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
+    detector = cv2.QRCodeDetector()
     try:
-        data, points, _ = _opencv_detector().detectAndDecodeBytes(padded)
+        data, points, _ = detector.detectAndDecodeBytes(padded)
     except cv2.error:
         return None, 0.0
     if not data:
         return None, 0.0
     side = _side(points) if points is not None and np.size(points) == 8 else 0.0
-    return _opencv_read(data, padded, points), side
-
-
-_THREAD_STATE = threading.local()
-
-
-def _opencv_detector() -> cv2.QRCodeDetector:
-    """One detector per thread (cv2.QRCodeDetector is not thread-safe), freed with its thread."""
-    if not hasattr(_THREAD_STATE, "detector"):
-        _THREAD_STATE.detector = cv2.QRCodeDetector()
-    return _THREAD_STATE.detector
+    return _opencv_read(data, int(detector.getEncoding())), side
 
 
 def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxing") -> tuple[np.ndarray, np.ndarray]:
@@ -142,11 +133,10 @@ def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxin
     return decode_outcomes(images, payloads, decoder)[0]
 
 
-def _opencv_read(data: bytes, padded: np.ndarray, points) -> Read:
-    """The payload policy on OpenCV's bytes; only non-ASCII bytes ask a fresh detector for the ECI."""
+def _opencv_read(data: bytes, eci: int) -> Read:
+    """The payload policy on OpenCV's bytes and ECI (0: none; ASCII needs none)."""
     if data.isascii():
         return payload_read(data)
-    eci = _opencv_encoding(padded, points)
     if eci == 0:
         return reencoded_read(data)
     read = payload_read(data, eci)
@@ -154,12 +144,3 @@ def _opencv_read(data: bytes, padded: np.ndarray, points) -> Read:
         return replace(read, charset="Shift_JIS", rule="Kanji mode or ECI 20")
     return read
 
-
-def _opencv_encoding(padded: np.ndarray, points) -> int:
-    """The ECI (0: none) from a fresh detector: ``getEncoding`` keeps reporting its first code's (OpenCV 4.14)."""
-    detector = cv2.QRCodeDetector()
-    try:
-        detector.decodeBytes(padded, points)
-        return int(detector.getEncoding())
-    except cv2.error:
-        return 0

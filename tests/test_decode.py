@@ -1,7 +1,5 @@
 """decode: every decoder reads the exact payload (in every encoding), the cascade's looks, input kinds, threads."""
 
-import threading
-
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +8,6 @@ import segno
 from qrsr_helpers import decode as decode_module
 from qrsr_helpers.data.pairs import generate_pairs
 from qrsr_helpers.decode import (
-    _opencv_detector,
     contrast_stretched,
     decode,
     decode_matches,
@@ -112,14 +109,6 @@ def test_decode_matches_reads_with_zxing_when_no_decoder_is_named(clean, monkeyp
     monkeypatch.setattr(decode_module, "decode_outcomes", lambda *a, **k: asked.append(a[2]) or real(*a, **k))
     read = decode_matches(clean.hr[:4], clean.payloads[:4])
     assert asked == ["zxing"] and read.tolist() == [True] * 4
-
-
-def test_each_thread_has_its_own_opencv_detector():
-    seen = []
-    threads = [threading.Thread(target=lambda: seen.append(_opencv_detector())) for _ in range(3)]
-    [t.start() for t in threads], [t.join() for t in threads]
-    assert len({id(d) for d in seen}) == 3
-    assert _opencv_detector() is _opencv_detector()
 
 
 def test_the_cascade_looks_at_opencv_last(clean, monkeypatch):
