@@ -1,6 +1,5 @@
 """Decoders behind one function. zxing-cpp (what most apps embed) and OpenCV read different codes, so every evaluation
-reports both; each read's text follows one policy (:mod:`qrsr_helpers.payload`).
-"""
+reports both; each read's text follows one policy (:mod:`qrsr_helpers.payload`)."""
 
 from __future__ import annotations
 
@@ -53,8 +52,7 @@ def decode(image: np.ndarray, decoder: str = "zxing", min_side: float = 0.0) -> 
     if decoder == "cascade":
         return DecodeResult("cascade", read_cascade(gray, max(min_side, MIN_SYMBOL_PX)))
     if decoder == "opencv":
-        read, side = _opencv(gray)
-        return DecodeResult("opencv", (read,) if read and side >= min_side else ())
+        return DecodeResult("opencv", _opencv(gray, min_side))
     raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
 
 
@@ -87,8 +85,7 @@ def read_cascade(gray: np.ndarray, min_side: float = MIN_SYMBOL_PX) -> tuple[Rea
     for look in (gray, otsu_binarised(gray), contrast_stretched(gray)):
         if reads := _zxing(look, min_side):
             return reads
-    read, side = _opencv(gray)
-    return (read,) if read and side >= min_side else ()
+    return _opencv(gray, min_side)
 
 
 def otsu_binarised(gray: np.ndarray) -> np.ndarray:
@@ -101,8 +98,8 @@ def contrast_stretched(gray: np.ndarray) -> np.ndarray:
     return np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
 
 
-def _opencv(gray: np.ndarray) -> tuple[Read | None, float]:
-    """OpenCV's read (None for none) and its symbol's side, px. From bytes: ``detectAndDecode``'s text is UTF-8 only
+def _opencv(gray: np.ndarray, min_side: float = 0.0) -> tuple[Read, ...]:
+    """OpenCV's read of a symbol at least ``min_side`` px wide. From bytes: ``detectAndDecode``'s text is UTF-8 only
     and stops at a NUL; with a white margin: the detector misses codes that touch the border. A fresh detector (1 us)
     a call: one is not thread-safe, and its ``getEncoding`` keeps reporting its first code's (OpenCV 4.14)."""
     padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
@@ -110,11 +107,9 @@ def _opencv(gray: np.ndarray) -> tuple[Read | None, float]:
     try:
         data, points, _ = detector.detectAndDecodeBytes(padded)
     except cv2.error:
-        return None, 0.0
-    if not data:
-        return None, 0.0
+        return ()
     side = _side(points) if points is not None and np.size(points) == 8 else 0.0
-    return _opencv_read(data, int(detector.getEncoding())), side
+    return (_opencv_read(data, int(detector.getEncoding())),) if data and side >= min_side else ()
 
 
 def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxing") -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,6 @@
 """uint8 pixels in and out: :func:`super_resolve` runs a batch (krasserm's ``resolve()``), :class:`Enhancer` the rest
 (Real-ESRGAN's ``RealESRGANer``). Only the located code is enhanced: a whole 640 x 480 photo costs minutes on a CPU,
-its code a fraction of a second.
-"""
+its code a fraction of a second."""
 
 from __future__ import annotations
 
@@ -25,8 +24,7 @@ from .ladder import ensemble as ensemble_rung
 from .models.registry import load_pretrained, runtime_label
 from .payload import Payload, one_payload_per_symbol
 
-TILE, OVERLAP = 128, 16  # LR px: a 128 x 128 tile costs ~0.3 GB of activations as a graph, ~0.8 GB eagerly
-MAX_TILE = 1024  # LR px: a 1024 x 1024 tile's activations (16 x 64 generator, x4) are ~10 GB eagerly
+TILE, OVERLAP, MAX_TILE = 128, 16, 1024  # LR px; a tile's activations, eagerly: ~0.8 GB at 128, ~10 GB at 1024
 EAGER_TILES = 4  # up to this many tiles (a code's region) run eagerly; more (a whole photo) run as a graph
 DECODE_MAX_PIXELS = 8_000_000  # input px: its x4 result (128 MP, 384 MB as RGB) is decoded in memory
 FIRST_READ = ("original", "enhanced")  # Enhanced.decoded's first paths; the ladder's rungs follow, by name
@@ -71,7 +69,7 @@ class Enhanced:
     box: tuple[int, int, int, int]  # the enhanced LR region (x0, y0, x1, y1)
     found_by: str  # zxing | contrast | none (whole image) | whole (asked for)
     seconds: float
-    runtime: str = ""  # how the generator ran (models.registry.runtime_label)
+    runtime: str  # how the generator ran (models.registry.runtime_label)
     decoded: dict[str, dict[str, DecodeResult]] = field(default_factory=dict)  # path -> decoder -> reads
     notes: list[str] = field(default_factory=list)
     codes: int = 1  # codes located in the region
@@ -91,9 +89,8 @@ class Enhanced:
         where = {"zxing": f"{codes} found by zxing", "contrast": "code-like region (contrast)",
                  "none": "no code found: whole image", "whole": "whole image"}[self.found_by]
         where += ", covering most of the image: whole image" if self.spans_image else ""
-        runtime = f", {self.runtime}" if self.runtime else ""
         lines = [f"{printable(str(self.source))} -> {printable(str(self.output))}  [{where}: {x1 - x0}x{y1 - y0} px "
-                 f"at x={x0} y={y0}, {self.seconds:.2f} s{runtime}]"]
+                 f"at x={x0} y={y0}, {self.seconds:.2f} s, {self.runtime}]"]
         lines += [f"  note: {printable(note)}" for note in self.notes]
         for path in self.decoded:
             shown = [_shown(s) for s in self.symbols(path)] or (["nothing read"] if path in FIRST_READ else [])
@@ -108,11 +105,10 @@ class Enhanced:
 
 
 def _shown(symbol: Payload) -> str:
-    text = printable(json.dumps(symbol.text, ensure_ascii=False))
-    why = "" if symbol.read.charset == "ASCII" else f"; {symbol.rule}"
-    if symbol.overruled:
-        why += "; not " + ", ".join(printable(json.dumps(t, ensure_ascii=False)) for t in symbol.overruled)
-    return f"{text} ({', '.join(symbol.readers)}{why})"
+    quoted = lambda text: printable(json.dumps(text, ensure_ascii=False))
+    why = ("" if symbol.read.charset == "ASCII" else f"; {symbol.rule}") + \
+        ("; not " + ", ".join(map(quoted, symbol.overruled)) if symbol.overruled else "")
+    return f"{quoted(symbol.text)} ({', '.join(symbol.readers)}{why})"
 
 
 def _read(decoded: dict[str, DecodeResult]) -> set[str]:
@@ -134,9 +130,8 @@ class Enhancer:
 
     @cached_property
     def generator(self):
-        spec = self._spec
-        return load_pretrained(spec, self.backend, self.precision) \
-            if spec is None or isinstance(spec, (str, os.PathLike)) else spec
+        named = self._spec is None or isinstance(self._spec, (str, os.PathLike))
+        return load_pretrained(self._spec, self.backend, self.precision) if named else self._spec
 
     @cached_property
     def scale(self) -> int:
@@ -167,12 +162,11 @@ class Enhancer:
         if image.dtype != np.uint8 or channels not in (1, 3, 4) or image.size == 0:
             raise ValueError(f"enhance() wants a non-empty uint8 image, H x W, H x W x 3 or H x W x 4, got "
                              f"{image.dtype} with shape {image.shape}; read files with qrsr_helpers.io.read_image()")
-        rgb = np.ascontiguousarray(to_rgb(image))
         h, w, s = *image.shape[:2], self.scale
         alpha = cv2.resize(image[..., 3], (w * s, h * s), interpolation=cv2.INTER_CUBIC) if channels == 4 else None
         as_kind = {1: lambda top, rows: cv2.cvtColor(rows, cv2.COLOR_RGB2GRAY), 3: lambda top, rows: rows,
                    4: lambda top, rows: np.dstack([rows, alpha[top:top + len(rows)]])}[channels]
-        rows = self._rgb_strips(rgb, self.ensemble if ensemble is None else ensemble)
+        rows = self._rgb_strips(to_rgb(image), self.ensemble if ensemble is None else ensemble)
         return (h * s, w * s) + ((channels,) if channels > 1 else ()), ((top, as_kind(top, r)) for top, r in rows)
 
     def _rgb_strips(self, rgb: np.ndarray, ensemble: bool) -> Iterator[tuple[int, np.ndarray]]:
@@ -254,10 +248,9 @@ def _keep_original(crop: np.ndarray, sr: np.ndarray, region, must_read: set[str]
     keep = np.zeros(crop.shape[:2], bool)
     for x0, y0, x1, y1 in region.readable:
         keep[y0 - region.box[1]:y1 - region.box[1], x0 - region.box[0]:x1 - region.box[0]] = True
-    if region.readable:
-        mixed = np.where(up(keep).reshape(sr.shape[:2] + (1,) * (sr.ndim - 2)), up(crop), sr)
-        if not must_read - _read(after := decode_all(mixed, enhanced=True)):
-            return mixed, after, f"of the {len(region.readable)} code(s) that read as they were"
+    mixed = np.where(up(keep).reshape(sr.shape[:2] + (1,) * (sr.ndim - 2)), up(crop), sr)
+    if region.readable and not must_read - _read(after := decode_all(mixed, enhanced=True)):
+        return mixed, after, f"of the {len(region.readable)} code(s) that read as they were"
     return up(crop), decode_all(up(crop), enhanced=True), "of the whole region"
 
 

@@ -1,11 +1,9 @@
 """Try harder only when the first read fails: extra attempts, cheapest first (``qrsr enhance --fast`` skips them).
 A rung is kept only if it adds exact reads with no misread on ``benchmarks/decode_ladder.py`` (real photos 14 -> 17
-of 64 at 24 px, all by the ensemble; scenes 67 -> 74 and 24 -> 32 of 100).
-"""
+of 64 at 24 px, all by the ensemble; scenes 67 -> 74 and 24 -> 32 of 100)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -28,21 +26,18 @@ class Attempt:
     enhancer: object
 
 
-Outcome = tuple["np.ndarray | None", dict[str, DecodeResult]]
-
-
 def plausible_reads(sr: np.ndarray) -> dict[str, DecodeResult]:
     return decode_all(sr, enhanced=True, min_side=PLAUSIBLE_SHARE * min(sr.shape[:2]))
 
 
-def ensemble(attempt: Attempt) -> Outcome:
+def ensemble(attempt: Attempt):
     sr = attempt.enhancer.enhance(attempt.crop, ensemble=True)
     return sr, plausible_reads(sr)
 
 
-def rescaled(factor: float) -> Callable[[Attempt], Outcome]:
+def rescaled(factor: float):
     """The region resampled x``factor`` (LR), then enhanced: the generator sees its modules at another size."""
-    def rung(attempt: Attempt) -> Outcome:
+    def rung(attempt: Attempt):
         h, w = attempt.crop.shape[:2]
         size = (max(8, round(w * factor)), max(8, round(h * factor)))
         kernel = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
@@ -54,7 +49,7 @@ def rescaled(factor: float) -> Callable[[Attempt], Outcome]:
 
 
 # The rungs kept, in the order tried (cheapest first: 0.028, 0.036 and 0.085 s a try, Intel Xeon, 2 cores).
-LADDER: tuple[Callable[[Attempt], Outcome], ...] = (rescaled(1.25), rescaled(1.5), ensemble)
+LADDER = (rescaled(1.25), rescaled(1.5), ensemble)
 
 
 def climb(attempt: Attempt, rungs) -> tuple[str, np.ndarray, dict[str, dict[str, DecodeResult]]]:
