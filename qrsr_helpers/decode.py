@@ -1,13 +1,8 @@
-"""Decoders behind one function: did the exact payload come back, and which payload is it?
-
-zxing-cpp (what most apps embed) and OpenCV read different codes, so every evaluation reports both; each read's
-text follows one policy (:mod:`qrsr_helpers.payload`), given the payload's bytes and the symbol's ECI.
-"""
+"""Decoders behind one function. zxing-cpp (what most apps embed) and OpenCV read different codes, so every evaluation
+reports both; each read's text follows one policy (:mod:`qrsr_helpers.payload`)."""
 
 from __future__ import annotations
 
-import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -18,8 +13,9 @@ import zxingcpp
 from .io import to_rgb
 from .payload import Read, eci_segments, payload_read, reencoded_read, segments_read
 
-CASCADE = "cascade"  # what the product reports: see read_cascade
-READERS = ("zxing", "opencv", CASCADE)
+READERS = ("zxing", "opencv", "cascade")  # cascade: what the product reports (read_cascade)
+MIN_SYMBOL_PX = 40  # in a x4 image: a real code's modules are >= ~2.4 px (0.6 LR px), so even version 1 spans > 50
+
 
 @dataclass(frozen=True)
 class DecodeResult:
@@ -49,26 +45,20 @@ def to_gray_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def decode(image: np.ndarray, decoder: str = "zxing", min_side: float = 0.0) -> DecodeResult:
-    """Read every QR code at least ``min_side`` px wide in ``image`` with ``decoder`` (``zxing`` | ``opencv`` |
-    ``cascade``)."""
+    """Every QR code at least ``min_side`` px wide in ``image``, as ``decoder`` (one of :data:`READERS`) reads it."""
     gray = to_gray_uint8(image)
     if decoder == "zxing":
         return DecodeResult("zxing", _zxing(gray, min_side))
-    if decoder == CASCADE:
-        return DecodeResult(CASCADE, read_cascade(gray, max(min_side, MIN_SYMBOL_PX)))
+    if decoder == "cascade":
+        return DecodeResult("cascade", read_cascade(gray, max(min_side, MIN_SYMBOL_PX)))
     if decoder == "opencv":
-        read, side = _opencv(gray)
-        return DecodeResult("opencv", (read,) if read and side >= min_side else ())
+        return DecodeResult("opencv", _opencv(gray, min_side))
     raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
 
 
 def decode_all(image: np.ndarray, enhanced: bool = False, min_side: float = 0.0) -> dict[str, DecodeResult]:
-    """What every decoder reads in ``image`` (symbols at least ``min_side`` px wide); in an ``enhanced`` (x4) image
-    also the cascade (:func:`read_cascade`, which refuses symbols too small for a x4 image)."""
-    return {decoder: decode(image, decoder, min_side) for decoder in READERS if enhanced or decoder != CASCADE}
-
-
-MIN_SYMBOL_PX = 40  # in a x4 image: a real code's modules are >= ~2.4 px (0.6 LR px), so even version 1 spans > 50
+    """What every decoder reads; the cascade only in an ``enhanced`` (x4) image: it refuses symbols too small there."""
+    return {decoder: decode(image, decoder, min_side) for decoder in READERS if enhanced or decoder != "cascade"}
 
 
 def _side(corners) -> float:
@@ -89,16 +79,13 @@ def _zxing_read(barcode: zxingcpp.Barcode) -> Read:
 
 
 def read_cascade(gray: np.ndarray, min_side: float = MIN_SYMBOL_PX) -> tuple[Read, ...]:
-    """How the product reads an enhanced (x4) image, cheapest look first, up to the first read: zxing on the image,
-    on its Otsu binarisation (a global threshold where zxing's local one splits a blurred module), on its
-    contrast stretch, then OpenCV (23.0 -> 24.2 % of 500 realistic codes, ``benchmarks/decode_levers.py``).
-    Symbols under ``MIN_SYMBOL_PX`` are refused: every misread in the 1,000-code evaluations was one
-    (``benchmarks/product_path.py``), a module size no x4 image of a real code has."""
+    """How the product reads a x4 image, cheapest look first: zxing on the image, on its Otsu binarisation (a global
+    threshold where zxing's local one splits a blurred module), its contrast stretch, then OpenCV (23.0 -> 24.2 % of
+    realistic codes read, benchmarks/decode_levers.py); symbols under ``min_side`` refused: every misread was one."""
     for look in (gray, otsu_binarised(gray), contrast_stretched(gray)):
         if reads := _zxing(look, min_side):
             return reads
-    read, side = _opencv(gray)
-    return (read,) if read and side >= min_side else ()
+    return _opencv(gray, min_side)
 
 
 def otsu_binarised(gray: np.ndarray) -> np.ndarray:
@@ -111,55 +98,40 @@ def contrast_stretched(gray: np.ndarray) -> np.ndarray:
     return np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
 
 
-def _opencv(gray: np.ndarray) -> tuple[Read | None, float]:
-    """OpenCV's read (None for none) and its symbol's side, px; from bytes: ``detectAndDecode``'s text is UTF-8 only
-    and stops at a NUL."""
-    # OpenCV's detector misses codes that touch the border: give it a white margin.
+def _opencv(gray: np.ndarray, min_side: float = 0.0) -> tuple[Read, ...]:
+    """OpenCV's read of a symbol at least ``min_side`` px wide. From bytes: ``detectAndDecode``'s text is UTF-8 only
+    and stops at a NUL; with a white margin: the detector misses codes that touch the border. A fresh detector (1 us)
+    a call: one is not thread-safe, and its ``getEncoding`` keeps reporting its first code's (OpenCV 4.14)."""
     padded = cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_CONSTANT, value=255)
+    detector = cv2.QRCodeDetector()
     try:
-        data, points, _ = _opencv_detector().detectAndDecodeBytes(padded)
+        data, points, _ = detector.detectAndDecodeBytes(padded)
     except cv2.error:
-        return None, 0.0
-    if not data:
-        return None, 0.0
+        return ()
     side = _side(points) if points is not None and np.size(points) == 8 else 0.0
-    return _opencv_read(data, padded, points), side
+    return (_opencv_read(data, int(detector.getEncoding())),) if data and side >= min_side else ()
 
 
-_THREAD_STATE = threading.local()
-
-
-def _opencv_detector() -> cv2.QRCodeDetector:
-    """One detector per thread (cv2.QRCodeDetector is not thread-safe), freed with its thread."""
-    if not hasattr(_THREAD_STATE, "detector"):
-        _THREAD_STATE.detector = cv2.QRCodeDetector()
-    return _THREAD_STATE.detector
-
-
-def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
-                    workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxing") -> tuple[np.ndarray, np.ndarray]:
     """Did ``decoder`` read exactly ``payloads[i]`` from ``images[i]``, and did it misread (read only other
-    payloads: worse than no read)? Threads use every core: decoding is C++ that releases the GIL."""
+    payloads: worse than no read)? In threads: decoding is C++ that releases the GIL."""
     if len(images) != len(payloads):
         raise ValueError(f"{len(images)} images but {len(payloads)} payloads")
-    workers = workers or os.cpu_count() or 1
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor() as pool:
         results = list(pool.map(lambda image: decode(image, decoder), images))
     matched = np.array([r.matches(p) for r, p in zip(results, payloads)], dtype=bool)
     read = np.array([r.ok for r in results], dtype=bool)
     return matched, read & ~matched
 
 
-def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing",
-                   workers: int | None = None) -> np.ndarray:
-    return decode_outcomes(images, payloads, decoder, workers)[0]
+def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing") -> np.ndarray:
+    return decode_outcomes(images, payloads, decoder)[0]
 
 
-def _opencv_read(data: bytes, padded: np.ndarray, points) -> Read:
-    """The payload policy on OpenCV's bytes; only non-ASCII bytes ask a fresh detector for the ECI."""
+def _opencv_read(data: bytes, eci: int) -> Read:
+    """The payload policy on OpenCV's bytes and ECI (0: none; ASCII needs none)."""
     if data.isascii():
         return payload_read(data)
-    eci = _opencv_encoding(padded, points)
     if eci == 0:
         return reencoded_read(data)
     read = payload_read(data, eci)
@@ -167,12 +139,3 @@ def _opencv_read(data: bytes, padded: np.ndarray, points) -> Read:
         return replace(read, charset="Shift_JIS", rule="Kanji mode or ECI 20")
     return read
 
-
-def _opencv_encoding(padded: np.ndarray, points) -> int:
-    """The ECI (0: none) from a fresh detector: ``getEncoding`` keeps reporting its first code's (OpenCV 4.14)."""
-    detector = cv2.QRCodeDetector()
-    try:
-        detector.decodeBytes(padded, points)
-        return int(detector.getEncoding())
-    except cv2.error:
-        return 0

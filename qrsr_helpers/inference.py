@@ -1,8 +1,6 @@
-"""Enhancement, uint8 pixels in and out: :func:`super_resolve` runs a batch (krasserm's ``resolve()``), and
-:class:`Enhancer` owns the rest (Real-ESRGAN's ``RealESRGANer``): the generator and its runtime, tiles for any
-size, the self-ensemble and, per file, locate -> enhance -> write -> decode (``qrsr enhance``, notebook 08).
-Only the located code is enhanced: a whole 640 x 480 photo costs minutes on a CPU, its code a fraction of a second.
-"""
+"""uint8 pixels in and out: :func:`super_resolve` runs a batch (krasserm's ``resolve()``), :class:`Enhancer` the rest
+(Real-ESRGAN's ``RealESRGANer``). Only the located code is enhanced: a whole 640 x 480 photo costs minutes on a CPU,
+its code a fraction of a second."""
 
 from __future__ import annotations
 
@@ -26,8 +24,7 @@ from .ladder import ensemble as ensemble_rung
 from .models.registry import load_pretrained, runtime_label
 from .payload import Payload, one_payload_per_symbol
 
-TILE, OVERLAP = 128, 16  # LR px: a 128 x 128 tile costs ~0.3 GB of activations as a graph, ~0.8 GB eagerly
-MAX_TILE = 1024  # LR px: a 1024 x 1024 tile's activations (16 x 64 generator, x4) are ~10 GB eagerly
+TILE, OVERLAP, MAX_TILE = 128, 16, 1024  # LR px; a tile's activations, eagerly: ~0.8 GB at 128, ~10 GB at 1024
 EAGER_TILES = 4  # up to this many tiles (a code's region) run eagerly; more (a whole photo) run as a graph
 DECODE_MAX_PIXELS = 8_000_000  # input px: its x4 result (128 MP, 384 MB as RGB) is decoded in memory
 FIRST_READ = ("original", "enhanced")  # Enhanced.decoded's first paths; the ladder's rungs follow, by name
@@ -35,8 +32,7 @@ LADDER_MAX_PIXELS = TILE * TILE  # the ladder climbs for a region up to one tile
 SHARP_MODULE_PX = 3.0  # px per module at which a code reads as it is: x4 is for ~1-2.5 (the generator's range)
 
 
-def super_resolve(generator, lr: np.ndarray, batch_size: int = 64, eager: bool = False,
-                  ensemble: bool = False) -> np.ndarray:
+def super_resolve(generator, lr: np.ndarray, eager: bool = False, ensemble: bool = False) -> np.ndarray:
     """A uint8 NHWC batch through ``generator`` (pixels in [0, 1]), clipped and rounded. ``eager``: one call, not
     ``predict``, which traces a graph per input shape (seconds: a waste for odd-sized tiles). ``ensemble``: EDSR's
     mean over the 8 rotations/reflections, 8x the compute for 28.0 -> 31.8 % of realistic codes read."""
@@ -45,7 +41,7 @@ def super_resolve(generator, lr: np.ndarray, batch_size: int = 64, eager: bool =
         raise ValueError(f"super_resolve() wants a uint8 NHWC batch, got {lr.dtype} with shape {lr.shape}")
     x = lr.astype(np.float32) / 255.0
     run = (lambda v: np.asarray(generator(v, training=False), np.float32)) if eager else \
-        (lambda v: np.asarray(generator.predict(v, batch_size=batch_size, verbose=0), np.float32))
+        (lambda v: np.asarray(generator.predict(v, batch_size=64, verbose=0), np.float32))
     # One call per transform: batching the 8 measured 2.5x the memory for a 120 x 120 code (Keras, 2 cores).
     sr = sum(undo_dihedral(run(np.ascontiguousarray(dihedral(x, k))), k) for k in range(8)) / 8.0 if ensemble \
         else run(x)
@@ -55,43 +51,13 @@ def super_resolve(generator, lr: np.ndarray, batch_size: int = 64, eager: bool =
     return np.round(np.clip(sr, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def check_tile(tile: int) -> int:
-    if not 2 * OVERLAP <= tile <= MAX_TILE:
-        raise InvalidArgument(f"tile={tile}: must be in {2 * OVERLAP}..{MAX_TILE} px (tiles overlap by {OVERLAP} px; "
-                              "larger tiles need gigabytes of memory)")
-    return tile
-
-
-def _as_rgb(image: np.ndarray) -> tuple[np.ndarray, str]:
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        raise ValueError(f"enhance() wants a uint8 image, got {image.dtype}; "
-                         "read files with qrsr_helpers.io.read_image()")
-    channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
-    if channels not in (1, 3, 4):
-        raise ValueError(f"enhance() wants H x W, H x W x 3 or H x W x 4, got shape {image.shape}")
-    if image.size == 0:
-        raise ValueError(f"enhance() got an empty image (shape {image.shape})")
-    return np.ascontiguousarray(to_rgb(image)), {1: "gray", 3: "rgb", 4: "rgba"}[channels]
-
-
-def _tiles(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
-    """Equal tiles of at most ``tile`` overlapping by ``overlap`` or more (150 px: 2 x 83, not 128 + 128)."""
+def _tiles(length: int, tile: int) -> tuple[int, list[int]]:
+    """Equal tiles of at most ``tile`` overlapping by ``OVERLAP`` or more (150 px: 2 x 83, not 128 + 128)."""
     if length <= tile:
         return length, [0]
-    count = -(-(length - overlap) // (tile - overlap))
-    size = -(-(length + (count - 1) * overlap) // count)
-    return size, [min(i * (size - overlap), length - size) for i in range(count)]
-
-
-def _blend(acc: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    return np.round(acc / weight).clip(0, 255).astype(np.uint8)
-
-
-def _check_scale(sr: np.ndarray, h: int, w: int, s: int) -> np.ndarray:
-    if sr.shape[:2] != (h * s, w * s):
-        raise ValueError(f"the generator turned {h}x{w} into {sr.shape[0]}x{sr.shape[1]}, not x{s}")
-    return sr
+    count = -(-(length - OVERLAP) // (tile - OVERLAP))
+    size = -(-(length + (count - 1) * OVERLAP) // count)
+    return size, [min(i * (size - OVERLAP), length - size) for i in range(count)]
 
 
 @dataclass
@@ -103,7 +69,7 @@ class Enhanced:
     box: tuple[int, int, int, int]  # the enhanced LR region (x0, y0, x1, y1)
     found_by: str  # zxing | contrast | none (whole image) | whole (asked for)
     seconds: float
-    runtime: str = ""  # how the generator ran (models.registry.runtime_label)
+    runtime: str  # how the generator ran (models.registry.runtime_label)
     decoded: dict[str, dict[str, DecodeResult]] = field(default_factory=dict)  # path -> decoder -> reads
     notes: list[str] = field(default_factory=list)
     codes: int = 1  # codes located in the region
@@ -122,20 +88,15 @@ class Enhanced:
         codes = f"{self.codes} codes" if self.codes > 1 else "code"
         where = {"zxing": f"{codes} found by zxing", "contrast": "code-like region (contrast)",
                  "none": "no code found: whole image", "whole": "whole image"}[self.found_by]
-        if self.spans_image:
-            where += ", covering most of the image: whole image"
-        runtime = f", {self.runtime}" if self.runtime else ""
+        where += ", covering most of the image: whole image" if self.spans_image else ""
         lines = [f"{printable(str(self.source))} -> {printable(str(self.output))}  [{where}: {x1 - x0}x{y1 - y0} px "
-                 f"at x={x0} y={y0}, {self.seconds:.2f} s{runtime}]"]
+                 f"at x={x0} y={y0}, {self.seconds:.2f} s, {self.runtime}]"]
         lines += [f"  note: {printable(note)}" for note in self.notes]
-        unread_rungs = [path for path in self.decoded if path not in FIRST_READ and not self.symbols(path)]
         for path in self.decoded:
-            symbols = self.symbols(path)
-            lines += [f"  {path if i == 0 else '':<9} {_shown(symbol)}" for i, symbol in enumerate(symbols)]
-            if not symbols and path in FIRST_READ:
-                lines.append(f"  {path:<9} nothing read")
-        if unread_rungs:
-            lines.append(f"  {'ladder':<9} nothing read ({', '.join(unread_rungs)})")
+            shown = [_shown(s) for s in self.symbols(path)] or (["nothing read"] if path in FIRST_READ else [])
+            lines += [f"  {path if i == 0 else '':<9} {text}" for i, text in enumerate(shown)]
+        if unread := [path for path in self.decoded if path not in FIRST_READ and not self.symbols(path)]:
+            lines.append(f"  {'ladder':<9} nothing read ({', '.join(unread)})")
         if self.decoded and "enhanced" not in self.decoded:
             lines.append(f"  {'enhanced':<9} not decoded: the region is too large to hold whole in memory")
         if self.read_by:
@@ -144,11 +105,10 @@ class Enhanced:
 
 
 def _shown(symbol: Payload) -> str:
-    text = printable(json.dumps(symbol.text, ensure_ascii=False))
-    why = "" if symbol.read.charset == "ASCII" else f"; {symbol.rule}"
-    if symbol.overruled:
-        why += "; not " + ", ".join(printable(json.dumps(t, ensure_ascii=False)) for t in symbol.overruled)
-    return f"{text} ({', '.join(symbol.readers)}{why})"
+    quoted = lambda text: printable(json.dumps(text, ensure_ascii=False))
+    why = ("" if symbol.read.charset == "ASCII" else f"; {symbol.rule}") + \
+        ("; not " + ", ".join(map(quoted, symbol.overruled)) if symbol.overruled else "")
+    return f"{quoted(symbol.text)} ({', '.join(symbol.readers)}{why})"
 
 
 def _read(decoded: dict[str, DecodeResult]) -> set[str]:
@@ -156,23 +116,22 @@ def _read(decoded: dict[str, DecodeResult]) -> set[str]:
 
 
 class Enhancer:
-    """x4 enhancement with one generator, loaded on first use and reused for every image and file.
-
-    ``generator``: a loaded model or a name ``load_pretrained`` takes (default: the bundled SRResNet), run as
-    ``backend``/``precision`` say (``None``: their environment variables, else auto). ``tile``: LR px per tile
-    (bounded memory); ``ensemble``: the self-ensemble; ``ladder``: rungs :meth:`enhance_file` climbs when nothing
-    reads (default :data:`ladder.LADDER`; ``()`` is ``qrsr enhance --fast``)."""
+    """x4 enhancement with one generator (a model, or a name for ``load_pretrained``, run as ``backend`` and
+    ``precision`` say), loaded on first use and reused for every image and file. ``ladder``: the rungs
+    :meth:`enhance_file` climbs when nothing reads (``()``: ``qrsr enhance --fast``)."""
 
     def __init__(self, generator=None, backend: str | None = None, precision: str | None = None,
                  tile: int | None = None, ensemble: bool = False, ladder=LADDER):
         self._spec, self.backend, self.precision = generator, backend, precision
-        self.tile, self.ensemble, self.ladder = check_tile(TILE if tile is None else tile), ensemble, tuple(ladder)
+        self.tile, self.ensemble, self.ladder = TILE if tile is None else tile, ensemble, tuple(ladder)
+        if not 2 * OVERLAP <= self.tile <= MAX_TILE:
+            raise InvalidArgument(f"tile={self.tile}: must be in {2 * OVERLAP}..{MAX_TILE} px (tiles overlap by "
+                                  f"{OVERLAP} px; larger tiles need gigabytes of memory)")
 
     @cached_property
     def generator(self):
-        spec = self._spec
-        return load_pretrained(spec, self.backend, self.precision) \
-            if spec is None or isinstance(spec, (str, os.PathLike)) else spec
+        named = self._spec is None or isinstance(self._spec, (str, os.PathLike))
+        return load_pretrained(self._spec, self.backend, self.precision) if named else self._spec
 
     @cached_property
     def scale(self) -> int:
@@ -198,127 +157,107 @@ class Enhancer:
         (``io.write_png_strips``)."""
         import cv2
 
-        rgb, kind = _as_rgb(image)
-        h, w, s = *rgb.shape[:2], self.scale
-        alpha = cv2.resize(np.asarray(image)[..., 3], (w * s, h * s), interpolation=cv2.INTER_CUBIC) \
-            if kind == "rgba" else None
-        as_kind = {"gray": lambda top, rows: cv2.cvtColor(rows, cv2.COLOR_RGB2GRAY), "rgb": lambda top, rows: rows,
-                   "rgba": lambda top, rows: np.dstack([rows, alpha[top:top + len(rows)]])}[kind]
-        ensemble = self.ensemble if ensemble is None else ensemble
-        strips = ((top, as_kind(top, rows)) for top, rows in self._rgb_strips(rgb, ensemble))
-        return (h * s, w * s) + {"gray": (), "rgb": (3,), "rgba": (4,)}[kind], strips
+        image = np.asarray(image)
+        channels = 1 if image.ndim == 2 else image.shape[2] if image.ndim == 3 else 0
+        if image.dtype != np.uint8 or channels not in (1, 3, 4) or image.size == 0:
+            raise ValueError(f"enhance() wants a non-empty uint8 image, H x W, H x W x 3 or H x W x 4, got "
+                             f"{image.dtype} with shape {image.shape}; read files with qrsr_helpers.io.read_image()")
+        h, w, s = *image.shape[:2], self.scale
+        alpha = cv2.resize(image[..., 3], (w * s, h * s), interpolation=cv2.INTER_CUBIC) if channels == 4 else None
+        as_kind = {1: lambda top, rows: cv2.cvtColor(rows, cv2.COLOR_RGB2GRAY), 3: lambda top, rows: rows,
+                   4: lambda top, rows: np.dstack([rows, alpha[top:top + len(rows)]])}[channels]
+        rows = self._rgb_strips(to_rgb(image), self.ensemble if ensemble is None else ensemble)
+        return (h * s, w * s) + ((channels,) if channels > 1 else ()), ((top, as_kind(top, r)) for top, r in rows)
 
     def _rgb_strips(self, rgb: np.ndarray, ensemble: bool) -> Iterator[tuple[int, np.ndarray]]:
-        """Tiles blended with a feathered window into a buffer one tile-row high, finished rows handed out. A few
-        tiles (a code) run eagerly: no graph to trace; many (a photo) through ``predict``: traced once, and a graph
-        frees activations as it goes."""
+        """Tiles blended with a feathered window into a buffer one tile-row high. A few tiles (a code) run eagerly: no
+        graph to trace; many (a photo) through ``predict``: traced once, and a graph frees activations as it goes."""
         from tqdm import tqdm
 
-        generator, s, overlap = self.generator, self.scale, OVERLAP
-        h, w = rgb.shape[:2]
-        th, ys = _tiles(h, self.tile, overlap)
-        tw, xs = _tiles(w, self.tile, overlap)
-        eager = len(ys) * len(xs) <= EAGER_TILES
-        if len(ys) == len(xs) == 1:
-            yield 0, _check_scale(super_resolve(generator, rgb[None], eager=True, ensemble=ensemble)[0], h, w, s)
-            return
-        ramp = lambda n: np.minimum(np.minimum(np.arange(n) + 1, np.arange(n)[::-1] + 1), overlap * s)
+        h, w, s = *rgb.shape[:2], self.scale
+        (th, ys), (tw, xs) = _tiles(h, self.tile), _tiles(w, self.tile)
+        ramp = lambda n: np.minimum(np.minimum(np.arange(n) + 1, np.arange(n)[::-1] + 1), OVERLAP * s)
         window = (ramp(th * s)[:, None] * ramp(tw * s)[None, :])[..., None].astype(np.float32)
-        acc = np.zeros((th * s, w * s, 3), np.float32)
-        weight = np.zeros((th * s, w * s, 1), np.float32)
+        acc = np.zeros((th * s, w * s, 4), np.float32)  # RGB x window, then the window's sum
+        blend = lambda acc: np.round(acc[..., :3] / acc[..., 3:]).clip(0, 255).astype(np.uint8)
         top = 0  # the HR row acc[0] stands for
         with tqdm(total=len(ys) * len(xs), unit="tile", leave=False, disable=len(ys) * len(xs) < 16) as bar:
             for y in ys:
-                shift = y * s - top
-                if shift:
-                    yield top, _blend(acc[:shift], weight[:shift])
-                    acc[:-shift], weight[:-shift] = acc[shift:].copy(), weight[shift:].copy()
-                    acc[-shift:], weight[-shift:] = 0.0, 0.0
-                    top = y * s
+                if shift := y * s - top:
+                    yield top, blend(acc[:shift])
+                    acc, top = np.roll(acc, -shift, axis=0), y * s
+                    acc[-shift:] = 0.0
                 for x in xs:
-                    patch = super_resolve(generator, rgb[None, y:y + th, x:x + tw], eager=eager, ensemble=ensemble)[0]
-                    patch = _check_scale(patch, th, tw, s)
-                    acc[:, x * s:(x + tw) * s] += patch * window
-                    weight[:, x * s:(x + tw) * s] += window
+                    patch = super_resolve(self.generator, rgb[None, y:y + th, x:x + tw],
+                                          eager=len(ys) * len(xs) <= EAGER_TILES, ensemble=ensemble)[0]
+                    if patch.shape[:2] != (th * s, tw * s):
+                        raise ValueError(f"the generator turned {th}x{tw} into {patch.shape[0]}x{patch.shape[1]}, "
+                                         f"not x{s}")
+                    acc[:, x * s:(x + tw) * s] += np.concatenate([patch * window, window], axis=2)
                     bar.update()
-        yield top, _blend(acc, weight)
+        yield top, blend(acc)
 
     def enhance_file(self, source: str | Path, output: str | Path, decode: bool = False, whole: bool = False,
                      max_pixels: int = MAX_PIXELS) -> Enhanced:
-        """Read ``source``, enhance a padded region around its code(s) (the whole image when none is found, or
-        ``whole``), write ``output`` atomically; with ``decode``, decode the original and the enhancement. The
-        generator loads after the file is read (a bad input fails fast) and its load is not in ``seconds``.
-
-        Enhancing never makes a code worse: a payload the original region reads that the enhancement loses puts
-        the original pixels back (x4 nearest; trained on 1-2.5 px per module, the generator can damage a sharp
-        code). A PNG is streamed in strips unless decoded, which needs it whole (up to ``DECODE_MAX_PIXELS``).
-        The ladder climbs only with ``decode``, when nothing reads, for a region up to ``LADDER_MAX_PIXELS``."""
-        from .locate import locate
+        """Enhance a padded region around the code(s) in ``source`` (else the whole image) into ``output``; with
+        ``decode``, decode the original and the enhancement. The generator loads after the file is read (a bad input
+        fails fast); its load is not in ``seconds``. A PNG is streamed in strips unless it must be decoded whole."""
+        from .locate import Region, locate
 
         start = time.perf_counter()
-        image = read_image(source, max_pixels)
-        header = image_header(source)
+        image, header = read_image(source, max_pixels), image_header(source)
         read_seconds = time.perf_counter() - start
         runtime = runtime_label(self.generator)
         start = time.perf_counter() - read_seconds
         h, w = image.shape[:2]
-        region = None if whole else locate(image)
-        box = region.box if region else (0, 0, w, h)
-        found_by = region.source if region else ("whole" if whole else "none")
-        crop = image[box[1]:box[3], box[0]:box[2]]
+        region = (None if whole else locate(image)) or Region((0, 0, w, h), "whole" if whole else "none", codes=0)
+        (x0, y0, x1, y1), read_by = region.box, ""
+        crop = image[y0:y1, x0:x1]
         notes = _region_notes(region, header)
         decoded = {"original": decode_all(image)} if decode else {}
         fits = crop.shape[0] * crop.shape[1] <= DECODE_MAX_PIXELS
         must_read = (set(decode_image(crop, "zxing").texts) if fits else set()) | _read(decoded.get("original", {}))
-        read_by = ""
         if Path(output).suffix.lower() != ".png" or (fits and (decode or must_read)):
             sr = self.enhance(crop)
             after = decode_all(sr, enhanced=True) if decode or must_read else {}
+            # Never worse than the original: trained on 1-2.5 px per module, the generator can damage a sharp code.
             if lost := must_read - _read(after):
-                sr, after, where = _keep_original(crop, sr, box, region.readable if region else (), must_read)
+                sr, after, where = _keep_original(crop, sr, region, must_read)
                 notes.append(f"kept the original pixels {where} (x4 nearest neighbour): the enhanced pixels lost "
                              f"{len(lost)} payload(s) the original had")
             if decode:
                 decoded["enhanced"] = after
                 rungs = [rung for rung in self.ladder if not (self.ensemble and rung is ensemble_rung)]  # done
                 small = crop.shape[0] * crop.shape[1] <= LADDER_MAX_PIXELS  # (the ensemble of a whole photo: ~20 s)
-                if rungs and small and not _read(decoded["original"]) and not _read(after):
-                    read_by, better, tried = climb(Attempt(crop, sr, self), rungs)
+                if rungs and small and not _read(decoded["original"]) | _read(after):
+                    read_by, sr, tried = climb(Attempt(crop, sr, self), rungs)
                     decoded |= tried
-                    sr = better if better is not None else sr
             write_image(output, sr)
         else:  # streamed: memory bounded whatever the size; a region too large to decode whole is not decoded
             write_png_strips(output, *self.strips(crop))
-            if region and region.decoded:
+            if region.decoded:
                 notes.append("not checked that the enhanced region still reads: too large to decode whole")
-        return Enhanced(Path(source), Path(output), box, found_by, time.perf_counter() - start, runtime,
-                        decoded, notes, region.codes if region else 0, bool(region and region.spans_image),
-                        read_by)
+        return Enhanced(Path(source), Path(output), region.box, region.source, time.perf_counter() - start, runtime,
+                        decoded, notes, region.codes, region.spans_image, read_by)
 
 
-def _keep_original(crop: np.ndarray, sr: np.ndarray, box: tuple, readable: tuple, must_read: set[str]):
-    """``sr`` with the original pixels put back over the codes zxing read (others keep their enhancement), else
-    everywhere: the image, its reads, and where."""
+def _keep_original(crop: np.ndarray, sr: np.ndarray, region, must_read: set[str]):
+    """``sr`` with the original pixels (x4 nearest) over the codes zxing read, else everywhere; its reads; where."""
     scale = sr.shape[0] // crop.shape[0]
-    original = np.repeat(np.repeat(crop, scale, axis=0), scale, axis=1)
-    if readable:
-        mixed = sr.copy()
-        for x0, y0, x1, y1 in readable:
-            rows = slice((y0 - box[1]) * scale, (y1 - box[1]) * scale)
-            cols = slice((x0 - box[0]) * scale, (x1 - box[0]) * scale)
-            mixed[rows, cols] = original[rows, cols]
-        after = decode_all(mixed, enhanced=True)
-        if not must_read - _read(after):
-            return mixed, after, f"of the {len(readable)} code(s) that read as they were"
-    return original, decode_all(original, enhanced=True), "of the whole region"
+    up = lambda a: np.repeat(np.repeat(a, scale, axis=0), scale, axis=1)
+    keep = np.zeros(crop.shape[:2], bool)
+    for x0, y0, x1, y1 in region.readable:
+        keep[y0 - region.box[1]:y1 - region.box[1], x0 - region.box[0]:x1 - region.box[0]] = True
+    mixed = np.where(up(keep).reshape(sr.shape[:2] + (1,) * (sr.ndim - 2)), up(crop), sr)
+    if region.readable and not must_read - _read(after := decode_all(mixed, enhanced=True)):
+        return mixed, after, f"of the {len(region.readable)} code(s) that read as they were"
+    return up(crop), decode_all(up(crop), enhanced=True), "of the whole region"
 
 
 def _region_notes(region, header) -> list[str]:
-    notes = []
-    if region and region.module_px >= SHARP_MODULE_PX:
-        notes.append(f"{'a' if region.codes > 1 else 'the'} code is already {region.module_px:.1f} px per module "
-                     "and reads as it is: x4 is for codes of ~1-2.5 px per module")
-    if region and region.skipped:
+    notes = [f"{'a' if region.codes > 1 else 'the'} code is already {region.module_px:.1f} px per module and reads as "
+             "it is: x4 is for codes of ~1-2.5 px per module"] if region.module_px >= SHARP_MODULE_PX else []
+    if region.skipped:
         boxes = ", ".join(f"{x1 - x0}x{y1 - y0} at x={x0} y={y0}" for x0, y0, x1, y1 in region.skipped[:3])
         notes.append(f"{len(region.skipped)} other code-like region(s) not enhanced ({boxes}"
                      f"{' ...' if len(region.skipped) > 3 else ''}); --whole enhances everything")

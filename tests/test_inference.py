@@ -11,7 +11,7 @@ from support import code_image, qr_code
 
 from qrsr_helpers.decode import decode
 from qrsr_helpers.errors import InvalidArgument
-from qrsr_helpers.inference import SHARP_MODULE_PX, Enhancer, _check_scale, super_resolve
+from qrsr_helpers.inference import SHARP_MODULE_PX, Enhancer, super_resolve
 from qrsr_helpers.io import read_image, to_rgb, write_image
 
 
@@ -89,8 +89,15 @@ def test_super_resolve_refuses_what_is_not_a_uint8_batch_and_a_wrong_scale():
     for bad in (np.zeros((1, 4, 4, 3), np.float32), np.zeros((4, 4, 3), np.uint8)):
         with pytest.raises(ValueError, match=r"uint8 NHWC batch, got (float32|uint8) with shape"):
             super_resolve(x4, bad, eager=True)
+    class Shrinks:  # x4 on the 4 x 4 probe that measures the scale, x2 on anything else
+        input_shape = (None, None, None, 3)
+
+        def __call__(self, x, training=False):
+            k = 4 if x.shape[1] == 4 else 2
+            return np.repeat(np.repeat(np.asarray(x), k, axis=1), k, axis=2)
+
     with pytest.raises(ValueError, match="turned 5x7 into 10x14, not x4"):
-        _check_scale(np.zeros((10, 14, 3), np.uint8), 5, 7, 4)
+        Enhancer(Shrinks()).enhance(np.zeros((5, 7, 3), np.uint8))
     nan = lambda x, training=False: np.full(np.repeat(np.repeat(np.asarray(x), 4, 1), 4, 2).shape, np.nan)
     with pytest.raises(ValueError, match="NaN or infinite"):
         super_resolve(nan, np.zeros((1, 2, 2, 3), np.uint8), eager=True)
