@@ -99,21 +99,14 @@ def _blobs(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
         fill = area / max(rw * rh, 1.0)
         if max(rw, rh) > 2 * min(rw, rh) or fill < 0.6:  # codes are squares (seen at an angle)
             continue
-        if _transitions(gray[y:y + h, x:x + w]) < MIN_TRANSITIONS:
+        binary = cv2.threshold(gray[y:y + h, x:x + w], 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1].astype(np.int8)
+        flips = [np.median(np.abs(np.diff(binary, axis=a)).sum(axis=a)) for a in (1, 0)]  # per row, per column
+        if min(flips) < MIN_TRANSITIONS:  # dark/light alternations: a code has many, an edge one or two
             continue
         score = float(gradient[y:y + h, x:x + w][mask].mean()) / 255.0 * float(fill)
         if score >= MIN_SCORE:
             found.append(((int(x), int(y), int(x + w), int(y + h)), score))
     return found
-
-
-def _transitions(patch: np.ndarray) -> float:
-    """Median dark/light alternations per row and per column, the smaller: a code has many, an edge one or two."""
-    _, binary = cv2.threshold(patch, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    binary = binary.astype(np.int8)
-    rows = np.abs(np.diff(binary, axis=1)).sum(axis=1)
-    cols = np.abs(np.diff(binary, axis=0)).sum(axis=0)
-    return float(min(np.median(rows), np.median(cols)))
 
 
 def _clip(box, shape) -> tuple[int, int, int, int]:

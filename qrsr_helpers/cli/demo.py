@@ -38,6 +38,10 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # a command writes files; it never opens a window
+    import matplotlib.pyplot as plt
+
+    from ..plots import decode_grid
+
     start = time.perf_counter()
     result = compare_on_fresh_codes(args.n, args.seed, args.weights, args.backend, args.precision)
     hr = result.hr_rates
@@ -45,25 +49,16 @@ def run(args: argparse.Namespace) -> int:
           f"x4 by bicubic and by {result.model} ({runtime_label(generator)})")
     print(f"HR itself decodes: zxing {hr['zxing']:.1%}, opencv {hr['opencv']:.1%}\n")
     print(result.tables["overall"].to_string())
-    write_demo_figure(args.out, result)
-    print(f"\nfigure: {Path(args.out)}   ({time.perf_counter() - start:.0f} s)")
-    return 0
-
-
-def write_demo_figure(path: str | Path, result: Comparison, n: int = 4) -> None:
-    """The first ``n`` codes (not picked: what a user would get), each output tagged decoded or not (zxing)."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import decode_grid
-
-    pairs, per_image, model = result.pairs, result.tables["per_image"], result.model
-    n = min(n, len(pairs))
+    # the first 4 codes (not picked: what a user would get), each output tagged decoded or not (zxing)
+    pairs, per_image, model, n = result.pairs, result.tables["per_image"], result.model, min(4, args.n)
     decoded = {label: per_image.loc[per_image["upscaler"] == label, "decoded_zxing"].to_numpy()[:n]
                for label in result.upscaled}
     columns = {"LR (input)": pairs.lr[:n], "bicubic": result.upscaled["bicubic"][:n],
                model: result.upscaled[model][:n], "HR (truth)": pairs.hr[:n]}
     figure = decode_grid(columns, decoded, n=n,
                          row_labels=[f"version {v}, EC {e}" for v, e in zip(pairs.versions[:n], pairs.errors[:n])])
-    with atomic_path(path) as tmp:
+    with atomic_path(args.out) as tmp:
         figure.savefig(tmp, dpi=72, format="png")
     plt.close(figure)
+    print(f"\nfigure: {Path(args.out)}   ({time.perf_counter() - start:.0f} s)")
+    return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import InvalidArgument, QrsrError, error_line, printable
 from ..io import IMAGE_SUFFIXES
-from . import named_by
+from . import checked_weights, named_by
 
 OUTPUT_TAG = ".x4"  # photo.jpg -> photo.x4.png
 
@@ -82,7 +82,6 @@ def run(args) -> int:
     from ..inference import Enhancer
     from ..io import MAX_PIXELS
     from ..ladder import LADDER
-    from ..models.registry import weights_path
 
     enhancer = Enhancer(args.weights, args.backend, args.precision, args.tile, args.ensemble,
                         LADDER if args.try_harder else ())  # a bad --tile fails first; the generator loads below
@@ -91,9 +90,9 @@ def run(args) -> int:
     errors += clashes
     for line in [f"error: {message}" for message in errors] + notes:
         print(f"qrsr enhance: {printable(line)}", file=sys.stderr)
-    with named_by("--weights", args.weights):  # a bad name fails once, up front, even when no input is usable
-        weights_path(args.weights)
-        if outputs:
+    checked_weights("--weights", args.weights)  # a bad name fails once, up front, even when no input is usable
+    if outputs:
+        with named_by("--weights", args.weights):
             enhancer.generator  # noqa: B018 - loaded once, before any file: one line if it fails
     done = []
     for path in tqdm(outputs, unit="image", disable=len(outputs) < 2, file=sys.stderr):

@@ -81,8 +81,7 @@ class ExportedGenerator:
     def __call__(self, x, training: bool = False) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
         out = self._request.infer({0: x})[0].copy()
-        expected = (x.shape[0], x.shape[1] * self.scale, x.shape[2] * self.scale)
-        if out.shape[:3] != expected:
+        if out.shape[:3] != (x.shape[0], x.shape[1] * self.scale, x.shape[2] * self.scale):
             raise BadFile(f"{self.path}: turns {x.shape[1]}x{x.shape[2]} px into {out.shape[1]}x{out.shape[2]}, "
                           f"not x{self.scale}", "wrong model")
         if not np.isfinite(out).all():
