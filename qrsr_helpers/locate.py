@@ -132,18 +132,16 @@ def _drop_overlapping(regions: list[Region]) -> list[Region]:
 
 
 def pad(box: tuple[int, int, int, int], shape: tuple[int, ...], margin: float = 0.25) -> tuple[int, int, int, int]:
-    """``box`` grown on every side by ``margin`` x its size (at least 4 px), clipped: room for the quiet zone and
-    the generator's context."""
+    """``box`` grown by ``margin`` x its size (>= 4 px) a side, clipped: room for quiet zone and generator context."""
     x0, y0, x1, y1 = box
     mx, my = max(4, int(round(margin * (x1 - x0)))), max(4, int(round(margin * (y1 - y0))))
     return _clip((x0 - mx, y0 - my, x1 + mx, y1 + my), shape)
 
 
 def locate(image: np.ndarray, max_fraction: float = 0.5) -> Region | None:
-    """The padded region to enhance: the union of every code zxing detects (grown by the contrast blobs that
-    overlap one it cannot decode: zxing reports those only in part at times), else the best contrast blob;
-    ``None`` when nothing is code-like. Other blobs are listed in ``skipped``, never dropped silently. Over
-    ``max_fraction`` of the image, the whole image (``spans_image``): that costs about the same."""
+    """The padded union of zxing's codes (and of blobs overlapping an undecoded one: zxing may report it in part),
+    else the best blob, else ``None``; other blobs go in ``skipped``, never dropped silently. Over ``max_fraction``
+    of the image, the whole image (``spans_image``): that costs about the same."""
     gray = to_gray_uint8(image)
     found = zxing_regions(gray)
     blobs = contrast_regions(gray)

@@ -9,7 +9,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from ..io import atomic_path, check_writable
-from ..models.registry import BUNDLED, weights_path
+from ..models.registry import BUNDLED, load_pretrained, runtime_label, weights_path
 from . import named_by
 
 Comparison = namedtuple("Comparison", "pairs model upscaled tables hr_rates")  # tables: evaluate_upscalers'
@@ -30,8 +30,6 @@ def compare_on_fresh_codes(n: int, seed: int, weights: str | Path | None = None,
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models.registry import load_pretrained, runtime_label
-
     with named_by("--weights", args.weights):  # a bad name, file or setting fails now (and loads once)
         generator = load_pretrained(args.weights, args.backend, args.precision)
     check_writable(Path(args.out).parent)

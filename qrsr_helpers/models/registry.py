@@ -79,8 +79,7 @@ def architecture_info(config: Config) -> dict:
 
 
 def architecture(weights: str | os.PathLike) -> dict:
-    """Every field of :data:`ARCHITECTURE_FIELDS` for a weights file: what its description records, ``Config``'s
-    defaults (the bundled 16 x 64 generator) for the rest. A value ``Config`` refuses is a BadFile naming both."""
+    """A weights file's :data:`ARCHITECTURE_FIELDS` as its description records them, else the bundled 16 x 64's."""
     info = describe_path(Path(weights))
     recorded = {}
     if info is not None:
@@ -151,8 +150,7 @@ def export_path(weights: Path) -> Path:
 
 
 def choose_backend(path: Path, backend: str | None = None) -> str:
-    """``onnx`` or ``keras`` for the weights file ``path``; ``auto``: the export of a bundled generator that ships
-    one (a learner's own file has no export the tests check against it), else Keras."""
+    """``auto``: ONNX for a bundled generator (a learner's own export is not checked against its weights by tests)."""
     asked = setting("backend", backend)
     exported = export_path(path).is_file()
     if asked == "onnx" and not exported:
