@@ -1,9 +1,6 @@
-"""Find the QR code in a photo, so only the code (not the whole photo) goes through the generator.
-
-Two finders, best first: zxing-cpp's detector (also codes it cannot decode; small images also at 2x, where it
-sees codes of 1.3-2 px per module it misses at 1x), then contrast blobs: a code of ~1-2 px per module is a dense,
-roughly square patch of strong edges in every direction, which thin lines and object edges never are (textures
-can be: hence the fallback), searched on a pyramid so large codes are found where their modules are 1-3 px.
+"""Find the QR code in a photo, so only the code goes through the generator. Two finders, best first: zxing-cpp's
+detector (also at 2x for small images: it misses codes of 1.3-2 px per module at 1x), then contrast blobs (dense,
+square patches of strong edges, on a pyramid) for codes zxing does not see.
 """
 
 from __future__ import annotations
@@ -22,6 +19,7 @@ MIN_CODE_SIDE = 16  # px: a version-1 code at under 1 px per module is not a cod
 MIN_EDGE = 24  # grey levels of local range (3 x 3 max - min): a code's modules at 1 px each still show ~50
 MIN_TRANSITIONS = 4  # median dark/light alternations per row and column of a blob: codes 4-12, smooth ramps 1
 MIN_SCORE = 0.1  # codes in photos score 0.17-0.8 (mean local range / 255 x fill); smooth texture < 0.05
+DENSITY, WINDOW = 0.6, 9  # a blob: where over 60 % of a 9 x 9 window is strong edges
 
 
 @dataclass(frozen=True)
@@ -49,9 +47,8 @@ class Region:
 
 def zxing_regions(gray: np.ndarray) -> list[Region]:
     """Every QR symbol zxing-cpp detects, decodable or not, at 1x and (small images) 2x."""
-    factors = (1, 2) if gray.size <= ZXING_UPSCALE_MAX_PIXELS else (1,)
     regions: list[Region] = []
-    for factor in factors:
+    for factor in (1, 2) if gray.size <= ZXING_UPSCALE_MAX_PIXELS else (1,):
         image = gray if factor == 1 else cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
         for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True):
             p = barcode.position
@@ -63,10 +60,9 @@ def zxing_regions(gray: np.ndarray) -> list[Region]:
             side = float(np.sqrt(abs(cv2.contourArea(corners.astype(np.float32)))))
             module_px = side / (17 + 4 * int(version)) if version.isdigit() else 0.0
             region = Region(_clip((x0, y0, x1, y1), gray.shape), "zxing", decoded=barcode.valid, module_px=module_px)
-            fresh = all(_overlap(region.box, r.box) < 0.5 for r in regions)  # the same code seen at 1x and 2x
-            if fresh and (barcode.valid or _plausible(region)):  # a failed detection can be a degenerate sliver
+            if barcode.valid or _plausible(region):  # a failed detection can be a degenerate sliver
                 regions.append(region)
-    return regions
+    return _drop_overlapping(regions)  # the same code seen at 1x and 2x
 
 
 def _plausible(region: Region) -> bool:
@@ -75,25 +71,23 @@ def _plausible(region: Region) -> bool:
     return short >= MIN_CODE_SIDE and long <= 2 * short
 
 
-def contrast_regions(gray: np.ndarray, density: float = 0.6, window: int = 9) -> list[Region]:
-    regions: list[Region] = []
-    factor, level = 1, gray
-    while True:
-        regions += [Region(tuple(int(v * factor) for v in r.box), "contrast", r.score)
-                    for r in _blobs(level, density, window)]
-        if min(level.shape) // 2 < PYRAMID_MIN_SIDE:
-            break
+def contrast_regions(gray: np.ndarray) -> list[Region]:
+    """Contrast blobs, best first, searched on a pyramid so large codes are found where their modules are 1-3 px."""
+    regions, factor = [], 1
+    while factor == 1 or min(gray.shape) // factor >= PYRAMID_MIN_SIDE:
+        level = gray if factor == 1 else cv2.resize(gray, (gray.shape[1] // factor, gray.shape[0] // factor),
+                                                    interpolation=cv2.INTER_AREA)
+        regions += [Region(_clip(tuple(v * factor for v in box), gray.shape), "contrast", score)
+                    for box, score in _blobs(level)]
         factor *= 2
-        level = cv2.resize(gray, (gray.shape[1] // factor, gray.shape[0] // factor), interpolation=cv2.INTER_AREA)
-    regions = [Region(_clip(r.box, gray.shape), r.source, r.score) for r in regions]
     return _drop_overlapping(sorted(regions, key=lambda r: -r.score))
 
 
-def _blobs(gray: np.ndarray, density: float, window: int) -> list[Region]:
+def _blobs(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
     gradient = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     otsu, _ = cv2.threshold(gradient, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     strong = (gradient > max(otsu, MIN_EDGE)).astype(np.uint8)  # a smooth photo's Otsu split is no edge
-    dense = (cv2.boxFilter(strong.astype(np.float32), -1, (window, window)) > density).astype(np.uint8)
+    dense = (cv2.boxFilter(strong.astype(np.float32), -1, (WINDOW, WINDOW)) > DENSITY).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
     found = []
     for i in range(1, count):
@@ -105,21 +99,14 @@ def _blobs(gray: np.ndarray, density: float, window: int) -> list[Region]:
         fill = area / max(rw * rh, 1.0)
         if max(rw, rh) > 2 * min(rw, rh) or fill < 0.6:  # codes are squares (seen at an angle)
             continue
-        if _transitions(gray[y:y + h, x:x + w]) < MIN_TRANSITIONS:
+        binary = cv2.threshold(gray[y:y + h, x:x + w], 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1].astype(np.int8)
+        flips = [np.median(np.abs(np.diff(binary, axis=a)).sum(axis=a)) for a in (1, 0)]  # per row, per column
+        if min(flips) < MIN_TRANSITIONS:  # dark/light alternations: a code has many, an edge one or two
             continue
         score = float(gradient[y:y + h, x:x + w][mask].mean()) / 255.0 * float(fill)
         if score >= MIN_SCORE:
-            found.append(Region((int(x), int(y), int(x + w), int(y + h)), "contrast", score))
+            found.append(((int(x), int(y), int(x + w), int(y + h)), score))
     return found
-
-
-def _transitions(patch: np.ndarray) -> float:
-    """Median dark/light alternations per row and per column, the smaller: a code has many, an edge one or two."""
-    _, binary = cv2.threshold(patch, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    binary = binary.astype(np.int8)
-    rows = np.abs(np.diff(binary, axis=1)).sum(axis=1)
-    cols = np.abs(np.diff(binary, axis=0)).sum(axis=0)
-    return float(min(np.median(rows), np.median(cols)))
 
 
 def _clip(box, shape) -> tuple[int, int, int, int]:
@@ -128,64 +115,53 @@ def _clip(box, shape) -> tuple[int, int, int, int]:
 
 
 def _overlap(a: tuple, b: tuple) -> float:
+    """The intersection's share of the smaller box."""
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     if w <= 0 or h <= 0:
         return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w * h / smaller
+    return w * h / min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
 
 
-def _drop_overlapping(regions: list[Region], limit: float = 0.5) -> list[Region]:
+def _drop_overlapping(regions: list[Region]) -> list[Region]:
     kept: list[Region] = []
     for region in regions:
-        if all(_overlap(region.box, k.box) < limit for k in kept):
+        if all(_overlap(region.box, k.box) < 0.5 for k in kept):
             kept.append(region)
     return kept
 
 
-def pad(box: tuple[int, int, int, int], shape: tuple[int, ...], margin: float = 0.25,
-        minimum: int = 4) -> tuple[int, int, int, int]:
-    """``box`` grown on every side by ``margin`` x its size (at least ``minimum`` px), clipped: room for the quiet
-    zone and the generator's context."""
+def pad(box: tuple[int, int, int, int], shape: tuple[int, ...], margin: float = 0.25) -> tuple[int, int, int, int]:
+    """``box`` grown by ``margin`` x its size (>= 4 px) a side, clipped: room for quiet zone and generator context."""
     x0, y0, x1, y1 = box
-    mx = max(minimum, int(round(margin * (x1 - x0))))
-    my = max(minimum, int(round(margin * (y1 - y0))))
+    mx, my = max(4, int(round(margin * (x1 - x0)))), max(4, int(round(margin * (y1 - y0))))
     return _clip((x0 - mx, y0 - my, x1 + mx, y1 + my), shape)
 
 
-def union(regions: list[Region]) -> tuple[int, int, int, int]:
-    boxes = np.array([r.box for r in regions])
-    return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())
-
-
 def locate(image: np.ndarray, max_fraction: float = 0.5) -> Region | None:
-    """The padded region to enhance: the union of every code zxing detects (grown by the contrast blobs that
-    overlap one it cannot decode: zxing reports those only in part at times), else the best contrast blob;
-    ``None`` when nothing is code-like. Other blobs are listed in ``skipped``, never dropped silently. Over
-    ``max_fraction`` of the image, the whole image (``spans_image``): that costs about the same."""
+    """The padded union of zxing's codes (and of blobs overlapping an undecoded one: zxing may report it in part),
+    else the best blob, else ``None``; other blobs go in ``skipped``, never dropped silently. Over ``max_fraction``
+    of the image, the whole image (``spans_image``): that costs about the same."""
     gray = to_gray_uint8(image)
     found = zxing_regions(gray)
     blobs = contrast_regions(gray)
     undecoded = [f for f in found if not f.decoded]
     touching = [b for b in blobs if any(_overlap(b.box, f.box) > 0.5 for f in undecoded)]
     if found:
-        codes = found
-        region = Region(union(found + touching), "zxing", decoded=not undecoded,
+        codes, boxes = found, np.array([r.box for r in found + touching])
+        region = Region((int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()),
+                         int(boxes[:, 3].max())), "zxing", decoded=not undecoded,
                         module_px=max(f.module_px for f in found), codes=len(found))
     elif blobs:
-        codes = blobs[:1]
-        region = blobs[0]
+        codes, region = blobs[:1], blobs[0]
     else:
         return None
     box = pad(region.box, gray.shape)
     skipped = tuple(b.box for b in blobs if all(_overlap(b.box, c.box) == 0 for c in codes + touching)
                     and _overlap(b.box, box) < 1.0)
-    if (box[2] - box[0]) * (box[3] - box[1]) > max_fraction * gray.size:
-        box, spans_image = (0, 0, gray.shape[1], gray.shape[0]), True
-        skipped = ()
-    else:
-        spans_image = False
+    spans_image = (box[2] - box[0]) * (box[3] - box[1]) > max_fraction * gray.size
+    if spans_image:
+        box, skipped = (0, 0, gray.shape[1], gray.shape[0]), ()
     readable = tuple(pad(f.box, gray.shape, margin=0.15) for f in found if f.decoded)
     return Region(box, region.source, region.score, region.decoded, region.module_px, region.codes, skipped,
                   readable, spans_image)

@@ -1,7 +1,5 @@
-"""``qrsr enhance``: which files the arguments name, where each output goes, and the per-file loop. Every input
-is accounted for by name (missing, not an image, an earlier output, an output clash); one file's failure never
-stops the batch.
-"""
+"""``qrsr enhance``: which files the arguments name, where each output goes, and the per-file loop. Every input is
+accounted for by name; one file's failure never stops the batch."""
 
 from __future__ import annotations
 
@@ -14,22 +12,6 @@ from ..io import IMAGE_SUFFIXES
 from . import checked_weights, named_by
 
 OUTPUT_TAG = ".x4"  # photo.jpg -> photo.x4.png
-
-
-def _is_output(path: Path) -> bool:
-    return path.name.endswith(OUTPUT_TAG + ".png")
-
-
-def _images_in(paths: list[Path], where: str, notes: list[str]) -> list[Path]:
-    images = [p for p in paths if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not _is_output(p)]
-    outputs = [p.name for p in paths if _is_output(p)]
-    others = [p.name for p in paths if p not in images and p.name not in outputs]
-    if outputs:
-        notes.append(f"{where}: skipped {len(outputs)} earlier output(s) (*{OUTPUT_TAG}.png)")
-    if others:
-        notes.append(f"{where}: skipped {len(others)} non-image entr{'y' if len(others) == 1 else 'ies'}: "
-                     f"{', '.join(others[:5])}{' ...' if len(others) > 5 else ''}")
-    return images
 
 
 def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str], list[str]]:
@@ -45,13 +27,21 @@ def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str], list[str]]:
         elif path.is_file():
             files.append(path)
         elif path.is_dir() or glob.has_magic(item):
-            folder = path.is_dir()
+            folder, where = path.is_dir(), str(path) if path.is_dir() else item
             found = sorted(p for p in path.iterdir() if not p.name.startswith(".")) if folder else \
                 [Path(m) for m in sorted(glob.glob(item))]
-            files += (images := _images_in(found, str(path) if folder else item, notes))
+            outputs = [p.name for p in found if p.name.endswith(OUTPUT_TAG + ".png")]
+            images = [p for p in found if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and p.name not in outputs]
+            others = [p.name for p in found if p not in images and p.name not in outputs]
+            if outputs:
+                notes.append(f"{where}: skipped {len(outputs)} earlier output(s) (*{OUTPUT_TAG}.png)")
+            if others:
+                notes.append(f"{where}: skipped {len(others)} non-image entr{'y' if len(others) == 1 else 'ies'}: "
+                             f"{', '.join(others[:5])}{' ...' if len(others) > 5 else ''}")
+            files += images
             if not images:
-                errors.append(f"{path}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})" if folder else
-                              f"{item}: no file matches this pattern")
+                errors.append(f"{where}: folder holds no images ({', '.join(IMAGE_SUFFIXES)})" if folder else
+                              f"{where}: no file matches this pattern")
         else:
             errors.append(f"{item}: {'not a regular file' if path.exists() else 'no such file or folder'}")
     unique = {}
@@ -89,7 +79,7 @@ def output_paths(files: list[Path], out: str | None) -> tuple[dict[Path, Path], 
 def run(args) -> int:
     from tqdm import tqdm
 
-    from ..inference import Enhanced, Enhancer
+    from ..inference import Enhancer
     from ..io import MAX_PIXELS
     from ..ladder import LADDER
 
@@ -98,15 +88,13 @@ def run(args) -> int:
     files, errors, notes = expand_inputs(args.inputs)
     outputs, clashes = output_paths(files, args.out) if files else ({}, [])
     errors += clashes
-    for message in errors:
-        print(f"qrsr enhance: error: {printable(message)}", file=sys.stderr)
-    for message in notes:
-        print(f"qrsr enhance: {printable(message)}", file=sys.stderr)
+    for line in [f"error: {message}" for message in errors] + notes:
+        print(f"qrsr enhance: {printable(line)}", file=sys.stderr)
     checked_weights("--weights", args.weights)  # a bad name fails once, up front, even when no input is usable
     if outputs:
         with named_by("--weights", args.weights):
             enhancer.generator  # noqa: B018 - loaded once, before any file: one line if it fails
-    done: list[Enhanced] = []
+    done = []
     for path in tqdm(outputs, unit="image", disable=len(outputs) < 2, file=sys.stderr):
         try:
             result = enhancer.enhance_file(path, outputs[path], decode=args.decode, whole=args.whole,
@@ -130,6 +118,4 @@ def run(args) -> int:
             by_sr = sum(1 for r in read if not any(result.ok for result in r.decoded["original"].values()))
             summary += f"; payload read from {len(read)}/{len(done)} ({by_sr} only after enhancing)"
         print(summary, file=sys.stderr)
-    if errors:
-        return 2
-    return 1 if args.decode and not read else 0
+    return 2 if errors else 1 if args.decode and not read else 0

@@ -14,11 +14,8 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluate import INTERPOLATIONS, evaluate_upscalers, hr_decode_rate, upscaler
     from ..models.registry import load_pretrained, runtime_label
 
-    names = args.upscaler or ["bicubic"]
-    if "bicubic" not in names:
-        names = names + ["bicubic"]  # always compared with bicubic on the same images
     upscalers = {}
-    for name in names:  # every name checked (and its generator loaded) before the slow part
+    for name in dict.fromkeys([*(args.upscaler or []), "bicubic"]):  # bicubic always; all loaded before the slow part
         with named_by("--upscaler", name):
             upscalers[name] = upscaler(name, args.backend, args.precision)
     runtimes = {name: runtime_label(load_pretrained(name, args.backend, args.precision)) for name in upscalers

@@ -1,9 +1,5 @@
-"""The bundled generators without TensorFlow: their ONNX export run by OpenVINO on the CPU.
-
-OpenVINO imports in ~0.3 s against TensorFlow's ~3 s and, where the CPU computes bfloat16, runs the 16 x 64
-generator several times faster (``benchmarks/inference.py --runtimes``). An export is stamped with the SHA-256 of
-the weights it came from (``scripts/export_onnx.py``) and refused at load when the stamp does not match.
-"""
+"""The bundled generators without TensorFlow: their ONNX export on OpenVINO (imports in ~0.3 s, not ~3 s; several
+times faster in bf16), refused at load unless stamped with the SHA-256 of its weights (``scripts/export_onnx.py``)."""
 
 from __future__ import annotations
 
@@ -25,13 +21,13 @@ def bf16_supported() -> bool:
 
 
 def setting(kind: str, value: str | None) -> str:
-    """``backend`` or ``precision`` as asked: ``value``, else its environment variable (the documented fallback,
-    read here only), else ``auto``; checked without loading anything."""
+    """``backend`` or ``precision``: ``value``, else its environment variable (read here only), else ``auto``."""
     variable, choices = {"backend": (BACKEND_ENV, BACKENDS), "precision": (PRECISION_ENV, PRECISIONS)}[kind]
-    asked = str(value or os.environ.get(variable) or "auto").lower()
-    if asked not in choices:
-        raise InvalidArgument(f"{kind} {asked!r} (${variable} or --{kind}) is not one of {list(choices)}")
-    return asked
+    asked = str(value or os.environ.get(variable) or "auto")
+    if asked.lower() not in choices:
+        where = f"{kind} {asked!r}" if value else f"${variable}={asked!r}"
+        raise InvalidArgument(f"{where}: not one of {', '.join(choices)}" + ("" if value else f" (or pass --{kind})"))
+    return asked.lower()
 
 
 def choose_precision(precision: str | None = None) -> str:
@@ -50,16 +46,12 @@ WEIGHTS_DIGEST_KEY = "qrsr.weights_sha256"  # ONNX metadata: the digest of the w
 
 
 def weights_digest(weights: str | os.PathLike) -> str:
-    """SHA-256 of a weights file: what ties an export to its weights."""
     return hashlib.sha256(Path(weights).read_bytes()).hexdigest()
 
 
 class ExportedGenerator:
-    """A generator's ONNX export compiled by OpenVINO for the CPU; quacks like the Keras generator as far as
-    ``inference`` needs (``__call__``, ``predict``, ``input_shape``). With ``weights`` the export must carry that
-    file's digest; the factor (``scale``) and finite outputs are checked on a probe and on every batch."""
-
-    runtime = "openvino"
+    """Quacks like the Keras generator as far as ``inference`` needs (``__call__``, ``predict``, ``input_shape``);
+    the factor and finite outputs are checked on every batch: a foreign or broken export never passes silently."""
 
     def __init__(self, path: str | os.PathLike, precision: str | None = None,
                  weights: str | os.PathLike | None = None, scale: int = 4):
@@ -83,15 +75,13 @@ class ExportedGenerator:
         self.input_shape = (None, None, None, int(model.inputs[0].get_partial_shape()[3].get_length()))
         config = {"INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32",
                   "PERFORMANCE_HINT": "LATENCY"}  # one request at a time, every core on it
-        self._compiled = _core().compile_model(model, "CPU", config)
-        self._request = self._compiled.create_infer_request()
+        self._request = _core().compile_model(model, "CPU", config).create_infer_request()
         self(np.full((1, 8, 8, self.input_shape[-1]), 0.5, np.float32))  # the probe: x scale, finite
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
         out = self._request.infer({0: x})[0].copy()
-        expected = (x.shape[0], x.shape[1] * self.scale, x.shape[2] * self.scale)
-        if out.shape[:3] != expected:
+        if out.shape[:3] != (x.shape[0], x.shape[1] * self.scale, x.shape[2] * self.scale):
             raise BadFile(f"{self.path}: turns {x.shape[1]}x{x.shape[2]} px into {out.shape[1]}x{out.shape[2]}, "
                           f"not x{self.scale}", "wrong model")
         if not np.isfinite(out).all():
@@ -101,6 +91,3 @@ class ExportedGenerator:
     def predict(self, x, batch_size: int = 64, verbose=0) -> np.ndarray:
         x = np.asarray(x, np.float32)
         return np.concatenate([self(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-
-    def __repr__(self) -> str:
-        return f"ExportedGenerator({self.path.name}, {self.runtime}, {self.precision})"

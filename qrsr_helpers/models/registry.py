@@ -1,9 +1,5 @@
-"""Which generator a name means, what architecture a weights file holds (``run.json``), and loading it.
-
-A name is ``srresnet`` / ``srgan`` (bundled), ``pretrained`` (the default bundled one) or a ``.weights.h5``
-path. An architecture is the ``Config`` fields in :data:`ARCHITECTURE_FIELDS`, read from ``NAME.run.json``
-beside the weights, else from the ``run.json`` that ``qrsr train`` writes into its run folder.
-"""
+"""Which generator a name means (``srresnet``, ``srgan``, ``pretrained`` or a ``.weights.h5`` file), its architecture
+(the one reader and writer of ``run.json``) and loading it."""
 
 from __future__ import annotations
 
@@ -18,11 +14,10 @@ import numpy as np
 from ..config import Config
 from ..errors import BadFile, InvalidArgument, QrsrWarning, error_line
 from ..io import write_json
-from .exported import choose_precision, setting
+from .exported import ExportedGenerator, choose_precision, setting
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 BUNDLED = {"srresnet": "srresnet_16x64", "srgan": "srgan_16x64"}
-DEFAULT_MODEL = "srresnet"
 ARCHITECTURE_FIELDS = ("n_res_blocks", "filters", "upsampling", "channels", "scale")
 WEIGHTS_SUFFIX = ".weights.h5"
 HOW_TO_DESCRIBE = ('write NAME.run.json beside it holding {"architecture": {"n_res_blocks": 6, "filters": 32, '
@@ -30,69 +25,49 @@ HOW_TO_DESCRIBE = ('write NAME.run.json beside it holding {"architecture": {"n_r
 START_OVER = "repair it, or move it away to start this run folder over"
 
 
-def bundled_path(model: str = DEFAULT_MODEL) -> Path:
-    if model not in BUNDLED:
-        raise InvalidArgument(f"bundled model {model!r} is not one of {list(BUNDLED)}")
+def bundled_path(model: str) -> Path:
     return WEIGHTS_DIR / f"{BUNDLED[model]}{WEIGHTS_SUFFIX}"
 
 
 def weights_path(spec: str | os.PathLike | None) -> Path:
-    text = DEFAULT_MODEL if spec is None or str(spec) == "pretrained" else str(spec)
-    if text in BUNDLED:
-        path = bundled_path(text)
-        if not path.is_file():
-            raise BadFile(f"{path}: the bundled generator {text!r} is not installed (reinstall qrsr)", "missing")
-        return path
-    path = Path(text).expanduser()
+    text = "srresnet" if spec is None or str(spec) == "pretrained" else str(spec)
     if not text.strip():
         raise InvalidArgument(f"empty weights name: use one of {list(BUNDLED)}, 'pretrained' or a "
                               f"{WEIGHTS_SUFFIX} file")
-    if not path.exists():
-        raise BadFile(f"{path}: no such file", "missing")
+    path = bundled_path(text) if text in BUNDLED else Path(text).expanduser()
     if not path.is_file():
-        raise BadFile(f"{path}: not a weights file", "missing")
+        why = (f"the bundled generator {text!r} is not installed (reinstall qrsr)" if text in BUNDLED else
+               "not a weights file" if path.exists() else "no such file")
+        raise BadFile(f"{path}: {why}", "missing")
     if not path.name.endswith(WEIGHTS_SUFFIX):
         raise BadFile(f"{path}: generator weights are Keras {WEIGHTS_SUFFIX} files (as qrsr train writes them)",
                       "wrong format")
     return path
 
 
-def _stem(weights: Path) -> str:
-    return weights.name[: -len(WEIGHTS_SUFFIX)] if weights.name.endswith(WEIGHTS_SUFFIX) else weights.stem
-
-
 def describe_path(weights: Path) -> Path | None:
     """``NAME.run.json`` beside ``weights``, else a run folder's ``run.json`` (up to two levels up: checkpoints)."""
-    candidates = [weights.with_name(f"{_stem(weights)}.run.json")] + [folder / "run.json" for folder in
-                                                                     list(weights.resolve().parents)[:3]]
+    candidates = [weights.with_name(weights.name.removesuffix(WEIGHTS_SUFFIX) + ".run.json")]
+    candidates += [folder / "run.json" for folder in list(weights.resolve().parents)[:3]]
     return next((c for c in candidates if c.is_file()), None)
-
-
-def _json_object(path: Path, why) -> dict:
-    """The one ``run.json`` reader: the object in ``path``, ``{}`` when there is no file. Unreadable, not JSON
-    or not an object: a BadFile naming it, ``why(error or value)`` saying what is wrong and what to do."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadFile(f"{path}: {why(error)}", "bad description") from None
-    if not isinstance(data, dict):
-        raise BadFile(f"{path}: {why(data)}", "bad description")
-    return data
 
 
 def read_run_info(out_dir: str | os.PathLike) -> dict:
     """A run folder's ``run.json`` (``{}`` when none); a bad one is refused, never replaced: it may be all that
     says which architecture the folder's weights have."""
-    def why(found) -> str:
-        if isinstance(found, Exception):
-            return f"not a readable run record ({type(found).__name__}: {error_line(found, 80)}); {START_OVER}"
+    path = Path(out_dir) / "run.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
+        raise BadFile(f"{path}: not a readable run record ({type(error).__name__}: {error_line(error, 80)}); "
+                      f"{START_OVER}", "bad description") from None
+    if not isinstance(data, dict):
         kind = {"str": "string", "int": "number", "float": "number", "bool": "boolean", "NoneType": "null"}.get(
-            type(found).__name__, type(found).__name__)
-        return f"holds a JSON {kind}, not a run record (a JSON object); {START_OVER}"
-
-    return _json_object(Path(out_dir) / "run.json", why)
+            type(data).__name__, type(data).__name__)
+        raise BadFile(f"{path}: holds a JSON {kind}, not a run record (a JSON object); {START_OVER}", "bad description")
+    return data
 
 
 def write_run_info(out_dir: str | os.PathLike, **info) -> Path:
@@ -104,16 +79,15 @@ def architecture_info(config: Config) -> dict:
 
 
 def architecture(weights: str | os.PathLike) -> dict:
-    """Every field of :data:`ARCHITECTURE_FIELDS` for a weights file: what its description records, ``Config``'s
-    defaults (the bundled 16 x 64 generator) for the rest. A value ``Config`` refuses is a BadFile naming both."""
+    """A weights file's :data:`ARCHITECTURE_FIELDS` as its description records them, else the bundled 16 x 64's."""
     info = describe_path(Path(weights))
     recorded = {}
     if info is not None:
-        def why(found) -> str:  # a non-object reads as it always did, as ``.get``'s AttributeError
-            name = type(found).__name__ if isinstance(found, Exception) else "AttributeError"
-            return f"not a readable run description ({name}); {HOW_TO_DESCRIBE}"
-
-        recorded = _json_object(info, why).get("architecture")
+        try:  # AttributeError: JSON, but not an object
+            recorded = json.loads(info.read_text(encoding="utf-8")).get("architecture")
+        except (OSError, ValueError, AttributeError) as error:
+            raise BadFile(f"{info}: not a readable run description ({type(error).__name__}); {HOW_TO_DESCRIBE}",
+                          "bad description") from None
         if not isinstance(recorded, dict):
             raise BadFile(f"{info}: has no \"architecture\" entry; {HOW_TO_DESCRIBE}", "bad description")
     try:
@@ -136,8 +110,13 @@ def config_for_weights(weights: str | os.PathLike) -> Config:
     return Config(**architecture(weights))
 
 
-@lru_cache(maxsize=4)
-def _load(path: str, mtime_ns: int, size: int):
+@lru_cache(maxsize=8)
+def _cached(load, *args, versions: tuple):
+    """``load(*args)`` once per version (mtime, size) of the files it reads: a rewritten file is loaded again."""
+    return load(*args)
+
+
+def _load_keras(path: str):
     import h5py
 
     weights = Path(path)
@@ -167,12 +146,11 @@ def _load(path: str, mtime_ns: int, size: int):
 
 
 def export_path(weights: Path) -> Path:
-    return weights.with_name(f"{_stem(weights)}.onnx")
+    return weights.with_name(weights.name.removesuffix(WEIGHTS_SUFFIX) + ".onnx")
 
 
 def choose_backend(path: Path, backend: str | None = None) -> str:
-    """``onnx`` or ``keras`` for the weights file ``path``; ``auto``: the export of a bundled generator that ships
-    one (a learner's own file has no export the tests check against it), else Keras."""
+    """``auto``: ONNX for a bundled generator (a learner's own export is not checked against its weights by tests)."""
     asked = setting("backend", backend)
     exported = export_path(path).is_file()
     if asked == "onnx" and not exported:
@@ -185,19 +163,11 @@ def choose_backend(path: Path, backend: str | None = None) -> str:
 
 def runtime_label(generator) -> str:
     """How a loaded generator runs, as commands print it: ``OpenVINO bf16`` or ``Keras (tensorflow)``."""
-    precision = getattr(generator, "precision", None)
-    if precision:
-        return f"OpenVINO {precision}"
+    if getattr(generator, "precision", None):
+        return f"OpenVINO {generator.precision}"
     import keras
 
     return f"Keras ({keras.backend.backend()})"
-
-
-@lru_cache(maxsize=4)
-def _load_exported(path: str, version: tuple, weights: str, weights_version: tuple, precision: str, scale: int):
-    from .exported import ExportedGenerator
-
-    return ExportedGenerator(path, precision, weights, scale)
 
 
 def _version(path: Path) -> tuple[int, int]:
@@ -207,21 +177,19 @@ def _version(path: Path) -> tuple[int, int]:
 
 def load_pretrained(weights: str | os.PathLike | None = None, backend: str | None = "keras",
                     precision: str | None = None):
-    """The generator ``weights`` names (pixels in [0, 1]). ``backend``: ``keras`` (default: the model a learner
-    inspects and fine-tunes), ``onnx`` (its export on OpenVINO, in ``precision``, no TensorFlow) or ``auto``
-    (the export where one ships; a warning says why when it cannot be used); ``None``: ``$QRSR_BACKEND``, else
-    ``auto``. Every setting is checked whatever the backend. Cached per file version."""
+    """The generator ``weights`` names (pixels in [0, 1]), cached per file version. ``backend``: ``keras`` (the model
+    a learner inspects), ``onnx`` (its export on OpenVINO) or ``auto`` (the export where one ships and works)."""
     path = weights_path(weights).resolve()
     asked, precision = setting("backend", backend), setting("precision", precision)
     if choose_backend(path, asked) == "onnx":
         export = export_path(path)
         try:
-            return _load_exported(str(export), _version(export), str(path), _version(path),
-                                  choose_precision(precision), config_for_weights(path).scale)
+            return _cached(ExportedGenerator, str(export), choose_precision(precision), str(path),
+                           config_for_weights(path).scale, versions=(_version(export), _version(path)))
         except Exception as error:  # noqa: BLE001 - any failure of the fast path: OpenVINO, the file, its checks
             why = str(error) if isinstance(error, BadFile) else \
                 f"{export}: OpenVINO failed ({type(error).__name__}: {error_line(error)})"
             if asked == "onnx":
                 raise BadFile(why, "export unusable") from None
             warnings.warn(f"not using the ONNX export, running the Keras model: {why}", QrsrWarning, stacklevel=2)
-    return _load(str(path), *_version(path))
+    return _cached(_load_keras, str(path), versions=_version(path))
