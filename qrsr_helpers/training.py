@@ -1,6 +1,5 @@
 """Two-stage training, as in the SRGAN paper: SRResNet pre-training with a pixel loss (any backend), then SRGAN
-fine-tuning (TensorFlow). Both are ``fit`` calls, so backups, NaN stops and checkpoints are callbacks; the generator's
-EMA is the optimizer's ``use_ema`` (backed up and resumed with it), swapped in when a stage ends."""
+fine-tuning (TensorFlow). Both are ``fit`` calls: backups, NaN stops and checkpoints are callbacks."""
 
 from __future__ import annotations
 
@@ -37,8 +36,7 @@ def atomic_save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
 
 
 class GeneratorCheckpoint(keras.callbacks.Callback):
-    """Every ``every`` epochs (the tutorial's 5): ``generator_epoch{N}`` (unless ``epoch_files=False``) and
-    ``generator_latest``, never after a non-finite loss."""
+    """Every ``every`` epochs: ``generator_epoch{N}`` (unless ``epoch_files=False``) and ``generator_latest``."""
 
     def __init__(self, generator: keras.Model, directory: str | os.PathLike, every: int = 5, epoch_files: bool = True):
         super().__init__()
@@ -99,9 +97,8 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
 
 def _fit_stage(model, generator, optimizer, stage: str, train_data, config: Config, out_dir, epochs: int,
                callbacks: list | None) -> keras.callbacks.History:
-    """``fit`` with backup/resume (the backup is deleted when the stage completes), NaN stop, CSV history, checkpoints
-    (and TensorBoard); then the generator's EMA swapped in (``fit`` does it only for a model's own optimizer), its
-    BatchNorm statistics taken over many batches, not the last few, and saved."""
+    """``fit`` with the standard callbacks; then the generator's EMA swapped in (``fit`` does it only for a model's own
+    optimizer), its BatchNorm statistics recalibrated, and saved."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     standard = [StopOnNonFinite(), ResumableBackup(str(out_dir / f"backup_{stage}")),
@@ -109,7 +106,8 @@ def _fit_stage(model, generator, optimizer, stage: str, train_data, config: Conf
                 GeneratorCheckpoint(generator, out_dir / "checkpoints" / stage, config.checkpoint_every)]
     if keras.backend.backend() == "tensorflow":
         standard.append(keras.callbacks.TensorBoard(str(out_dir / "logs" / stage), write_graph=False))
-    history = model.fit(train_data, epochs=epochs, steps_per_epoch=_steps(train_data, config), verbose=_verbosity(),
+    verbose = "auto" if sys.stdout.isatty() or in_notebook_kernel() else 2  # one line per epoch in logs (CI, nohup)
+    history = model.fit(train_data, epochs=epochs, steps_per_epoch=_steps(train_data, config), verbose=verbose,
                         callbacks=standard + (callbacks or []))
     optimizer.finalize_variable_values(generator.trainable_variables)
     recalibrate_batchnorm(generator, training_inputs(train_data))
@@ -118,7 +116,7 @@ def _fit_stage(model, generator, optimizer, stage: str, train_data, config: Conf
 
 
 def training_inputs(train_data, batches: int = 16) -> list:
-    """The LR inputs of the first ``batches`` batches (tf.data or ``PyDataset``), for :func:`recalibrate_batchnorm`."""
+    """The LR inputs of the first ``batches`` batches, for :func:`recalibrate_batchnorm`."""
     if isinstance(train_data, keras.utils.PyDataset):
         return [train_data[i % len(train_data)][0] for i in range(batches)]
     return [lr for lr, _ in train_data.take(batches)]
@@ -135,14 +133,8 @@ def _steps(train_data, config: Config) -> int | None:
     return None if isinstance(train_data, keras.utils.PyDataset) else config.steps_per_epoch
 
 
-def _verbosity() -> int | str:
-    """Progress bars in a terminal or notebook; one line per epoch in logs (CI, nohup)."""
-    return "auto" if sys.stdout.isatty() or in_notebook_kernel() else 2
-
-
 class TimeBudget(keras.callbacks.Callback):
-    """Cosine learning-rate decay over a wall-clock budget (a GPU lease, a CPU session) and a stop when it is spent;
-    decays every optimizer the model has (G's and D's for SRGAN)."""
+    """Cosine learning-rate decay of every optimizer over a wall-clock budget (a GPU lease), and a stop when spent."""
 
     def __init__(self, minutes: float, floor: float = 0.02):
         super().__init__()
@@ -167,8 +159,7 @@ class TimeBudget(keras.callbacks.Callback):
 
 
 def distribution_strategy():
-    """``TPUStrategy`` on a TPU (Colab), ``MirroredStrategy`` on several GPUs (or logical CPUs: the tests), else the
-    default."""
+    """``TPUStrategy`` on a TPU, ``MirroredStrategy`` on several GPUs (or logical CPUs: the tests), else the default."""
     import tensorflow as tf
 
     try:
@@ -218,17 +209,19 @@ def gan_content_loss(config: Config, fall_back: bool = False):
 
 
 def gan_optimizers(config: Config, total_steps: int) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
-    """G's and D's Adam; G's keeps the EMA that is evaluated and saved; both loss-scaled under ``mixed_float16``."""
-    from .srgan import loss_scaled
-
-    g_optimizer = keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9, use_ema=True,
-                                        ema_momentum=ema_momentum(config, total_steps))
-    return loss_scaled(g_optimizer), loss_scaled(keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9))
+    """G's and D's Adam; G's keeps the EMA that is evaluated and saved. Under ``mixed_float16`` both are loss-scaled
+    (``compile`` does it for a model's one optimizer; a GAN has two), so tiny float16 gradients do not round to 0."""
+    optimizers = (keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9, use_ema=True,
+                                        ema_momentum=ema_momentum(config, total_steps)),
+                  keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9))
+    if keras.mixed_precision.global_policy().name != "mixed_float16":
+        return optimizers
+    return tuple(keras.optimizers.LossScaleOptimizer(optimizer) for optimizer in optimizers)
 
 
 def ema_weights(generator: keras.Model, optimizer: keras.optimizers.Optimizer) -> list[np.ndarray]:
-    """The generator's weights with the optimizer's EMA in, a snapshot to evaluate mid-training; the generator is
-    left as it was (Keras' only public access to the EMA is swapping it into the model)."""
+    """The generator's weights with the optimizer's EMA in, the generator left as it was (Keras' only public access
+    to the EMA is swapping it into the model)."""
     current = generator.get_weights()
     optimizer.finalize_variable_values(generator.trainable_variables)
     averaged = generator.get_weights()
@@ -261,17 +254,13 @@ def build_srgan(config: Config, generator: keras.Model, total_steps: int | None 
 
     side = (config.crop_size or config.lr_size) * config.scale  # D judges what G is trained on
     discriminator = build_discriminator((side, side, config.channels), filters=config.disc_filters)
-    vgg = build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels) \
-        if config.content_loss in ("vgg", "both") else None
-    gan = SRGAN(generator, discriminator, vgg, content_loss=config.content_loss, pixel_loss_kind=config.pixel_loss,
-                adv_weight=config.adv_weight, content_weight=config.content_weight)
-    gan.compile(*gan_optimizers(config, total_steps or config.gan_steps),
-                jit_compile=config.jit_compile)
+    gan = SRGAN(generator, discriminator, gan_content_loss(config)[0], config.adv_weight)
+    gan.compile(*gan_optimizers(config, total_steps or config.gan_steps), jit_compile=config.jit_compile)
     return gan
 
 
 def train_gan(gan: SRGAN, train_data, config: Config, out_dir: str | os.PathLike, epochs: int | None = None,
               callbacks: list | None = None) -> keras.callbacks.History:
-    """Stage 2: fit the SRGAN, then swap the generator's EMA weights in and save them."""
+    """Stage 2: fit the SRGAN; the generator's EMA weights saved."""
     return _fit_stage(gan, gan.generator, gan.g_optimizer, "gan", train_data, config, out_dir,
                       epochs or config.gan_epochs, callbacks)

@@ -1,7 +1,6 @@
 """Synthetic QR codes from segno, each keeping its payload (what the tutorial's Kaggle images lack: "does it decode to
-the right text?" is measurable on every sample), rendered in four scene styles: ``clean`` (the tutorial's),
-``realistic`` (slight perspective, ink, paper, uneven light), ``wild`` (small codes anywhere over busy backgrounds) and
-``photo`` (a phone's view of a printed label: any rotation, tilt, a bottle's curve, dot gain, glare)."""
+the right text?" is measurable on every sample), in four scene styles: ``clean`` (the tutorial's), ``realistic``,
+``wild`` (small codes anywhere over busy backgrounds) and ``photo`` (a phone's view of a printed label)."""
 
 from __future__ import annotations
 
@@ -63,8 +62,8 @@ def random_payload(rng: np.random.Generator, length: int) -> str:
 
 
 def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int = 1) -> QRCode:
-    """A code of a uniformly drawn version and EC level, its payload sized so that this version is the smallest
-    that holds it (as any QR generator would choose)."""
+    """A code of a uniformly drawn version and EC level, its payload sized so that this version is the smallest that
+    holds it."""
     version = int(rng.integers(min_version, max_version + 1))
     ec_index = int(rng.integers(len(EC_LEVELS)))
     low = _BYTE_CAPACITY[version - 1][ec_index] + 1 if version > 1 else 1
@@ -73,8 +72,7 @@ def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int
     # An explicit mask skips segno's 8-way mask evaluation (4x faster); any mask is a valid code.
     qr = segno.make_qr(payload, error=EC_LEVELS[ec_index], version=version, mask=int(rng.integers(8)),
                        boost_error=False, encoding="utf-8")
-    matrix = np.array(qr.matrix, dtype=bool)
-    return QRCode(payload=payload, version=int(qr.version), error=str(qr.error), matrix=matrix)
+    return QRCode(payload, int(qr.version), str(qr.error), np.array(qr.matrix, dtype=bool))
 
 
 def _sharp(matrix: np.ndarray, quiet_zone: int, per_module: int) -> np.ndarray:
@@ -90,7 +88,6 @@ def render_code(matrix: np.ndarray, size: int, quiet_zone: int = 4) -> np.ndarra
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A photo-like background: smooth colour blobs plus fine texture and a few hard edges."""
     coarse = rng.random((int(rng.integers(2, 7)),) * 2 + (3,)).astype(np.float32)
     bg = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
     fine = cv2.resize(rng.normal(0, 1, (size // 4, size // 4, 3)).astype(np.float32), (size, size))
@@ -103,7 +100,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def _ink_and_paper(rng: np.random.Generator, style: str) -> tuple[np.ndarray, np.ndarray]:
-    """Dark-module and light-module colours: near black/white, tinted, and with less contrast in the wild."""
+    """Dark- and light-module colours: near black/white, tinted, with less contrast in the wild."""
     if style == "clean":
         return np.zeros(3, np.float32), np.ones(3, np.float32)
     spread = 0.35 if style in ("realistic", "photo") else 0.5
@@ -113,7 +110,6 @@ def _ink_and_paper(rng: np.random.Generator, style: str) -> tuple[np.ndarray, np
 
 
 def _corners(rng: np.random.Generator, style: str, canvas: int, span: int, lr_pixels: int) -> np.ndarray:
-    """Where the code's outer corners (quiet zone included) land on the canvas."""
     if style == "realistic":
         side = canvas * rng.uniform(0.88, 1.0)
         centre = canvas / 2 + rng.uniform(-0.04, 0.04, 2) * canvas
@@ -130,8 +126,7 @@ def _corners(rng: np.random.Generator, style: str, canvas: int, span: int, lr_pi
 
 def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: int = 128,
                  quiet_zone: int = 4, scale: int = 4) -> np.ndarray:
-    """The sharp HR target (float32 RGB in [0, 1]): geometry, colours and background belong to the scene; blur,
-    resampling, noise and JPEG to the LR only (``degrade``)."""
+    """The sharp HR target (float32 RGB in [0, 1]); blur, resampling, noise and JPEG belong to the LR (``degrade``)."""
     if style == "clean":
         return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
     if style == "photo":
@@ -180,9 +175,8 @@ def _printed_label(code: QRCode, rng: np.random.Generator, quiet_zone: int, per_
 
 def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, module_px: float,
                      centre: np.ndarray, quiet_zone: int = 4) -> np.ndarray:
-    """Draw ``code``'s label into ``scene`` (float32 RGB, in place) as a phone sees it: ``module_px`` px per module at
-    its centre, any rotation, a tilted camera (focal length 1.2-12 label widths), in a third of the draws round a
-    bottle, uneven light, in 30 % glare. Returns the label's outer corners in the scene (4 x 2)."""
+    """Draw ``code``'s label into ``scene`` (float32 RGB, in place) as a phone sees it, ``module_px`` px per module at
+    its centre; returns the label's outer corners in the scene (4 x 2)."""
     per_module = int(np.clip(np.ceil(module_px), 2, 8))
     label = _printed_label(code, rng, quiet_zone, per_module)
     side = label.shape[0]
