@@ -9,8 +9,7 @@ from .config import PIXEL_LOSSES
 
 
 def pixel_loss(kind: str = "l1"):
-    """Mean absolute (``l1``, sharper edges: the SRResNet pre-training default) or squared error, or L1
-    plus the decoder's view (``l1+binary``: ``BinarisedL1``)."""
+    """Mean absolute (``l1``, sharper edges) or squared error, or L1 plus the decoder's view (``l1+binary``)."""
     losses = {"l1": lambda: keras.losses.MeanAbsoluteError(name="l1"), "l1+binary": BinarisedL1,
               "mse": lambda: keras.losses.MeanSquaredError(name="mse")}
     if kind not in losses:

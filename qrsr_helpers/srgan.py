@@ -6,8 +6,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from .losses import pixel_loss, vgg_content_loss
-
 try:  # the lesson's step; the JAX twin runs where TensorFlow is not installed
     import tensorflow as tf
 except ImportError:
@@ -58,9 +56,8 @@ def control_step(lr, hr, generator, content_loss, optimizer):
 
 def srgan_step_jax(state, lr, hr, generator, discriminator, content_loss, g_optimizer, d_optimizer,
                    adv_weight=1e-3):
-    """:func:`srgan_step` for JAX: ``state`` (G and D trainable and non-trainable, both optimizers' variables) ->
-    ``(logs, new state)``. One forward pass, then ``jax.vjp`` pulls G's loss back to G and D's to D (the lesson's
-    two tapes); the optimizer variables are mapped in where losses are scaled, so its scale is traced, not frozen."""
+    """:func:`srgan_step` for JAX: ``state`` (G's and D's variables, both optimizers') -> ``(logs, new state)``. One
+    forward pass; ``jax.vjp`` pulls G's loss back to G and D's to D (the lesson's two tapes)."""
     import jax
     import jax.numpy as jnp
 
@@ -145,18 +142,6 @@ def gan_step_function(generator, discriminator, content_loss, g_optimizer, d_opt
         lambda state, lr, hr: srgan_step_jax(state, lr, hr, generator, discriminator, content_loss, g_optimizer,
                                              d_optimizer, adv_weight),
         [generator, discriminator], [g_optimizer, d_optimizer], jit_compile)
-
-
-def content_loss_function(kind: str = "vgg", pixel_kind: str = "l1", weight: float = 1.0,
-                          vgg: keras.Model | None = None):
-    """``content(hr, sr)``: ``weight`` x VGG feature MSE (``vgg``, the tutorial's), the pixel loss, or ``both``."""
-    pixels = pixel_loss(pixel_kind)
-
-    def content(hr, sr):
-        on_pixels = 0.0 if kind == "vgg" else pixels(ops.cast(hr, "float32"), ops.cast(sr, "float32"))
-        return weight * ((0.0 if kind == "pixel" else vgg_content_loss(vgg, hr, sr)) + on_pixels)
-
-    return content
 
 
 class SRGAN(keras.Model):

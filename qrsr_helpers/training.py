@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
+from keras import ops
 
 from .config import Config
 from .environment import in_notebook_kernel
 from .errors import TrainingDiverged, error_line
 from .io import atomic_path
-from .losses import pixel_loss
+from .losses import pixel_loss, vgg_content_loss
 from .models import build_discriminator, build_vgg
 
 if TYPE_CHECKING:  # stage 2 imports TensorFlow (its step uses tf.GradientTape); stage 1 runs on any backend
@@ -63,11 +64,8 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
 
 class ResumableBackup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` keeping the previous backup (a kill while Keras rewrites the latest breaks it); when
-    neither loads, the folder is set aside and the stage starts over, instead of every re-run crashing on it."""
-
-    def __init__(self, backup_dir: str):
-        super().__init__(backup_dir, double_checkpoint=True)
+    """``BackupAndRestore`` whose unreadable backup is set aside and the stage started over, instead of every re-run
+    crashing on it (``double_checkpoint``, the previous backup, survives a kill while Keras rewrites the latest)."""
 
     def on_train_begin(self, logs=None):
         try:
@@ -101,7 +99,7 @@ def _fit_stage(model, generator, optimizer, stage: str, train_data, config: Conf
     optimizer), its BatchNorm statistics recalibrated, and saved."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    standard = [StopOnNonFinite(), ResumableBackup(str(out_dir / f"backup_{stage}")),
+    standard = [StopOnNonFinite(), ResumableBackup(str(out_dir / f"backup_{stage}"), double_checkpoint=True),
                 keras.callbacks.CSVLogger(str(out_dir / f"history_{stage}.csv"), append=True),
                 GeneratorCheckpoint(generator, out_dir / "checkpoints" / stage, config.checkpoint_every)]
     if keras.backend.backend() == "tensorflow":
@@ -187,25 +185,27 @@ def mixed_precision_policy(config: Config) -> str:
 
 
 def gan_content_loss(config: Config, fall_back: bool = False):
-    """Stage 2's content loss for ``config`` and a sentence saying which it is. VGG weights that cannot be had raise
-    ``VGGWeightsUnavailable``, or with ``fall_back`` give the pixel loss and say so: a notebook trains what it says."""
+    """Stage 2's ``content(hr, sr)`` for ``config`` and a sentence saying which it is. VGG weights that cannot be had
+    raise ``VGGWeightsUnavailable``, or with ``fall_back`` give the pixel loss and say so: a notebook trains what it
+    says."""
     from .models.vgg import VGGWeightsUnavailable
-    from .srgan import content_loss_function
 
-    pixels, on_pixels = f"{config.pixel_loss} on pixels", content_loss_function("pixel", config.pixel_loss,
-                                                                                config.content_weight)
-    if config.content_loss == "pixel":
-        return on_pixels, pixels
+    kind, pixels, said, vgg = config.content_loss, pixel_loss(config.pixel_loss), f"{config.pixel_loss} on pixels", None
     try:
-        vgg = build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels)
+        vgg = None if kind == "pixel" else build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels)
     except VGGWeightsUnavailable as error:
         if not fall_back:
             raise
-        return on_pixels, f"{pixels} (ImageNet VGG19 unavailable: {error_line(error, 10_000)})"
-    weights = "ImageNet" if config.vgg_weights is not None else "RANDOM (architecture only)"
-    described = f"VGG19 {config.vgg_layer} features, {weights} weights" + \
-        (f", plus {pixels}" if config.content_loss == "both" else "")
-    return content_loss_function(config.content_loss, config.pixel_loss, config.content_weight, vgg), described
+        kind, said = "pixel", f"{said} (ImageNet VGG19 unavailable: {error_line(error, 10_000)})"
+    if kind != "pixel":
+        weights = "ImageNet" if config.vgg_weights is not None else "RANDOM (architecture only)"
+        said = f"VGG19 {config.vgg_layer} features, {weights} weights" + (f", plus {said}" if kind == "both" else "")
+
+    def content(hr, sr):  # in float32 (mixed precision)
+        on_pixels = 0.0 if kind == "vgg" else pixels(ops.cast(hr, "float32"), ops.cast(sr, "float32"))
+        return config.content_weight * ((0.0 if kind == "pixel" else vgg_content_loss(vgg, hr, sr)) + on_pixels)
+
+    return content, said
 
 
 def gan_optimizers(config: Config, total_steps: int) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:

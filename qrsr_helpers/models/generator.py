@@ -31,9 +31,8 @@ class DepthToSpace(layers.Layer):
 @keras.saving.register_keras_serializable(package="qrsr")
 class ICNR(keras.initializers.Initializer):
     """Sub-pixel conv init (Aitken et al. 2017): the r*r sub-pixel kernels of each output channel start equal, so
-    depth-to-space first acts as nearest-neighbour upsampling: no checkerboard. Depth-to-space ("DCR" order) reads
-    output channel ``c`` at sub-pixel ``k`` from input channel ``k * C + c``: the base kernel is *tiled*, not
-    repeated in place."""
+    depth-to-space first acts as nearest-neighbour upsampling. It reads channel ``k * C + c`` for sub-pixel ``k`` of
+    channel ``c`` ("DCR"): the base kernel is *tiled*, not repeated in place."""
 
     def __init__(self, scale: int = 2, seed: int | None = None):
         self.scale, self.seed = scale, seed
@@ -73,7 +72,7 @@ def upscale_block(x, filters: int, upsampling: str, name: str):
 
 def build_generator(n_res_blocks: int = 16, n_upscale: int = 2, upsampling: str = "nearest",
                     channels: int = 3, filters: int = 64, name: str = "generator") -> keras.Model:
-    """The SRResNet generator, fully convolutional: any H x W of [0, 1] pixels in, (H, W) * 2**n_upscale out."""
+    """Fully convolutional: any H x W of [0, 1] pixels in, (H, W) * 2**n_upscale out."""
     if n_res_blocks < 0 or n_upscale < 1:
         raise ValueError(f"n_res_blocks={n_res_blocks} must be >= 0 and n_upscale={n_upscale} >= 1")
     lr = keras.Input((None, None, channels), name="lr")

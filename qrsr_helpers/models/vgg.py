@@ -28,8 +28,7 @@ class VGGWeightsUnavailable(BadFile, FileNotFoundError):
 
 @keras.saving.register_keras_serializable(package="qrsr")
 class ImageNetPreprocess(layers.Layer):
-    """[0, 1] RGB (or grey) -> ``keras.applications.vgg19.preprocess_input(255 * x)``: inside the model, so no caller
-    can forget the BGR flip or the mean."""
+    """[0, 1] RGB (or grey) -> ``vgg19.preprocess_input(255 * x)``, inside the model: no caller forgets the BGR flip."""
 
     def call(self, x):
         if x.shape[-1] == 1:
