@@ -105,8 +105,8 @@ def control_step_jax(state, lr, hr, generator, content_loss, optimizer):
 
 
 def _step_function(tf_step, jax_step, models, optimizers, jit_compile) -> callable:
-    """``step(lr, hr) -> logs``: ``tf_step`` in a ``tf.function``, or ``jax_step`` jitted over the variables, its new
-    state written back into them (so saving, EMA and resuming work as on TensorFlow)."""
+    """``step(lr, hr) -> logs``: ``tf_step`` as a ``tf.function``, or ``jax_step`` jitted, its new state written back
+    into the variables (so saving, EMA and resuming work as on TensorFlow)."""
     for model, optimizer in zip(models, optimizers):
         optimizer.build(model.trainable_variables)
     if keras.backend.backend() == "tensorflow":

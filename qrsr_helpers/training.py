@@ -1,5 +1,4 @@
-"""Two-stage training, as in the SRGAN paper: SRResNet pre-training with a pixel loss (any backend), then SRGAN
-fine-tuning (TensorFlow). Both are ``fit`` calls: backups, NaN stops and checkpoints are callbacks."""
+"""Two-stage training (the SRGAN paper's): pixel-loss pre-training, then SRGAN fine-tuning, both ``fit`` calls."""
 
 from __future__ import annotations
 
@@ -95,8 +94,7 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
 
 def _fit_stage(model, generator, optimizer, stage: str, train_data, config: Config, out_dir, epochs: int,
                callbacks: list | None) -> keras.callbacks.History:
-    """``fit`` with the standard callbacks; then the generator's EMA swapped in (``fit`` does it only for a model's own
-    optimizer), its BatchNorm statistics recalibrated, and saved."""
+    """``fit``; then the generator's EMA swapped in (``fit`` does it only for a model's own optimizer), and saved."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     standard = [StopOnNonFinite(), ResumableBackup(str(out_dir / f"backup_{stage}"), double_checkpoint=True),
@@ -185,9 +183,8 @@ def mixed_precision_policy(config: Config) -> str:
 
 
 def gan_content_loss(config: Config, fall_back: bool = False):
-    """Stage 2's ``content(hr, sr)`` for ``config`` and a sentence saying which it is. VGG weights that cannot be had
-    raise ``VGGWeightsUnavailable``, or with ``fall_back`` give the pixel loss and say so: a notebook trains what it
-    says."""
+    """Stage 2's ``content(hr, sr)`` and a sentence saying which it is; with ``fall_back``, VGG weights that cannot be
+    had give the pixel loss (and say so) instead of ``VGGWeightsUnavailable``."""
     from .models.vgg import VGGWeightsUnavailable
 
     kind, pixels, said, vgg = config.content_loss, pixel_loss(config.pixel_loss), f"{config.pixel_loss} on pixels", None
@@ -220,8 +217,7 @@ def gan_optimizers(config: Config, total_steps: int) -> tuple[keras.optimizers.O
 
 
 def ema_weights(generator: keras.Model, optimizer: keras.optimizers.Optimizer) -> list[np.ndarray]:
-    """The generator's weights with the optimizer's EMA in, the generator left as it was (Keras' only public access
-    to the EMA is swapping it into the model)."""
+    """The generator's weights with the optimizer's EMA in, the generator left as it was."""
     current = generator.get_weights()
     optimizer.finalize_variable_values(generator.trainable_variables)
     averaged = generator.get_weights()

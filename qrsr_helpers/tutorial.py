@@ -1,5 +1,4 @@
-"""The source tutorial's SRGAN loop, its inefficiencies kept (batch 1, toggled ``trainable``, a combined model):
-notebook 06 runs two steps of it and ``benchmarks/train_throughput.py`` measures every speed-up against it."""
+"""The source tutorial's SRGAN loop, its inefficiencies kept: ``benchmarks/train_throughput.py``'s baseline."""
 
 from __future__ import annotations
 

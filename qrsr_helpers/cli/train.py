@@ -13,8 +13,8 @@ STAGES = {"pretrain": ("pretrain",), "gan": ("gan",), "both": ("pretrain", "gan"
 
 
 def finished_in(out: Path, config) -> list[str]:
-    """The stages ``run.json`` records as finished; a :class:`BadFile` naming it when it is no run record or records
-    another generator than ``config``'s (training on would leave weights it describes wrongly)."""
+    """The stages ``run.json`` records as finished; a :class:`BadFile` if it records another generator than ``config``'s
+    (training on would leave weights it describes wrongly)."""
     from ..errors import BadFile
     from ..models.registry import architecture_info, read_run_info
 

@@ -1,5 +1,4 @@
-"""Data: synthetic codes (``synth``), degradations (``degrade``), pairs (``pairs``), user folders (``folder``),
-augmentation (``augment``) and the tf.data pipeline (``pipeline``)."""
+"""Data: synthetic codes, degradations, pairs, user folders, augmentation and the tf.data pipeline."""
 
 from .pairs import Pairs, generate_pairs, load_or_generate
 

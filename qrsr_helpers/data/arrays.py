@@ -10,8 +10,7 @@ from .pairs import Pairs
 
 
 class PairBatches(keras.utils.PyDataset):
-    """``(lr, hr)`` float32 batches in [0, 1], shuffled each epoch, each batch under a random dihedral
-    transform. ``steps_per_epoch`` lets an epoch be shorter than one pass over the pairs."""
+    """``(lr, hr)`` float32 batches in [0, 1], shuffled each epoch, each batch under a random dihedral transform."""
 
     def __init__(self, pairs: Pairs, batch_size: int, seed: int = 0, steps_per_epoch: int | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -98,8 +98,7 @@ def sample_parameters(n, seed, settings: Augmentation = TUTORIAL) -> dict[str, t
 
 
 def random_augment(images, seed, settings: Augmentation = TUTORIAL) -> tf.Tensor:
-    """Each image with its own random parameters drawn from ``settings``; the same ``seed`` (two integers) gives the
-    same result."""
+    """Each image with its own random parameters drawn from ``settings`` by ``seed`` (two integers)."""
     images = tf.convert_to_tensor(images)
     n = tf.shape(images)[0] if images.shape.rank == 4 else 1
     return transform(images, **sample_parameters(n, seed, settings), fill_mode=settings.fill_mode)

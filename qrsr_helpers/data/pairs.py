@@ -45,8 +45,7 @@ class Pairs:
 
 def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
               max_version: int = 4, quiet_zone: int = 4, min_version: int = 1) -> tuple[QRCode, np.ndarray, np.ndarray]:
-    """Sample ``index`` of the stream ``seed`` (a code, its HR and LR, uint8 HWC), seeded from (seed, index): no pair
-    depends on the workers."""
+    """Sample ``index`` of the stream ``seed`` (code, HR, LR), seeded from (seed, index): no pair depends on workers."""
     rng = np.random.default_rng([seed, index])
     code = random_code(rng, PHOTO_MAX_VERSION if style == "photo" else max_version, min_version)
     hr = render_scene(code, rng, style, hr_size, quiet_zone, scale)

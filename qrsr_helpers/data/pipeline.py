@@ -1,5 +1,4 @@
-"""Pairs to ``tf.data``: crops, batching, augmentation and prefetch, all on whole batches in TensorFlow ops;
-``(lr, hr)`` float32 in [0, 1]."""
+"""Pairs to ``tf.data``: crops, batching, augmentation and prefetch, in TensorFlow ops."""
 
 from __future__ import annotations
 
@@ -11,9 +10,8 @@ from .pairs import Pairs
 
 
 def make_dataset(pairs: Pairs, config: Config, training: bool) -> tf.data.Dataset:
-    """``(lr, hr)`` float32 batches in [0, 1]. Training: shuffled, repeated (give ``fit`` steps), cropped when
-    ``config.crop_size`` is set; with ``config.augment`` the HR is augmented and its LR re-derived (clean
-    degradation), so the pair stays aligned. Else: in order, once."""
+    """``(lr, hr)`` float32 batches in [0, 1]. Training: shuffled, repeated (give ``fit`` steps), cropped, augmented
+    as ``config`` says. Else: in order, once."""
     if pairs.hr.shape[1:3] != (config.hr_size, config.hr_size) or pairs.hr.shape[3] != config.channels:
         raise ValueError(f"pairs have HR shape {pairs.hr.shape[1:]}, the config wants "
                          f"({config.hr_size}, {config.hr_size}, {config.channels})")

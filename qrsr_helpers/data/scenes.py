@@ -1,5 +1,4 @@
-"""Photo-like scenes for ``qrsr enhance``: a small printed code somewhere in a busy frame, photographed, its payload
-known."""
+"""Photo-like scenes for ``qrsr enhance``: a small printed code in a busy frame, its payload known."""
 
 from __future__ import annotations
 

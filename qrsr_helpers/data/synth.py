@@ -62,8 +62,7 @@ def random_payload(rng: np.random.Generator, length: int) -> str:
 
 
 def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int = 1) -> QRCode:
-    """A code of a uniformly drawn version and EC level, its payload sized so that this version is the smallest that
-    holds it."""
+    """A code of a uniformly drawn version and EC level, its payload long enough to need that version."""
     version = int(rng.integers(min_version, max_version + 1))
     ec_index = int(rng.integers(len(EC_LEVELS)))
     low = _BYTE_CAPACITY[version - 1][ec_index] + 1 if version > 1 else 1
@@ -109,21 +108,6 @@ def _ink_and_paper(rng: np.random.Generator, style: str) -> tuple[np.ndarray, np
     return np.clip(dark, 0, 1).astype(np.float32), np.clip(light, 0, 1).astype(np.float32)
 
 
-def _corners(rng: np.random.Generator, style: str, canvas: int, span: int, lr_pixels: int) -> np.ndarray:
-    if style == "realistic":
-        side = canvas * rng.uniform(0.88, 1.0)
-        centre = canvas / 2 + rng.uniform(-0.04, 0.04, 2) * canvas
-        angle, warp = np.deg2rad(rng.uniform(-6, 6)), 0.03
-    else:  # wild: module pitch of 0.75-2.2 LR pixels, anywhere, partly outside the frame too
-        side = span * rng.uniform(0.75, 2.2) * canvas / lr_pixels
-        centre = rng.uniform(0.2, 0.8, 2) * canvas
-        angle, warp = np.deg2rad(rng.uniform(-30, 30)), 0.08
-    square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * side / 2
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
-    jitter = rng.uniform(-warp, warp, (4, 2)) * side
-    return (square @ rotation.T + jitter + centre).astype(np.float32)
-
-
 def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: int = 128,
                  quiet_zone: int = 4, scale: int = 4) -> np.ndarray:
     """The sharp HR target (float32 RGB in [0, 1]); blur, resampling, noise and JPEG belong to the LR (``degrade``)."""
@@ -137,9 +121,18 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
         return cv2.resize(scene, (hr_size, hr_size), interpolation=cv2.INTER_AREA)
     canvas = hr_size * SUPERSAMPLE
     sharp = _sharp(code.matrix, quiet_zone, 8)
-    span = sharp.shape[0] // 8
+    if style == "realistic":  # where the code's outer corners land on the canvas
+        side = canvas * rng.uniform(0.88, 1.0)
+        centre = canvas / 2 + rng.uniform(-0.04, 0.04, 2) * canvas
+        angle, warp = np.deg2rad(rng.uniform(-6, 6)), 0.03
+    else:  # wild: module pitch of 0.75-2.2 LR pixels, anywhere, partly outside the frame too
+        side = sharp.shape[0] // 8 * rng.uniform(0.75, 2.2) * canvas / (hr_size // scale)
+        centre = rng.uniform(0.2, 0.8, 2) * canvas
+        angle, warp = np.deg2rad(rng.uniform(-30, 30)), 0.08
+    square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * side / 2
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    dst = (square @ rotation.T + rng.uniform(-warp, warp, (4, 2)) * side + centre).astype(np.float32)
     src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32) * sharp.shape[0]
-    dst = _corners(rng, style, canvas, span, hr_size // scale)
     homography = cv2.getPerspectiveTransform(src, dst)
     size = (canvas, canvas)
     warped = cv2.warpPerspective(sharp, homography, size, flags=cv2.INTER_LINEAR)
@@ -159,26 +152,20 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
     return np.clip(scene * lighting[..., None], 0, 1)
 
 
-def _printed_label(code: QRCode, rng: np.random.Generator, quiet_zone: int, per_module: int) -> np.ndarray:
-    """The label seen straight on, ``per_module`` px per module: (ink with dot gain, paper grain, inside), float32."""
-    sharp = _sharp(code.matrix, quiet_zone, 8)
-    side = sharp.shape[0]
-    soft = cv2.GaussianBlur(sharp, (0, 0), 8 * rng.uniform(0.06, 0.2))  # 8 px per module here
-    ink = np.clip((soft - rng.uniform(0.35, 0.65)) / 0.15 + 0.5, 0, 1)  # > 0.5: dark modules grow (dot gain)
-    grain = cv2.GaussianBlur(rng.standard_normal((side, side), dtype=np.float32), (0, 0), 1.0)
-    paper = 1 + grain * np.float32(rng.uniform(0.05, 0.25))  # blurred grain has std ~0.28: 1.4-7 % of the light
-    label = np.dstack([ink, paper, np.ones_like(ink)])
-    if per_module < 8:
-        label = cv2.resize(label, (side // 8 * per_module,) * 2, interpolation=cv2.INTER_AREA)
-    return label
-
-
 def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, module_px: float,
                      centre: np.ndarray, quiet_zone: int = 4) -> np.ndarray:
     """Draw ``code``'s label into ``scene`` (float32 RGB, in place) as a phone sees it, ``module_px`` px per module at
     its centre; returns the label's outer corners in the scene (4 x 2)."""
     per_module = int(np.clip(np.ceil(module_px), 2, 8))
-    label = _printed_label(code, rng, quiet_zone, per_module)
+    # The label seen straight on, at 8 px per module: (ink with dot gain, paper grain, inside).
+    sharp = _sharp(code.matrix, quiet_zone, 8)
+    soft = cv2.GaussianBlur(sharp, (0, 0), 8 * rng.uniform(0.06, 0.2))
+    ink = np.clip((soft - rng.uniform(0.35, 0.65)) / 0.15 + 0.5, 0, 1)  # > 0.5: dark modules grow (dot gain)
+    grain = cv2.GaussianBlur(rng.standard_normal(sharp.shape, dtype=np.float32), (0, 0), 1.0)
+    paper = 1 + grain * np.float32(rng.uniform(0.05, 0.25))  # blurred grain has std ~0.28: 1.4-7 % of the light
+    label = np.dstack([ink, paper, np.ones_like(ink)])
+    if per_module < 8:
+        label = cv2.resize(label, (sharp.shape[0] // 8 * per_module,) * 2, interpolation=cv2.INTER_AREA)
     side = label.shape[0]
     radius = side * rng.uniform(0.45, 1.5) if rng.random() < 0.35 else np.inf  # a bottle, seen side-on
     half = radius * np.sin(side / (2 * radius)) if np.isfinite(radius) else side / 2  # its bent half width

@@ -1,5 +1,4 @@
-"""Convolution and dense multiply-accumulates (MACs), counted from layer shapes: nearly all these models' work
-(``benchmarks/models.py`` cross-checks the count with TensorFlow's profiler)."""
+"""Convolution and dense multiply-accumulates (MACs) from layer shapes: nearly all these models' work."""
 
 from __future__ import annotations
 
@@ -8,8 +7,7 @@ import numpy as np
 
 
 def layer_macs(model: keras.Model, input_hw: tuple[int, int]) -> dict[str, int]:
-    """MACs of every Conv2D and Dense layer of ``model`` for one ``input_hw`` image, by layer name (output sizes from a
-    zero image through a model exposing those layers' outputs)."""
+    """MACs of every Conv2D and Dense layer of ``model`` for one ``input_hw`` image, by layer name."""
     counted = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
     if not counted:  # a model wrapping another (the VGG around its body)
         return {}

@@ -1,6 +1,5 @@
-"""SRResNet generator (the SRGAN paper's G): [0, 1] pixels in and out (a linear output: callers clip). Upsampling
-``nearest`` (the tutorial's, 3.6 GMACs at 16x64 on 32x32) or ``pixel_shuffle`` (the paper's, 1.0 GMACs; ICNR
-initialisation keeps it free of checkerboards)."""
+"""SRResNet generator (the SRGAN paper's G): [0, 1] pixels in and out (a linear output: callers clip); upsampling
+``nearest`` (the tutorial's) or ``pixel_shuffle`` (the paper's, 3.6x cheaper; ICNR keeps it free of checkerboards)."""
 
 from __future__ import annotations
 
