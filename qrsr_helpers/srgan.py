@@ -168,9 +168,6 @@ class SRGAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def call(self, lr, training=False):
-        return self.generator(lr, training=training)
-
     def train_step(self, data):
         lr, hr = data
         replicas = tf.distribute.get_strategy().num_replicas_in_sync

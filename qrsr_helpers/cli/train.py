@@ -85,11 +85,6 @@ def run(args: argparse.Namespace) -> int:
                    architecture=architecture_info(config))
     pairs = load_or_generate(config, "train")
 
-    def budget(profile_minutes: float | None) -> list:
-        """--minutes; else the profile's budget, unless --epochs asked for a number of epochs."""
-        minutes = args.minutes or (None if args.epochs else profile_minutes)
-        return [TimeBudget(minutes)] if minutes else []
-
     with distribution_strategy().scope():
         generator = generator_from_config(config)
         if "pretrain" in finished:
@@ -100,11 +95,13 @@ def run(args: argparse.Namespace) -> int:
             if stage in finished:
                 continue
             data = make_dataset(pairs, config, training=True)  # crops of config.crop_size, if set, in both stages
+            # --minutes; else the profile's budget, unless --epochs asked for a number of epochs
+            minutes = args.minutes or (None if args.epochs else getattr(config, f"{stage}_minutes"))
+            budget = [TimeBudget(minutes)] if minutes else []
             if stage == "pretrain":
-                pretrain(generator, data, config, out, epochs=args.epochs, callbacks=budget(config.pretrain_minutes))
+                pretrain(generator, data, config, out, epochs=args.epochs, callbacks=budget)
             else:
-                train_gan(build_srgan(config, generator), data, config, out, epochs=args.epochs,
-                          callbacks=budget(config.gan_minutes))
+                train_gan(build_srgan(config, generator), data, config, out, epochs=args.epochs, callbacks=budget)
             finished.append(stage)
             write_run_info(out, finished_stages=sorted(set(done + finished)))
     print(f"qrsr train: done; generator weights in {out}", flush=True)

@@ -36,7 +36,6 @@ TUTORIAL = Augmentation()
 
 
 def _per_image(value, n: tf.Tensor) -> tf.Tensor:
-    """A scalar or per-image parameter as a float32 vector of length ``n``."""
     return tf.broadcast_to(tf.cast(value, tf.float32), [n])
 
 

@@ -18,10 +18,9 @@ class DepthToSpace(layers.Layer):
     def call(self, x):
         return ops.depth_to_space(x, self.block_size)
 
-    def compute_output_shape(self, input_shape):
-        b, h, w, c = input_shape
+    def compute_output_shape(self, shape):
         r = self.block_size
-        return (b, None if h is None else h * r, None if w is None else w * r, c // (r * r))
+        return (shape[0], *(None if n is None else n * r for n in shape[1:3]), shape[3] // (r * r))
 
     def get_config(self):
         return {**super().get_config(), "block_size": self.block_size}
