@@ -200,8 +200,7 @@ def gan_content_loss(config: Config, fall_back: bool = False):
 
 
 def gan_optimizers(config: Config, total_steps: int) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
-    """G's and D's Adam; G's keeps the EMA that is evaluated and saved. Under ``mixed_float16`` both are loss-scaled
-    (``compile`` does it for a model's one optimizer; a GAN has two), so tiny float16 gradients do not round to 0."""
+    """G's Adam (with the EMA that is saved) and D's, loss-scaled under ``mixed_float16`` as ``compile`` scales one."""
     optimizers = (keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9, use_ema=True,
                                         ema_momentum=ema_momentum(config, total_steps)),
                   keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9))
@@ -220,8 +219,8 @@ def ema_weights(generator: keras.Model, optimizer: keras.optimizers.Optimizer) -
 
 
 def recalibrate_batchnorm(model: keras.Model, batches) -> int:
-    """Every BatchNormalization layer's statistics set to the average over ``batches``; returns how many layers. With
-    momentum 0.5 they are the last 2-3 batches': that noise alone held a fine-tune at 48.5 % clean decodes, not 93.5."""
+    """Every BatchNormalization layer's statistics averaged over ``batches`` (at momentum 0.5 they are the last 2-3
+    batches': that noise alone held a fine-tune at 48.5 % clean decodes, not 93.5); returns how many layers."""
     def flat(layer) -> list:
         return [layer] + [inner for child in getattr(layer, "layers", []) for inner in flat(child)]
 

@@ -33,14 +33,12 @@ class Pairs:
 
     def subset(self, index) -> Pairs:
         index = np.asarray(index)
-        return Pairs(self.hr[index], self.lr[index], [self.payloads[i] for i in index],
-                     self.versions[index], [self.errors[i] for i in index], [self.styles[i] for i in index])
+        return Pairs(*(f[index] if isinstance(f, np.ndarray) else [f[i] for i in index] for f in vars(self).values()))
 
     @staticmethod
     def concatenate(parts: list[Pairs]) -> Pairs:
-        return Pairs(np.concatenate([p.hr for p in parts]), np.concatenate([p.lr for p in parts]),
-                     [s for p in parts for s in p.payloads], np.concatenate([p.versions for p in parts]),
-                     [s for p in parts for s in p.errors], [s for p in parts for s in p.styles])
+        fields = zip(*(vars(p).values() for p in parts))  # arrays concatenated, lists joined
+        return Pairs(*(np.concatenate(f) if isinstance(f[0], np.ndarray) else sum(f, []) for f in fields))
 
 
 def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
