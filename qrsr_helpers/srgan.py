@@ -148,9 +148,8 @@ class SRGAN(keras.Model):
     """Stage 2 for ``fit`` (callbacks, resume, ``tf.distribute``): ``train_step`` is the lesson's :func:`srgan_step`,
     with losses divided by the replicas (gradients summed across devices are the global-batch mean)."""
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, content_loss, adv_weight: float = 1e-3,
-                 **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, content_loss, adv_weight: float = 1e-3):
+        super().__init__()
         self.generator, self.discriminator = generator, discriminator
         self.content, self.adv_weight = content_loss, adv_weight
         self.built = True  # its parts are built functional models: nothing left to infer from data

@@ -169,11 +169,9 @@ def mixed_precision_policy(config: Config) -> str:
     """The profile's policy on a GPU, ``mixed_bfloat16`` on a TPU, ``float32`` on a CPU (float16 is emulated there)."""
     import tensorflow as tf
 
-    if not config.mixed_precision:
-        return "float32"
-    if tf.config.list_logical_devices("TPU"):
+    if config.mixed_precision and tf.config.list_logical_devices("TPU"):
         return "mixed_bfloat16"
-    return config.mixed_precision if tf.config.list_logical_devices("GPU") else "float32"
+    return config.mixed_precision if config.mixed_precision and tf.config.list_logical_devices("GPU") else "float32"
 
 
 def gan_content_loss(config: Config, fall_back: bool = False):
