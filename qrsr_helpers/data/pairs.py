@@ -101,8 +101,9 @@ def load_or_generate(config, purpose: str = "train", n: int | None = None, degra
     train = purpose == "train"
     mix = degradation or (config.train_mix if train else config.degradation)
     seed = (config.data_seed if train else config.eval_seed) if seed is None else seed
-    knobs = dict(n=n, seed=seed, degradation=mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
-                 max_version=config.max_version, quiet_zone=config.quiet_zone, generator_version=1)
+    shape = dict(hr_size=config.hr_size, scale=config.scale, channels=config.channels, max_version=config.max_version,
+                 quiet_zone=config.quiet_zone)
+    knobs = dict(n=n, seed=seed, degradation=mix, **shape, generator_version=1)  # names the cache file
     key = hashlib.sha1(json.dumps(knobs, sort_keys=True, default=list).encode()).hexdigest()[:12]
     path = Path(config.data_dir) / f"pairs_{purpose}_{n}_{key}.npz"
     if path.is_file():
@@ -111,8 +112,7 @@ def load_or_generate(config, purpose: str = "train", n: int | None = None, degra
                 return Pairs(**{key: f[key].tolist() if f[key].dtype.kind == "U" else f[key] for key in f.files})
         except Exception as error:  # noqa: BLE001 - truncated, corrupt or foreign: a cache is rebuilt, never trusted
             print(f"qrsr: data cache {path} is unreadable ({type(error).__name__}); generating it again", flush=True)
-    pairs = generate_pairs(n, seed, mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
-                           max_version=config.max_version, quiet_zone=config.quiet_zone)
+    pairs = generate_pairs(n, seed, mix, **shape)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **{key: np.asarray(value) for key, value in vars(pairs).items()})
     return pairs
