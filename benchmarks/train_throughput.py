@@ -154,6 +154,7 @@ def time_qrsr(config, pairs, seconds: float) -> tuple[Timing, tuple]:
     import keras
 
     from qrsr_helpers.data.arrays import PairBatches
+    from qrsr_helpers.models import build_vgg
     from qrsr_helpers.models.registry import generator_from_config
     from qrsr_helpers.training import build_srgan
 
@@ -171,7 +172,8 @@ def time_qrsr(config, pairs, seconds: float) -> tuple[Timing, tuple]:
     gan.fit(batches, epochs=1, verbose=0, callbacks=[Clock()])
     steps = len(marks) - 2
     timing = Timing(steps * config.batch_size, marks[-1][0] - marks[1][0], marks[-1][1] - marks[1][1], steps)
-    return timing, (gan.generator, gan.discriminator, gan.vgg)
+    vgg = None if config.content_loss == "pixel" else build_vgg(config.vgg_layer, None, channels=config.channels)
+    return timing, (gan.generator, gan.discriminator, vgg)  # the VGG inside the content loss, for its FLOPs
 
 
 def run_one(name: str, args: argparse.Namespace) -> dict:

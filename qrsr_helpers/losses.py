@@ -9,8 +9,7 @@ from .config import PIXEL_LOSSES
 
 
 def pixel_loss(kind: str = "l1"):
-    """Mean absolute (``l1``, sharper edges: the SRResNet pre-training default) or squared error, or L1
-    plus the decoder's view (``l1+binary``: ``BinarisedL1``)."""
+    """Mean absolute (``l1``, sharper edges) or squared error, or L1 plus the decoder's view (``l1+binary``)."""
     losses = {"l1": lambda: keras.losses.MeanAbsoluteError(name="l1"), "l1+binary": BinarisedL1,
               "mse": lambda: keras.losses.MeanSquaredError(name="mse")}
     if kind not in losses:
@@ -20,9 +19,8 @@ def pixel_loss(kind: str = "l1"):
 
 @keras.saving.register_keras_serializable(package="qrsr")
 class BinarisedL1(keras.losses.Loss):
-    """L1 plus a hinge on what a decoder's binariser sees: a decoder thresholds against the local mean (zxing's
-    HybridBinarizer), and L1 charges a pixel 0.05 off the same on either side of it. The hinge charges the pixels HR
-    puts ``confident`` beyond its local mean that SR does not put ``margin`` beyond it (no gradient through HR's)."""
+    """L1 plus a hinge on the side of the local mean (a decoder's threshold) a pixel falls: where HR is ``confident``
+    beyond its local mean, SR is charged for not being ``margin`` beyond it (L1 charges both sides alike)."""
 
     def __init__(self, weight: float = 1.0, window: int = 17, confident: float = 0.12, margin: float = 0.08,
                  name: str = "l1_binary", **kwargs):

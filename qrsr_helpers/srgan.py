@@ -6,9 +6,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from .errors import InvalidArgument
-from .losses import pixel_loss, vgg_content_loss
-
 try:  # the lesson's step; the JAX twin runs where TensorFlow is not installed
     import tensorflow as tf
 except ImportError:
@@ -59,9 +56,8 @@ def control_step(lr, hr, generator, content_loss, optimizer):
 
 def srgan_step_jax(state, lr, hr, generator, discriminator, content_loss, g_optimizer, d_optimizer,
                    adv_weight=1e-3):
-    """:func:`srgan_step` for JAX: ``state`` (G and D trainable and non-trainable, both optimizers' variables) ->
-    ``(logs, new state)``. One forward pass, then ``jax.vjp`` pulls G's loss back to G and D's to D (the lesson's
-    two tapes); the optimizer variables are mapped in where losses are scaled, so its scale is traced, not frozen."""
+    """:func:`srgan_step` for JAX: ``state`` (G's and D's variables, both optimizers') -> ``(logs, new state)``. One
+    forward pass; ``jax.vjp`` pulls G's loss back to G and D's to D (the lesson's two tapes)."""
     import jax
     import jax.numpy as jnp
 
@@ -109,17 +105,12 @@ def control_step_jax(state, lr, hr, generator, content_loss, optimizer):
 
 
 def _step_function(tf_step, jax_step, models, optimizers, jit_compile) -> callable:
-    """``step(lr, hr) -> logs`` on the running backend: ``tf_step`` in a ``tf.function``, or ``jax_step`` jitted
-    over the models' and optimizers' variables, its new state written back into them (so saving, EMA and resuming
-    work as on TensorFlow)."""
+    """``step(lr, hr) -> logs``: ``tf_step`` as a ``tf.function``, or ``jax_step`` jitted, its new state written back
+    into the variables (so saving, EMA and resuming work as on TensorFlow)."""
     for model, optimizer in zip(models, optimizers):
         optimizer.build(model.trainable_variables)
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
+    if keras.backend.backend() == "tensorflow":
         return tf.function(tf_step, jit_compile=jit_compile)
-    if backend != "jax":
-        raise InvalidArgument(f"the SRGAN step runs on the tensorflow or jax Keras backend, not {backend!r}: "
-                              "set KERAS_BACKEND=tensorflow or jax")
     import jax
 
     groups = [group for model in models for group in (model.trainable_variables, model.non_trainable_variables)]
@@ -153,59 +144,28 @@ def gan_step_function(generator, discriminator, content_loss, g_optimizer, d_opt
         [generator, discriminator], [g_optimizer, d_optimizer], jit_compile)
 
 
-def content_loss_function(kind: str = "vgg", pixel_kind: str = "l1", weight: float = 1.0,
-                          vgg: keras.Model | None = None):
-    """``content(hr, sr)``: ``weight`` x VGG feature MSE (``vgg``, the tutorial's), the pixel loss, or ``both``."""
-    if kind in ("vgg", "both") and vgg is None:
-        raise ValueError(f"content_loss={kind!r} needs a VGG feature extractor (build_vgg)")
-    pixels = pixel_loss(pixel_kind)
-
-    def content(hr, sr):
-        sr32, hr32 = ops.cast(sr, "float32"), ops.cast(hr, "float32")
-        if kind == "pixel":
-            return weight * pixels(hr32, sr32)
-        features = vgg_content_loss(vgg, hr, sr)
-        return weight * (features + pixels(hr32, sr32) if kind == "both" else features)
-
-    return content
-
-
-def loss_scaled(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
-    """``optimizer`` in a ``LossScaleOptimizer`` under ``mixed_float16`` (as ``compile`` does for a model's one
-    optimizer; a GAN has two), so float16 gradients below 6e-8 do not round to zero."""
-    if keras.mixed_precision.global_policy().name != "mixed_float16" or \
-            isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        return optimizer
-    return keras.optimizers.LossScaleOptimizer(optimizer)
-
-
 class SRGAN(keras.Model):
     """Stage 2 for ``fit`` (callbacks, resume, ``tf.distribute``): ``train_step`` is the lesson's :func:`srgan_step`,
     with losses divided by the replicas (gradients summed across devices are the global-batch mean)."""
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, vgg: keras.Model | None = None,
-                 content_loss: str = "vgg", pixel_loss_kind: str = "l1", adv_weight: float = 1e-3,
-                 content_weight: float = 1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.generator, self.discriminator, self.vgg, self.adv_weight = generator, discriminator, vgg, adv_weight
-        self.content = content_loss_function(content_loss, pixel_loss_kind, content_weight, vgg)
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, content_loss, adv_weight: float = 1e-3):
+        super().__init__()
+        self.generator, self.discriminator = generator, discriminator
+        self.content, self.adv_weight = content_loss, adv_weight
         self.built = True  # its parts are built functional models: nothing left to infer from data
 
     def compile(self, g_optimizer: keras.optimizers.Optimizer, d_optimizer: keras.optimizers.Optimizer, **kwargs):
         # Built now, so BackupAndRestore restores Adam's moments and the EMA into them.
         super().compile(optimizer=None, **kwargs)
-        self.g_optimizer, self.d_optimizer = loss_scaled(g_optimizer), loss_scaled(d_optimizer)
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
+        g_optimizer.build(self.generator.trainable_variables)
+        d_optimizer.build(self.discriminator.trainable_variables)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in
                          ("g_loss", "d_loss", "content_loss", "adv_loss", "d_real_accuracy", "d_fake_accuracy")}
 
     @property
     def metrics(self):
         return list(self.trackers.values())
-
-    def call(self, lr, training=False):
-        return self.generator(lr, training=training)
 
     def train_step(self, data):
         lr, hr = data

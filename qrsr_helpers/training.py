@@ -1,6 +1,4 @@
-"""Two-stage training, as in the SRGAN paper: SRResNet pre-training with a pixel loss (any backend), then SRGAN
-fine-tuning (TensorFlow). Both are ``fit`` calls, so backups, NaN stops and checkpoints are callbacks; the generator's
-EMA is the optimizer's ``use_ema`` (backed up and resumed with it), swapped in when a stage ends."""
+"""Two-stage training (the SRGAN paper's): pixel-loss pre-training, then SRGAN fine-tuning, both ``fit`` calls."""
 
 from __future__ import annotations
 
@@ -9,20 +7,17 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
+from keras import ops
 
 from .config import Config
 from .environment import in_notebook_kernel
 from .errors import TrainingDiverged, error_line
 from .io import atomic_path
-from .losses import pixel_loss
+from .losses import pixel_loss, vgg_content_loss
 from .models import build_discriminator, build_vgg
-
-if TYPE_CHECKING:  # stage 2 imports TensorFlow (its step uses tf.GradientTape); stage 1 runs on any backend
-    from .srgan import SRGAN
 
 
 def atomic_save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
@@ -37,8 +32,7 @@ def atomic_save_weights(model: keras.Model, path: str | os.PathLike) -> Path:
 
 
 class GeneratorCheckpoint(keras.callbacks.Callback):
-    """Every ``every`` epochs (the tutorial's 5): ``generator_epoch{N}`` (unless ``epoch_files=False``) and
-    ``generator_latest``, never after a non-finite loss."""
+    """Every ``every`` epochs: ``generator_epoch{N}`` (unless ``epoch_files=False``) and ``generator_latest``."""
 
     def __init__(self, generator: keras.Model, directory: str | os.PathLike, every: int = 5, epoch_files: bool = True):
         super().__init__()
@@ -59,17 +53,13 @@ class StopOnNonFinite(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         for name, value in (logs or {}).items():
             if not math.isfinite(float(value)):
-                self.model.stop_training = True
                 raise TrainingDiverged(f"{name} became {value} at batch {batch}: lower the learning rate "
                                        "or check the data range; the last good checkpoint is kept.")
 
 
 class ResumableBackup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` keeping the previous backup (a kill while Keras rewrites the latest breaks it); when
-    neither loads, the folder is set aside and the stage starts over, instead of every re-run crashing on it."""
-
-    def __init__(self, backup_dir: str):
-        super().__init__(backup_dir, double_checkpoint=True)
+    """``BackupAndRestore`` whose unreadable backup is set aside and the stage started over, instead of every re-run
+    crashing on it (``double_checkpoint``, the previous backup, survives a kill while Keras rewrites the latest)."""
 
     def on_train_begin(self, logs=None):
         try:
@@ -88,8 +78,7 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
     epochs = epochs or config.pretrain_epochs
     planned = epochs * (_steps(train_data, config) or len(train_data))
     if any(isinstance(c, TimeBudget) for c in callbacks or []):
-        # A wall-clock budget stops long before epochs x steps: an EMA sized for those would still hold much of
-        # the random start when the budget ends (0.998 over 725 steps: 23 %). Span the last ~100 steps instead.
+        # A budget stops long before epochs x steps: an EMA sized for those would still hold much of the random start.
         planned = min(planned, 1000)
     optimizer = keras.optimizers.Adam(config.learning_rate, use_ema=True, ema_momentum=ema_momentum(config, planned))
     generator.compile(optimizer=optimizer, loss=pixel_loss(config.pixel_loss),
@@ -99,17 +88,16 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
 
 def _fit_stage(model, generator, optimizer, stage: str, train_data, config: Config, out_dir, epochs: int,
                callbacks: list | None) -> keras.callbacks.History:
-    """``fit`` with backup/resume (the backup is deleted when the stage completes), NaN stop, CSV history, checkpoints
-    (and TensorBoard); then the generator's EMA swapped in (``fit`` does it only for a model's own optimizer), its
-    BatchNorm statistics taken over many batches, not the last few, and saved."""
+    """``fit``; then the generator's EMA swapped in (``fit`` does it only for a model's own optimizer), and saved."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    standard = [StopOnNonFinite(), ResumableBackup(str(out_dir / f"backup_{stage}")),
+    standard = [StopOnNonFinite(), ResumableBackup(str(out_dir / f"backup_{stage}"), double_checkpoint=True),
                 keras.callbacks.CSVLogger(str(out_dir / f"history_{stage}.csv"), append=True),
                 GeneratorCheckpoint(generator, out_dir / "checkpoints" / stage, config.checkpoint_every)]
     if keras.backend.backend() == "tensorflow":
         standard.append(keras.callbacks.TensorBoard(str(out_dir / "logs" / stage), write_graph=False))
-    history = model.fit(train_data, epochs=epochs, steps_per_epoch=_steps(train_data, config), verbose=_verbosity(),
+    verbose = "auto" if sys.stdout.isatty() or in_notebook_kernel() else 2  # one line per epoch in logs (CI, nohup)
+    history = model.fit(train_data, epochs=epochs, steps_per_epoch=_steps(train_data, config), verbose=verbose,
                         callbacks=standard + (callbacks or []))
     optimizer.finalize_variable_values(generator.trainable_variables)
     recalibrate_batchnorm(generator, training_inputs(train_data))
@@ -118,7 +106,7 @@ def _fit_stage(model, generator, optimizer, stage: str, train_data, config: Conf
 
 
 def training_inputs(train_data, batches: int = 16) -> list:
-    """The LR inputs of the first ``batches`` batches (tf.data or ``PyDataset``), for :func:`recalibrate_batchnorm`."""
+    """The LR inputs of the first ``batches`` batches, for :func:`recalibrate_batchnorm`."""
     if isinstance(train_data, keras.utils.PyDataset):
         return [train_data[i % len(train_data)][0] for i in range(batches)]
     return [lr for lr, _ in train_data.take(batches)]
@@ -135,14 +123,8 @@ def _steps(train_data, config: Config) -> int | None:
     return None if isinstance(train_data, keras.utils.PyDataset) else config.steps_per_epoch
 
 
-def _verbosity() -> int | str:
-    """Progress bars in a terminal or notebook; one line per epoch in logs (CI, nohup)."""
-    return "auto" if sys.stdout.isatty() or in_notebook_kernel() else 2
-
-
 class TimeBudget(keras.callbacks.Callback):
-    """Cosine learning-rate decay over a wall-clock budget (a GPU lease, a CPU session) and a stop when it is spent;
-    decays every optimizer the model has (G's and D's for SRGAN)."""
+    """Cosine learning-rate decay of every optimizer over a wall-clock budget (a GPU lease), and a stop when spent."""
 
     def __init__(self, minutes: float, floor: float = 0.02):
         super().__init__()
@@ -167,8 +149,7 @@ class TimeBudget(keras.callbacks.Callback):
 
 
 def distribution_strategy():
-    """``TPUStrategy`` on a TPU (Colab), ``MirroredStrategy`` on several GPUs (or logical CPUs: the tests), else the
-    default."""
+    """``TPUStrategy`` on a TPU, ``MirroredStrategy`` on several GPUs (or logical CPUs: the tests), else the default."""
     import tensorflow as tf
 
     try:
@@ -188,47 +169,46 @@ def mixed_precision_policy(config: Config) -> str:
     """The profile's policy on a GPU, ``mixed_bfloat16`` on a TPU, ``float32`` on a CPU (float16 is emulated there)."""
     import tensorflow as tf
 
-    if not config.mixed_precision:
-        return "float32"
-    if tf.config.list_logical_devices("TPU"):
+    if config.mixed_precision and tf.config.list_logical_devices("TPU"):
         return "mixed_bfloat16"
-    return config.mixed_precision if tf.config.list_logical_devices("GPU") else "float32"
+    return config.mixed_precision if config.mixed_precision and tf.config.list_logical_devices("GPU") else "float32"
 
 
 def gan_content_loss(config: Config, fall_back: bool = False):
-    """Stage 2's content loss for ``config`` and a sentence saying which it is. VGG weights that cannot be had raise
-    ``VGGWeightsUnavailable``, or with ``fall_back`` give the pixel loss and say so: a notebook trains what it says."""
+    """Stage 2's ``content(hr, sr)`` and a sentence saying which it is; with ``fall_back``, VGG weights that cannot be
+    had give the pixel loss (and say so) instead of ``VGGWeightsUnavailable``."""
     from .models.vgg import VGGWeightsUnavailable
-    from .srgan import content_loss_function
 
-    pixels, on_pixels = f"{config.pixel_loss} on pixels", content_loss_function("pixel", config.pixel_loss,
-                                                                                config.content_weight)
-    if config.content_loss == "pixel":
-        return on_pixels, pixels
+    kind, pixels, said, vgg = config.content_loss, pixel_loss(config.pixel_loss), f"{config.pixel_loss} on pixels", None
     try:
-        vgg = build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels)
+        vgg = None if kind == "pixel" else build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels)
     except VGGWeightsUnavailable as error:
         if not fall_back:
             raise
-        return on_pixels, f"{pixels} (ImageNet VGG19 unavailable: {error_line(error, 10_000)})"
-    weights = "ImageNet" if config.vgg_weights is not None else "RANDOM (architecture only)"
-    described = f"VGG19 {config.vgg_layer} features, {weights} weights" + \
-        (f", plus {pixels}" if config.content_loss == "both" else "")
-    return content_loss_function(config.content_loss, config.pixel_loss, config.content_weight, vgg), described
+        kind, said = "pixel", f"{said} (ImageNet VGG19 unavailable: {error_line(error, 10_000)})"
+    if kind != "pixel":
+        weights = "ImageNet" if config.vgg_weights is not None else "RANDOM (architecture only)"
+        said = f"VGG19 {config.vgg_layer} features, {weights} weights" + (f", plus {said}" if kind == "both" else "")
+
+    def content(hr, sr):  # in float32 (mixed precision)
+        on_pixels = 0.0 if kind == "vgg" else pixels(ops.cast(hr, "float32"), ops.cast(sr, "float32"))
+        return config.content_weight * ((0.0 if kind == "pixel" else vgg_content_loss(vgg, hr, sr)) + on_pixels)
+
+    return content, said
 
 
 def gan_optimizers(config: Config, total_steps: int) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
-    """G's and D's Adam; G's keeps the EMA that is evaluated and saved; both loss-scaled under ``mixed_float16``."""
-    from .srgan import loss_scaled
-
-    g_optimizer = keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9, use_ema=True,
-                                        ema_momentum=ema_momentum(config, total_steps))
-    return loss_scaled(g_optimizer), loss_scaled(keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9))
+    """G's Adam (with the EMA that is saved) and D's, loss-scaled under ``mixed_float16`` as ``compile`` scales one."""
+    optimizers = (keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9, use_ema=True,
+                                        ema_momentum=ema_momentum(config, total_steps)),
+                  keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9))
+    if keras.mixed_precision.global_policy().name != "mixed_float16":
+        return optimizers
+    return tuple(keras.optimizers.LossScaleOptimizer(optimizer) for optimizer in optimizers)
 
 
 def ema_weights(generator: keras.Model, optimizer: keras.optimizers.Optimizer) -> list[np.ndarray]:
-    """The generator's weights with the optimizer's EMA in, a snapshot to evaluate mid-training; the generator is
-    left as it was (Keras' only public access to the EMA is swapping it into the model)."""
+    """The generator's weights with the optimizer's EMA in, the generator left as it was."""
     current = generator.get_weights()
     optimizer.finalize_variable_values(generator.trainable_variables)
     averaged = generator.get_weights()
@@ -237,8 +217,8 @@ def ema_weights(generator: keras.Model, optimizer: keras.optimizers.Optimizer) -
 
 
 def recalibrate_batchnorm(model: keras.Model, batches) -> int:
-    """Every BatchNormalization layer's statistics set to the average over ``batches``; returns how many layers. With
-    momentum 0.5 they are the last 2-3 batches': that noise alone held a fine-tune at 48.5 % clean decodes, not 93.5."""
+    """Every BatchNormalization layer's statistics averaged over ``batches`` (at momentum 0.5 they are the last 2-3
+    batches': that noise alone held a fine-tune at 48.5 % clean decodes, not 93.5); returns how many layers."""
     def flat(layer) -> list:
         return [layer] + [inner for child in getattr(layer, "layers", []) for inner in flat(child)]
 
@@ -255,23 +235,19 @@ def recalibrate_batchnorm(model: keras.Model, batches) -> int:
     return len(layers)
 
 
-def build_srgan(config: Config, generator: keras.Model, total_steps: int | None = None) -> SRGAN:
-    """The stage-2 model around ``generator`` (inside the strategy's scope); ``total_steps`` sizes G's EMA."""
+def build_srgan(config: Config, generator: keras.Model, total_steps: int | None = None) -> keras.Model:
+    """The stage-2 ``SRGAN`` around ``generator`` (inside the strategy's scope); ``total_steps`` sizes G's EMA."""
     from .srgan import SRGAN
 
     side = (config.crop_size or config.lr_size) * config.scale  # D judges what G is trained on
     discriminator = build_discriminator((side, side, config.channels), filters=config.disc_filters)
-    vgg = build_vgg(config.vgg_layer, config.vgg_weights, channels=config.channels) \
-        if config.content_loss in ("vgg", "both") else None
-    gan = SRGAN(generator, discriminator, vgg, content_loss=config.content_loss, pixel_loss_kind=config.pixel_loss,
-                adv_weight=config.adv_weight, content_weight=config.content_weight)
-    gan.compile(*gan_optimizers(config, total_steps or config.gan_steps),
-                jit_compile=config.jit_compile)
+    gan = SRGAN(generator, discriminator, gan_content_loss(config)[0], config.adv_weight)
+    gan.compile(*gan_optimizers(config, total_steps or config.gan_steps), jit_compile=config.jit_compile)
     return gan
 
 
-def train_gan(gan: SRGAN, train_data, config: Config, out_dir: str | os.PathLike, epochs: int | None = None,
+def train_gan(gan: keras.Model, train_data, config: Config, out_dir: str | os.PathLike, epochs: int | None = None,
               callbacks: list | None = None) -> keras.callbacks.History:
-    """Stage 2: fit the SRGAN, then swap the generator's EMA weights in and save them."""
+    """Stage 2: fit the SRGAN; the generator's EMA weights saved."""
     return _fit_stage(gan, gan.generator, gan.g_optimizer, "gan", train_data, config, out_dir,
                       epochs or config.gan_epochs, callbacks)

@@ -1,5 +1,4 @@
-"""The source tutorial's SRGAN loop, its inefficiencies kept (batch 1, toggled ``trainable``, a combined model):
-notebook 06 runs two steps of it and ``benchmarks/train_throughput.py`` measures every speed-up against it."""
+"""The source tutorial's SRGAN loop, its inefficiencies kept: ``benchmarks/train_throughput.py``'s baseline."""
 
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ class TutorialModels:
 def build_tutorial_models(hr_size: int = 128, scale: int = 4, n_res_blocks: int = 16, filters: int = 64,
                           upsampling: str = "nearest", disc_filters: int = 64, vgg_weights: str | None = None,
                           vgg_layer: str = "block3_conv4") -> TutorialModels:
-    """The tutorial's four models, compiled in its order (D frozen before the combined model is compiled)."""
+    """The tutorial's four models, compiled in its order (D frozen before the combined model)."""
     lr_size, channels = hr_size // scale, 3
     generator = build_generator(n_res_blocks, scale.bit_length() - 1, upsampling, channels, filters)
     logits = build_discriminator((hr_size, hr_size, channels), disc_filters)

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from qrsr_helpers.data.folder import NOT_AN_IMAGE, TOO_SMALL, UNREADABLE, ImageFolderError, load_folder
+from qrsr_helpers.data.folder import NOT_AN_IMAGE, TOO_SMALL, ImageFolderError, load_folder
 from qrsr_helpers.data.synth import random_code, render_code
 from qrsr_helpers.decode import decode
-from qrsr_helpers.io import read_rgb
+from qrsr_helpers.io import UNREADABLE, read_rgb
 
 
 def qr_gray(size: int = 160, seed: int = 0) -> tuple[np.ndarray, str]:

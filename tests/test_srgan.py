@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from qrsr_helpers.config import get_config
 from qrsr_helpers.models import build_discriminator, generator_from_config
-from qrsr_helpers.srgan import SRGAN, adversarial_losses, control_step, srgan_step
+from qrsr_helpers.srgan import adversarial_losses, control_step, srgan_step
 from qrsr_helpers.training import ema_weights, gan_content_loss, gan_optimizers
 
 SMOKE = get_config("smoke", crop_size=16, content_loss="pixel")
@@ -195,9 +195,3 @@ def test_adversarial_losses_from_logits():
     assert float(d_loss) == pytest.approx(0.0, abs=1e-6)
     assert float(g_loss) == pytest.approx(30.0, rel=1e-4)
 
-
-def test_gan_with_vgg_content_needs_a_vgg():
-    generator = generator_from_config(SMOKE)
-    with pytest.raises(ValueError, match="VGG"):
-        SRGAN(generator, keras.Sequential([keras.Input((128, 128, 3)), keras.layers.Flatten(), keras.layers.Dense(1)]),
-              vgg=None, content_loss="vgg")

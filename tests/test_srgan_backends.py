@@ -38,7 +38,8 @@ from pathlib import Path
 import keras, numpy as np
 from qrsr_helpers.config import get_config
 from qrsr_helpers.models import build_discriminator, generator_from_config
-from qrsr_helpers.srgan import content_loss_function, gan_step_function
+from qrsr_helpers.srgan import gan_step_function
+from qrsr_helpers.training import gan_content_loss
 
 for folder, adv_weight in zip(map(Path, sys.argv[1::2]), map(float, sys.argv[2::2])):  # one import, many runs
     keras.backend.clear_session()
@@ -55,8 +56,8 @@ for folder, adv_weight in zip(map(Path, sys.argv[1::2]), map(float, sys.argv[2::
     start = [keras.ops.convert_to_numpy(v) for v in generator.weights + discriminator.weights]
     g_opt = keras.optimizers.SGD(0.05, use_ema=True, ema_momentum=0.5)
     d_opt = keras.optimizers.SGD(0.05)
-    step = gan_step_function(generator, discriminator, content_loss_function("pixel", "l1+binary"), g_opt, d_opt,
-                             adv_weight)
+    content = gan_content_loss(config.replace(content_loss="pixel", pixel_loss="l1+binary"))[0]
+    step = gan_step_function(generator, discriminator, content, g_opt, d_opt, adv_weight)
     batches = np.load(folder / "batches.npz")
     logs = [{k: float(v) for k, v in step(batches[f"lr{i}"], batches[f"hr{i}"]).items()} for i in range(2)]
     backend = keras.backend.backend()

@@ -1,6 +1,5 @@
 """``qrsr train``: notebook 06's calls, resumable at any instant. ``run.json`` (written first) records the model
-and the finished stages (never redone); an interrupted stage resumes from its backup. ``--init`` weights and an
-existing ``run.json`` are checked before anything is written."""
+and the finished stages (never redone); an interrupted stage resumes from its backup."""
 
 from __future__ import annotations
 
@@ -13,28 +12,9 @@ from . import checked_weights
 STAGES = {"pretrain": ("pretrain",), "gan": ("gan",), "both": ("pretrain", "gan")}
 
 
-def check_gan_stage(args: argparse.Namespace, config, init, pretrained_here: bool) -> None:
-    """Refuse, before minutes of work, a GAN stage without a stage-1 generator (an untrained G makes D's job
-    trivial), on a backend other than TensorFlow, or without the VGG weights its content loss needs."""
-    import keras
-
-    from ..errors import InvalidArgument
-    from ..models.vgg import vgg_weights_file
-
-    if args.stage == "gan" and init is None and not pretrained_here:
-        raise InvalidArgument("--stage gan starts from a stage-1 generator: add --init pretrained (or a "
-                              ".weights.h5 of yours), or train both stages with --stage both")
-    if keras.backend.backend() != "tensorflow":
-        raise InvalidArgument(f"qrsr train --stage {args.stage} runs its GAN stage on the tensorflow Keras backend, "
-                              f"not {keras.backend.backend()!r}: unset KERAS_BACKEND, or on JAX use "
-                              "scripts/train_srgan_bundled.py")
-    if config.content_loss in ("vgg", "both") and config.vgg_weights is not None:
-        vgg_weights_file(config.vgg_weights)
-
-
 def finished_in(out: Path, config) -> list[str]:
-    """The stages ``run.json`` records as finished; a :class:`BadFile` naming it when it is no run record or records
-    another generator than ``config``'s (training on would leave weights it describes wrongly)."""
+    """The stages ``run.json`` records as finished; a :class:`BadFile` if it records another generator than ``config``'s
+    (training on would leave weights it describes wrongly)."""
     from ..errors import BadFile
     from ..models.registry import architecture_info, read_run_info
 
@@ -75,19 +55,22 @@ def run(args: argparse.Namespace) -> int:
 
     from ..data.pairs import load_or_generate
     from ..data.pipeline import make_dataset
+    from ..errors import InvalidArgument
     from ..models.registry import architecture_info, generator_from_config, load_pretrained, write_run_info
-    from ..training import (
-        TimeBudget,
-        build_srgan,
-        distribution_strategy,
-        mixed_precision_policy,
-        pretrain,
-        train_gan,
-    )
+    from ..models.vgg import vgg_weights_file
+    from ..training import TimeBudget, build_srgan, distribution_strategy, mixed_precision_policy, pretrain, train_gan
 
     done = finished_in(out, config)
-    if "gan" in STAGES[args.stage]:  # what would otherwise fail minutes in, or train something else
-        check_gan_stage(args, config, init, "pretrain" in done)
+    if "gan" in STAGES[args.stage]:  # refused now, not minutes in: what would fail or train something else
+        if args.stage == "gan" and init is None and "pretrain" not in done:  # an untrained G makes D's job trivial
+            raise InvalidArgument("--stage gan starts from a stage-1 generator: add --init pretrained (or a "
+                                  ".weights.h5 of yours), or train both stages with --stage both")
+        if keras.backend.backend() != "tensorflow":
+            raise InvalidArgument(f"qrsr train --stage {args.stage} runs its GAN stage on the tensorflow Keras "
+                                  f"backend, not {keras.backend.backend()!r}: unset KERAS_BACKEND, or on JAX use "
+                                  "scripts/train_srgan_bundled.py")
+        if config.content_loss in ("vgg", "both") and config.vgg_weights is not None:
+            vgg_weights_file(config.vgg_weights)  # the VGG weights its content loss needs
     finished = [s for s in STAGES[args.stage] if s in done]
     print(f"qrsr train: profile={config.profile} stage={args.stage} -> {out.resolve()}\n"
           f"  checkpoints: {out / 'checkpoints'}  history: {out}/history_*.csv  TensorBoard: {out / 'logs'}\n"
@@ -102,11 +85,6 @@ def run(args: argparse.Namespace) -> int:
                    architecture=architecture_info(config))
     pairs = load_or_generate(config, "train")
 
-    def budget(profile_minutes: float | None) -> list:
-        """--minutes; else the profile's budget, unless --epochs asked for a number of epochs."""
-        minutes = args.minutes or (None if args.epochs else profile_minutes)
-        return [TimeBudget(minutes)] if minutes else []
-
     with distribution_strategy().scope():
         generator = generator_from_config(config)
         if "pretrain" in finished:
@@ -117,11 +95,13 @@ def run(args: argparse.Namespace) -> int:
             if stage in finished:
                 continue
             data = make_dataset(pairs, config, training=True)  # crops of config.crop_size, if set, in both stages
+            # --minutes; else the profile's budget, unless --epochs asked for a number of epochs
+            minutes = args.minutes or (None if args.epochs else getattr(config, f"{stage}_minutes"))
+            budget = [TimeBudget(minutes)] if minutes else []
             if stage == "pretrain":
-                pretrain(generator, data, config, out, epochs=args.epochs, callbacks=budget(config.pretrain_minutes))
+                pretrain(generator, data, config, out, epochs=args.epochs, callbacks=budget)
             else:
-                train_gan(build_srgan(config, generator), data, config, out, epochs=args.epochs,
-                          callbacks=budget(config.gan_minutes))
+                train_gan(build_srgan(config, generator), data, config, out, epochs=args.epochs, callbacks=budget)
             finished.append(stage)
             write_run_info(out, finished_stages=sorted(set(done + finished)))
     print(f"qrsr train: done; generator weights in {out}", flush=True)

@@ -10,15 +10,13 @@ from .pairs import Pairs
 
 
 class PairBatches(keras.utils.PyDataset):
-    """``(lr, hr)`` float32 batches in [0, 1], shuffled each epoch, each batch under a random dihedral
-    transform. ``steps_per_epoch`` lets an epoch be shorter than one pass over the pairs."""
+    """``(lr, hr)`` float32 batches in [0, 1], shuffled each epoch, each batch under a random dihedral transform."""
 
-    def __init__(self, pairs: Pairs, batch_size: int, seed: int = 0, steps_per_epoch: int | None = None,
-                 augment: bool = True, **kwargs):
+    def __init__(self, pairs: Pairs, batch_size: int, seed: int = 0, steps_per_epoch: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if len(pairs) < batch_size:
             raise ValueError(f"{len(pairs)} pairs cannot fill one batch of {batch_size}")
-        self.pairs, self.batch_size, self.augment = pairs, batch_size, augment
+        self.pairs, self.batch_size = pairs, batch_size
         self.steps = steps_per_epoch or len(pairs) // batch_size
         self.rng = np.random.default_rng(seed)
         self.on_epoch_end()
@@ -29,7 +27,7 @@ class PairBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         need = self.steps * self.batch_size
         self.order = np.concatenate([self.rng.permutation(len(self.pairs)) for _ in range(-(-need // len(self.pairs)))])
-        self.transforms = self.rng.integers(0, 8 if self.augment else 1, self.steps)
+        self.transforms = self.rng.integers(0, 8, self.steps)
 
     def __getitem__(self, step: int):
         index = np.sort(self.order[step * self.batch_size:(step + 1) * self.batch_size])

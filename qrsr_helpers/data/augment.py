@@ -1,7 +1,6 @@
-"""The tutorial's ``ImageDataGenerator`` (gone from Keras 3) in TensorFlow ops, with its semantics: shear in
-degrees, independent row/column zoom where > 1 zooms out, one affine resampling about the centre, multiplicative
-brightness. Stateless seeds: the same seed gives the same images in any ``tf.data`` order. Augment HR and derive the
-LR from it (``pipeline.py`` does): augmenting both would break their alignment."""
+"""The tutorial's ``ImageDataGenerator`` (gone from Keras 3) in TensorFlow ops, with its semantics (shear in degrees,
+zoom > 1 zooming out). Stateless seeds: the same images in any ``tf.data`` order. Augment HR and derive the LR from it
+(``pipeline.py`` does): augmenting both would break their alignment."""
 
 from __future__ import annotations
 
@@ -37,17 +36,13 @@ TUTORIAL = Augmentation()
 
 
 def _per_image(value, n: tf.Tensor) -> tf.Tensor:
-    """A scalar or per-image parameter as a float32 vector of length ``n``."""
     return tf.broadcast_to(tf.cast(value, tf.float32), [n])
 
 
 def transform(images, rotation=0.0, shear=0.0, zoom=(1.0, 1.0), flip=False, brightness=1.0,
               fill_mode: str = "nearest") -> tf.Tensor:
-    """Given parameters (scalars or one per image) as ``ImageDataGenerator`` applies them: ``rotation`` in degrees
-    (positive: clockwise on screen), ``shear`` in degrees, ``zoom`` (rows, columns) > 1 zooming out. ``images``:
-    uint8 or float in [0, 1], HWC or NHWC; the result has the same dtype and shape."""
-    if fill_mode not in FILL_MODES:
-        raise ValueError(f"fill_mode={fill_mode!r} is not one of {list(FILL_MODES)}")
+    """Given parameters (scalars or one per image) as ``ImageDataGenerator`` applies them (``rotation`` > 0: clockwise
+    on screen; ``zoom``: (rows, columns)). ``images``: uint8 or float in [0, 1], HWC or NHWC; same dtype, shape out."""
     images = tf.convert_to_tensor(images)
     dtype, single = images.dtype, images.shape.rank == 3
     x = tf.cast(images[None] if single else images, tf.float32)
@@ -102,8 +97,7 @@ def sample_parameters(n, seed, settings: Augmentation = TUTORIAL) -> dict[str, t
 
 
 def random_augment(images, seed, settings: Augmentation = TUTORIAL) -> tf.Tensor:
-    """Each image with its own random parameters drawn from ``settings``; the same ``seed`` (two
-    integers, e.g. ``(config.data_seed, batch_index)``) gives the same result."""
+    """Each image with its own random parameters drawn from ``settings`` by ``seed`` (two integers)."""
     images = tf.convert_to_tensor(images)
     n = tf.shape(images)[0] if images.shape.rank == 4 else 1
     return transform(images, **sample_parameters(n, seed, settings), fill_mode=settings.fill_mode)

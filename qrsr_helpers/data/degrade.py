@@ -1,6 +1,5 @@
 """HR -> LR, one function for training and evaluation (a model trained on one resize kernel scores badly on another):
-the tutorial's INTER_AREA, a realistic camera chain (blur, random kernel, noise, JPEG) and a phone's (lens blur, a
-box-filter sensor, signal-dependent noise, sharpening, JPEG)."""
+the tutorial's INTER_AREA, a camera chain and a phone's."""
 
 from __future__ import annotations
 
@@ -48,8 +47,7 @@ def degrade_realistic(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) 
 
 
 def degrade_photo(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) -> np.ndarray:
-    """A phone camera's LR of a uint8 HR scene (HWC, the geometry already in it), drawn from ``rng``:
-    lens blur -> box-filter sensor (``degrade_clean``) -> signal-dependent noise -> sharpening -> JPEG."""
+    """A phone camera's LR of a uint8 HR scene (HWC, the geometry already in it), drawn from ``rng``."""
     image = hr.astype(np.float32) / 255.0
     sigma = rng.uniform(0.2, 0.5) * scale  # the lens's (and focus's) spread, 0.2-0.5 LR pixel
     image = cv2.GaussianBlur(image, (0, 0), sigmaX=sigma, sigmaY=sigma * rng.uniform(0.7, 1.3))
@@ -67,16 +65,14 @@ def degrade_photo(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) -> n
 
 
 _CAMERA_CHAINS = {"realistic": degrade_realistic, "photo": degrade_photo}  # each draws from a seeded rng
-DEGRADE_KINDS = ("clean", *_CAMERA_CHAINS)
 
 
 def degrade(hr: np.ndarray, kind: str, rng: np.random.Generator | None = None, scale: int = 4) -> np.ndarray:
-    """Dispatch on ``kind`` (``clean`` | ``realistic`` | ``photo``); the one entry point training and evaluation
-    share."""
+    """``clean`` | ``realistic`` | ``photo``: the one entry point training and evaluation share."""
     if kind == "clean":
         return degrade_clean(hr, scale)
     if kind not in _CAMERA_CHAINS:
-        raise ValueError(f"degradation kind={kind!r} is not one of {list(DEGRADE_KINDS)}")
+        raise ValueError(f"degradation kind={kind!r} is not one of {['clean', *_CAMERA_CHAINS]}")
     if rng is None:
         raise ValueError(f"degrade(kind={kind!r}) needs a seeded rng: np.random.default_rng(seed)")
     return _CAMERA_CHAINS[kind](hr, rng, scale)

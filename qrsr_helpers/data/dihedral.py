@@ -1,6 +1,5 @@
-"""The 8 rotations/reflections of a square grid (the dihedral group D4): super-resolution is equivariant to
-them, so training augments with them (``arrays.PairBatches``) and inference can average over them
-(``inference.super_resolve(ensemble=True)``)."""
+"""The 8 rotations/reflections of a square grid (D4): super-resolution is equivariant to them, so training augments
+with them and inference can average over them (``ensemble=True``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""A folder of your own QR images as HR/LR pairs ("train on my data"). Every file is loaded or reported with its reason
-(a data set that silently lost a third of its files trains another model). Pixels are normalised as a decoder sees
-them (RGBA over white, 16-bit to 8, padded white to a square); payloads are unknown (``""``, version 0)."""
+"""A folder of your own QR images as HR/LR pairs. Every file is loaded or reported with its reason (a data set that
+silently lost a third of its files trains another model); payloads are unknown (``""``, version 0)."""
 
 from __future__ import annotations
 
@@ -12,11 +11,9 @@ import cv2
 import numpy as np
 
 from ..errors import BadFile
-from ..io import IMAGE_SUFFIXES, UNREADABLE, UNSUPPORTED, ImageError, read_rgb
+from ..io import IMAGE_SUFFIXES, ImageError, read_rgb
 from .degrade import degrade
 from .pairs import Pairs
-
-__all__ = ["load_folder", "LoadReport", "ImageFolderError", "NOT_AN_IMAGE", "TOO_SMALL", "UNREADABLE", "UNSUPPORTED"]
 
 NOT_AN_IMAGE = "not an image"
 TOO_SMALL = "too small"
@@ -28,15 +25,14 @@ class ImageFolderError(BadFile, FileNotFoundError):
 
 @dataclass
 class LoadReport:
-    """What :func:`load_folder` did with every file: ``loaded`` (in the order of the returned pairs)
-    and ``skipped`` as ``(name, reason)``; names are relative to ``folder``."""
+    """``loaded`` (in the order of the returned pairs) and ``skipped`` as ``(name, reason)``, relative to ``folder``."""
 
     folder: Path
     loaded: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
-        reasons = Counter(reason.split(":")[0] for _, reason in self.skipped)  # the reason's part before ':'
+        reasons = Counter(reason.split(":")[0] for _, reason in self.skipped)
         counts = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
         head = f"{self.folder}: {len(self.loaded)} loaded, {len(self.skipped)} skipped"
         lines = [head + (f" ({counts})" if counts else "")]
@@ -46,31 +42,16 @@ class LoadReport:
     __str__ = summary
 
 
-def to_square(image: np.ndarray, size: int) -> np.ndarray:
-    """Pad white to a centred square, resize to ``size`` (area shrinking, cubic enlarging, as OpenCV advises)."""
-    h, w = image.shape[:2]
-    side = max(h, w)
-    top, left = (side - h) // 2, (side - w) // 2
-    square = cv2.copyMakeBorder(image, top, side - h - top, left, side - w - left, cv2.BORDER_CONSTANT,
-                                value=(255, 255, 255))
-    if side == size:
-        return square
-    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_CUBIC)
-
-
 def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: int = 3,
                 min_size: int | None = None, degradation: str = "clean",
                 seed: int = 0) -> tuple[Pairs, LoadReport]:
-    """HR/LR pairs of every image under ``path`` (sub-folders too, by name) and the report of what was skipped and
-    why. An image whose longer side is below ``min_size`` (default ``hr_size``) is skipped: enlarged, it would make
-    a blurry HR target. ``degradation``: ``clean`` or ``realistic`` (seeded per file by ``seed`` and its position)."""
+    """HR/LR pairs of every image under ``path`` (sub-folders too) and the report. An image whose longer side is below
+    ``min_size`` (default ``hr_size``) is skipped: enlarged, it would make a blurry HR target."""
     folder = Path(path)
     if not folder.exists():
         raise ImageFolderError(f"image folder not found: {folder}")
     if not folder.is_dir():
         raise ImageFolderError(f"not a folder: {folder} (give the folder that holds the images)")
-    if channels not in (1, 3):
-        raise ValueError(f"channels={channels} is not one of [1, 3]")
     if hr_size % scale:
         raise ValueError(f"scale={scale} must divide hr_size={hr_size}")
     if degradation not in ("clean", "realistic"):
@@ -92,7 +73,12 @@ def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: 
         if max(image.shape[:2]) < min_size:
             report.skipped.append((name, f"{TOO_SMALL}: {image.shape[1]}x{image.shape[0]} < {min_size} pixels"))
             continue
-        hr = to_square(image, hr_size)
+        h, w = image.shape[:2]  # padded white to a centred square, area-shrunk or cubic-enlarged (as OpenCV advises)
+        side = max(h, w)
+        hr = cv2.copyMakeBorder(image, (side - h) // 2, side - h - (side - h) // 2, (side - w) // 2,
+                                side - w - (side - w) // 2, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+        if side != hr_size:
+            hr = cv2.resize(hr, (hr_size, hr_size), interpolation=cv2.INTER_AREA if side > hr_size else cv2.INTER_CUBIC)
         hr_images.append(cv2.cvtColor(hr, cv2.COLOR_RGB2GRAY)[..., None] if channels == 1 else hr)
         report.loaded.append(name)
     if not hr_images:
@@ -101,6 +87,4 @@ def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: 
     hr = np.stack(hr_images)
     lr = np.stack([degrade(h, degradation, np.random.default_rng([seed, i]), scale) for i, h in enumerate(hr)])
     n = len(hr)
-    pairs = Pairs(hr, lr, payloads=[""] * n, versions=np.zeros(n, np.int32), errors=[""] * n,
-                  styles=["user"] * n)  # synthetic ones say clean | realistic | ...
-    return pairs, report
+    return Pairs(hr, lr, [""] * n, np.zeros(n, np.int32), [""] * n, ["user"] * n), report

@@ -33,20 +33,17 @@ class Pairs:
 
     def subset(self, index) -> Pairs:
         index = np.asarray(index)
-        return Pairs(self.hr[index], self.lr[index], [self.payloads[i] for i in index],
-                     self.versions[index], [self.errors[i] for i in index], [self.styles[i] for i in index])
+        return Pairs(*(f[index] if isinstance(f, np.ndarray) else [f[i] for i in index] for f in vars(self).values()))
 
     @staticmethod
     def concatenate(parts: list[Pairs]) -> Pairs:
-        return Pairs(np.concatenate([p.hr for p in parts]), np.concatenate([p.lr for p in parts]),
-                     [s for p in parts for s in p.payloads], np.concatenate([p.versions for p in parts]),
-                     [s for p in parts for s in p.errors], [s for p in parts for s in p.styles])
+        fields = zip(*(vars(p).values() for p in parts))  # arrays concatenated, lists joined
+        return Pairs(*(np.concatenate(f) if isinstance(f[0], np.ndarray) else sum(f, []) for f in fields))
 
 
 def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
               max_version: int = 4, quiet_zone: int = 4, min_version: int = 1) -> tuple[QRCode, np.ndarray, np.ndarray]:
-    """Sample ``index`` of the stream ``seed`` (a code, its HR and LR, uint8 HWC), seeded from (seed, index): no pair
-    depends on the workers. ``photo`` draws versions up to 10: its module pitch does not depend on the version."""
+    """Sample ``index`` of the stream ``seed`` (code, HR, LR), seeded from (seed, index): no pair depends on workers."""
     rng = np.random.default_rng([seed, index])
     code = random_code(rng, PHOTO_MAX_VERSION if style == "photo" else max_version, min_version)
     hr = render_scene(code, rng, style, hr_size, quiet_zone, scale)
@@ -71,9 +68,8 @@ def _cpu_count() -> int:
 def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *, hr_size: int = 128,
                    scale: int = 4, channels: int = 3, max_version: int = 4, quiet_zone: int = 4,
                    min_version: int = 1, workers: int | None = None) -> Pairs:
-    """``n`` HR/LR pairs of one style or a mix ``((style, weight), ...)``; ``min_version`` > 1 draws only the larger
-    codes. Workers are spawned, never forked (forking a process running TensorFlow can deadlock): import TensorFlow
-    inside a script's ``main()``, or each worker re-imports it."""
+    """``n`` HR/LR pairs of one style or a mix ``((style, weight), ...)``. Workers are spawned, never forked (forking a
+    process running TensorFlow can deadlock): import TensorFlow inside a script's ``main()``, or each worker does."""
     if n < 1:
         raise ValueError(f"n={n}: need at least one pair")
     if not 1 <= min_version <= max_version:
@@ -97,29 +93,26 @@ def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *,
 
 def load_or_generate(config, purpose: str = "train", n: int | None = None, degradation: str | None = None,
                      seed: int | None = None) -> Pairs:
-    """``config``'s pairs, generated once, then read from an ``.npz`` in ``config.data_dir`` named by every knob
-    that shapes them (a changed knob never reads stale data). ``train``: ``train_mix`` and ``data_seed``;
-    ``eval``: ``degradation`` and ``eval_seed``, a seed never trained on."""
+    """``config``'s pairs, generated once, then read from an ``.npz`` named by every knob that shapes them (a changed
+    knob never reads stale data). ``eval`` pairs: ``degradation`` and ``eval_seed``, a seed never trained on."""
     if purpose not in ("train", "eval"):
         raise ValueError(f"purpose={purpose!r} is not one of ['train', 'eval']")
     n = n or config.n_codes
     train = purpose == "train"
     mix = degradation or (config.train_mix if train else config.degradation)
     seed = (config.data_seed if train else config.eval_seed) if seed is None else seed
-    knobs = dict(n=n, seed=seed, degradation=mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
-                 max_version=config.max_version, quiet_zone=config.quiet_zone, generator_version=1)
+    shape = dict(hr_size=config.hr_size, scale=config.scale, channels=config.channels, max_version=config.max_version,
+                 quiet_zone=config.quiet_zone)
+    knobs = dict(n=n, seed=seed, degradation=mix, **shape, generator_version=1)  # names the cache file
     key = hashlib.sha1(json.dumps(knobs, sort_keys=True, default=list).encode()).hexdigest()[:12]
     path = Path(config.data_dir) / f"pairs_{purpose}_{n}_{key}.npz"
     if path.is_file():
         try:
-            with np.load(path, allow_pickle=False) as f:
-                return Pairs(f["hr"], f["lr"], f["payloads"].tolist(), f["versions"], f["errors"].tolist(),
-                             f["styles"].tolist())
+            with np.load(path, allow_pickle=False) as f:  # the lists of strings were saved as string arrays
+                return Pairs(**{key: f[key].tolist() if f[key].dtype.kind == "U" else f[key] for key in f.files})
         except Exception as error:  # noqa: BLE001 - truncated, corrupt or foreign: a cache is rebuilt, never trusted
             print(f"qrsr: data cache {path} is unreadable ({type(error).__name__}); generating it again", flush=True)
-    pairs = generate_pairs(n, seed, mix, hr_size=config.hr_size, scale=config.scale, channels=config.channels,
-                           max_version=config.max_version, quiet_zone=config.quiet_zone)
+    pairs = generate_pairs(n, seed, mix, **shape)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, hr=pairs.hr, lr=pairs.lr, payloads=np.array(pairs.payloads), versions=pairs.versions,
-                 errors=np.array(pairs.errors), styles=np.array(pairs.styles))
+        np.savez(f, **{key: np.asarray(value) for key, value in vars(pairs).items()})
     return pairs

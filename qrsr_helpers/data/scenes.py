@@ -1,5 +1,4 @@
-"""Photo-like scenes for ``qrsr enhance``: a small printed code somewhere in a busy frame, photographed, its payload
-known. ``realistic`` (notebook 08's) or ``photo`` (synth's photo label through the phone camera chain)."""
+"""Photo-like scenes for ``qrsr enhance``: a small printed code in a busy frame, its payload known."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import cv2
 import numpy as np
 
 from .degrade import degrade
-from .synth import PHOTO_MAX_VERSION, draw_photo_label, random_code, render_scene
+from .synth import PHOTO_MAX_VERSION, SUPERSAMPLE, draw_photo_label, random_code, render_scene
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,10 @@ def scene_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 
 def synthetic_photo(seed: int, size: tuple[int, int] = (480, 640), module_px: float | None = None,
-                    max_version: int | None = None, supersample: int = 2, style: str = "realistic",
-                    symbol_px: float | None = None) -> Photo:
+                    max_version: int | None = None, style: str = "realistic", symbol_px: float | None = None) -> Photo:
     """A ``size`` = (height, width) photo of a code label in a busy scene, turned up to 40 degrees (``realistic``)
-    or as a phone sees it (``photo``), through that style's camera chain. ``module_px`` (default 1.2-2.5: where
-    decoders start to fail, so where SR matters) or ``symbol_px`` (the symbol's width, as the real-photo benchmarks
-    give it). Versions 1..``max_version`` (default 4, or 10 for ``photo``)."""
+    or as a phone sees it (``photo``). ``module_px`` (default 1.2-2.5: where decoders start to fail, so where SR
+    matters) or ``symbol_px`` (the symbol's width, as the real-photo benchmarks give it)."""
     if style not in ("realistic", "photo"):
         raise ValueError(f"style={style!r} is not one of ['realistic', 'photo']")
     if module_px is not None and symbol_px is not None:
@@ -60,31 +57,28 @@ def synthetic_photo(seed: int, size: tuple[int, int] = (480, 640), module_px: fl
     module_px = float(module_px if module_px is not None else rng.uniform(1.2, 2.5))
     if module_px <= 0:
         raise ValueError(f"module_px={module_px} must be positive")
-    h, w = size[0] * supersample, size[1] * supersample
-    if style == "photo":
-        if (code.modules + 8) * module_px * 1.5 >= min(size):
-            raise ValueError(f"a {code.modules}-module code at {module_px} px per module does not fit a {size} photo")
-        canvas = scene_background(rng, h, w)
-        margin = np.minimum(0.75 * (code.modules + 8) * module_px * supersample / np.array([w, h]), 0.5)
-        centre = rng.uniform(np.maximum(0.3, margin), np.minimum(0.7, 1 - margin)) * (w, h)  # the label in frame
-        corners = draw_photo_label(canvas, code, rng, module_px * supersample, centre) / supersample
-        image = degrade(np.round(canvas * 255).astype(np.uint8), "photo", rng, scale=supersample)
-        x0, y0 = np.clip(np.floor(corners.min(axis=0)).astype(int), 0, None)
-        x1, y1 = np.minimum(np.ceil(corners.max(axis=0)).astype(int), (size[1], size[0]))
-        return Photo(image, code.payload, code.version, (int(x0), int(y0), int(x1), int(y1)), module_px)
-    side = int(round(supersample * module_px * (code.modules + 8) / 0.94))  # the label: code + quiet zone
-    if side >= min(h, w) * 0.7:
+    h, w = size[0] * SUPERSAMPLE, size[1] * SUPERSAMPLE
+    side = int(round(SUPERSAMPLE * module_px * (code.modules + 8) / 0.94))  # realistic's label: code + quiet zone
+    if ((code.modules + 8) * module_px * 1.5 >= min(size)) if style == "photo" else (side >= min(h, w) * 0.7):
         raise ValueError(f"a {code.modules}-module code at {module_px} px per module does not fit a {size} photo")
-    label = render_scene(code, rng, "realistic", hr_size=side)
-    canvas = scene_background(rng, h, w)
-    place = cv2.getRotationMatrix2D((side / 2, side / 2), rng.uniform(-40, 40), 1.0)
-    place[:, 2] += (rng.uniform(0.25, 0.75) * w - side / 2, rng.uniform(0.25, 0.75) * h - side / 2)
-    warped = cv2.warpAffine(label, place, (w, h), flags=cv2.INTER_LINEAR)
-    mask = cv2.warpAffine(np.ones((side, side), np.float32), place, (w, h), flags=cv2.INTER_LINEAR)[..., None]
-    scene = np.round((canvas * (1 - mask) + warped * mask) * 255).astype(np.uint8)
-    image = degrade(scene, "realistic", rng, scale=supersample)
-    corners = cv2.transform(np.array([[[0, 0], [side, 0], [side, side], [0, side]]], np.float32), place)[0]
-    corners /= supersample
-    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+    if style == "photo":
+        canvas = scene_background(rng, h, w)
+        margin = np.minimum(0.75 * (code.modules + 8) * module_px * SUPERSAMPLE / np.array([w, h]), 0.5)
+        centre = rng.uniform(np.maximum(0.3, margin), np.minimum(0.7, 1 - margin)) * (w, h)  # the label in frame
+        corners = draw_photo_label(canvas, code, rng, module_px * SUPERSAMPLE, centre)
+        scene = np.round(canvas * 255).astype(np.uint8)
+    else:
+        label = render_scene(code, rng, "realistic", hr_size=side)
+        canvas = scene_background(rng, h, w)
+        place = cv2.getRotationMatrix2D((side / 2, side / 2), rng.uniform(-40, 40), 1.0)
+        place[:, 2] += (rng.uniform(0.25, 0.75) * w - side / 2, rng.uniform(0.25, 0.75) * h - side / 2)
+        warped = cv2.warpAffine(label, place, (w, h), flags=cv2.INTER_LINEAR)
+        mask = cv2.warpAffine(np.ones((side, side), np.float32), place, (w, h), flags=cv2.INTER_LINEAR)[..., None]
+        scene = np.round((canvas * (1 - mask) + warped * mask) * 255).astype(np.uint8)
+        corners = cv2.transform(np.array([[[0, 0], [side, 0], [side, side], [0, side]]], np.float32), place)[0]
+    image = degrade(scene, style, rng, scale=SUPERSAMPLE)
+    corners = corners / SUPERSAMPLE
+    (x0, y0), (x1, y1) = np.floor(corners.min(axis=0)).astype(int), np.ceil(corners.max(axis=0)).astype(int)
+    if style == "photo":  # drawn in frame: its box clipped to the image
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, size[1]), min(y1, size[0])
     return Photo(image, code.payload, code.version, (int(x0), int(y0), int(x1), int(y1)), module_px)

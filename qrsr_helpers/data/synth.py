@@ -1,7 +1,6 @@
 """Synthetic QR codes from segno, each keeping its payload (what the tutorial's Kaggle images lack: "does it decode to
-the right text?" is measurable on every sample), rendered in four scene styles: ``clean`` (the tutorial's),
-``realistic`` (slight perspective, ink, paper, uneven light), ``wild`` (small codes anywhere over busy backgrounds) and
-``photo`` (a phone's view of a printed label: any rotation, tilt, a bottle's curve, dot gain, glare)."""
+the right text?" is measurable on every sample), in four scene styles: ``clean`` (the tutorial's), ``realistic``,
+``wild`` (small codes anywhere over busy backgrounds) and ``photo`` (a phone's view of a printed label)."""
 
 from __future__ import annotations
 
@@ -63,8 +62,7 @@ def random_payload(rng: np.random.Generator, length: int) -> str:
 
 
 def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int = 1) -> QRCode:
-    """A code of a uniformly drawn version and EC level, its payload sized so that this version is the smallest
-    that holds it (as any QR generator would choose)."""
+    """A code of a uniformly drawn version and EC level, its payload long enough to need that version."""
     version = int(rng.integers(min_version, max_version + 1))
     ec_index = int(rng.integers(len(EC_LEVELS)))
     low = _BYTE_CAPACITY[version - 1][ec_index] + 1 if version > 1 else 1
@@ -73,8 +71,7 @@ def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int
     # An explicit mask skips segno's 8-way mask evaluation (4x faster); any mask is a valid code.
     qr = segno.make_qr(payload, error=EC_LEVELS[ec_index], version=version, mask=int(rng.integers(8)),
                        boost_error=False, encoding="utf-8")
-    matrix = np.array(qr.matrix, dtype=bool)
-    return QRCode(payload=payload, version=int(qr.version), error=str(qr.error), matrix=matrix)
+    return QRCode(payload, int(qr.version), str(qr.error), np.array(qr.matrix, dtype=bool))
 
 
 def _sharp(matrix: np.ndarray, quiet_zone: int, per_module: int) -> np.ndarray:
@@ -90,7 +87,6 @@ def render_code(matrix: np.ndarray, size: int, quiet_zone: int = 4) -> np.ndarra
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A photo-like background: smooth colour blobs plus fine texture and a few hard edges."""
     coarse = rng.random((int(rng.integers(2, 7)),) * 2 + (3,)).astype(np.float32)
     bg = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
     fine = cv2.resize(rng.normal(0, 1, (size // 4, size // 4, 3)).astype(np.float32), (size, size))
@@ -103,7 +99,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def _ink_and_paper(rng: np.random.Generator, style: str) -> tuple[np.ndarray, np.ndarray]:
-    """Dark-module and light-module colours: near black/white, tinted, and with less contrast in the wild."""
+    """Dark- and light-module colours: near black/white, tinted, with less contrast in the wild."""
     if style == "clean":
         return np.zeros(3, np.float32), np.ones(3, np.float32)
     spread = 0.35 if style in ("realistic", "photo") else 0.5
@@ -112,26 +108,9 @@ def _ink_and_paper(rng: np.random.Generator, style: str) -> tuple[np.ndarray, np
     return np.clip(dark, 0, 1).astype(np.float32), np.clip(light, 0, 1).astype(np.float32)
 
 
-def _corners(rng: np.random.Generator, style: str, canvas: int, span: int, lr_pixels: int) -> np.ndarray:
-    """Where the code's outer corners (quiet zone included) land on the canvas."""
-    if style == "realistic":
-        side = canvas * rng.uniform(0.88, 1.0)
-        centre = canvas / 2 + rng.uniform(-0.04, 0.04, 2) * canvas
-        angle, warp = np.deg2rad(rng.uniform(-6, 6)), 0.03
-    else:  # wild: module pitch of 0.75-2.2 LR pixels, anywhere, partly outside the frame too
-        side = span * rng.uniform(0.75, 2.2) * canvas / lr_pixels
-        centre = rng.uniform(0.2, 0.8, 2) * canvas
-        angle, warp = np.deg2rad(rng.uniform(-30, 30)), 0.08
-    square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * side / 2
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
-    jitter = rng.uniform(-warp, warp, (4, 2)) * side
-    return (square @ rotation.T + jitter + centre).astype(np.float32)
-
-
 def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: int = 128,
                  quiet_zone: int = 4, scale: int = 4) -> np.ndarray:
-    """The sharp HR target (float32 RGB in [0, 1]): geometry, colours and background belong to the scene; blur,
-    resampling, noise and JPEG to the LR only (``degrade``)."""
+    """The sharp HR target (float32 RGB in [0, 1]); blur, resampling, noise and JPEG belong to the LR (``degrade``)."""
     if style == "clean":
         return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
     if style == "photo":
@@ -142,9 +121,18 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
         return cv2.resize(scene, (hr_size, hr_size), interpolation=cv2.INTER_AREA)
     canvas = hr_size * SUPERSAMPLE
     sharp = _sharp(code.matrix, quiet_zone, 8)
-    span = sharp.shape[0] // 8
+    if style == "realistic":  # where the code's outer corners land on the canvas
+        side = canvas * rng.uniform(0.88, 1.0)
+        centre = canvas / 2 + rng.uniform(-0.04, 0.04, 2) * canvas
+        angle, warp = np.deg2rad(rng.uniform(-6, 6)), 0.03
+    else:  # wild: module pitch of 0.75-2.2 LR pixels, anywhere, partly outside the frame too
+        side = sharp.shape[0] // 8 * rng.uniform(0.75, 2.2) * canvas / (hr_size // scale)
+        centre = rng.uniform(0.2, 0.8, 2) * canvas
+        angle, warp = np.deg2rad(rng.uniform(-30, 30)), 0.08
+    square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * side / 2
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    dst = (square @ rotation.T + rng.uniform(-warp, warp, (4, 2)) * side + centre).astype(np.float32)
     src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32) * sharp.shape[0]
-    dst = _corners(rng, style, canvas, span, hr_size // scale)
     homography = cv2.getPerspectiveTransform(src, dst)
     size = (canvas, canvas)
     warped = cv2.warpPerspective(sharp, homography, size, flags=cv2.INTER_LINEAR)
@@ -164,27 +152,20 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
     return np.clip(scene * lighting[..., None], 0, 1)
 
 
-def _printed_label(code: QRCode, rng: np.random.Generator, quiet_zone: int, per_module: int) -> np.ndarray:
-    """The label seen straight on, ``per_module`` px per module: (ink with dot gain, paper grain, inside), float32."""
+def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, module_px: float,
+                     centre: np.ndarray, quiet_zone: int = 4) -> np.ndarray:
+    """Draw ``code``'s label into ``scene`` (float32 RGB, in place) as a phone sees it, ``module_px`` px per module at
+    its centre; returns the label's outer corners in the scene (4 x 2)."""
+    per_module = int(np.clip(np.ceil(module_px), 2, 8))
+    # The label seen straight on, at 8 px per module: (ink with dot gain, paper grain, inside).
     sharp = _sharp(code.matrix, quiet_zone, 8)
-    side = sharp.shape[0]
-    soft = cv2.GaussianBlur(sharp, (0, 0), 8 * rng.uniform(0.06, 0.2))  # 8 px per module here
+    soft = cv2.GaussianBlur(sharp, (0, 0), 8 * rng.uniform(0.06, 0.2))
     ink = np.clip((soft - rng.uniform(0.35, 0.65)) / 0.15 + 0.5, 0, 1)  # > 0.5: dark modules grow (dot gain)
-    grain = cv2.GaussianBlur(rng.standard_normal((side, side), dtype=np.float32), (0, 0), 1.0)
+    grain = cv2.GaussianBlur(rng.standard_normal(sharp.shape, dtype=np.float32), (0, 0), 1.0)
     paper = 1 + grain * np.float32(rng.uniform(0.05, 0.25))  # blurred grain has std ~0.28: 1.4-7 % of the light
     label = np.dstack([ink, paper, np.ones_like(ink)])
     if per_module < 8:
-        label = cv2.resize(label, (side // 8 * per_module,) * 2, interpolation=cv2.INTER_AREA)
-    return label
-
-
-def draw_photo_label(scene: np.ndarray, code: QRCode, rng: np.random.Generator, module_px: float,
-                     centre: np.ndarray, quiet_zone: int = 4) -> np.ndarray:
-    """Draw ``code``'s label into ``scene`` (float32 RGB, in place) as a phone sees it: ``module_px`` px per module at
-    its centre, any rotation, a tilted camera (focal length 1.2-12 label widths), in a third of the draws round a
-    bottle, uneven light, in 30 % glare. Returns the label's outer corners in the scene (4 x 2)."""
-    per_module = int(np.clip(np.ceil(module_px), 2, 8))
-    label = _printed_label(code, rng, quiet_zone, per_module)
+        label = cv2.resize(label, (sharp.shape[0] // 8 * per_module,) * 2, interpolation=cv2.INTER_AREA)
     side = label.shape[0]
     radius = side * rng.uniform(0.45, 1.5) if rng.random() < 0.35 else np.inf  # a bottle, seen side-on
     half = radius * np.sin(side / (2 * radius)) if np.isfinite(radius) else side / 2  # its bent half width

@@ -1,8 +1,5 @@
-"""Models: ``build_generator``, ``build_discriminator``, ``build_vgg``; their cost: ``conv_macs``; which
-weights file a name means and loading it: ``registry``.
-
-Names are loaded on first use, so ``models.registry`` (name parsing, no Keras) stays cheap to import.
-"""
+"""Models, their cost and the weights ``registry``; names are loaded on first use, so ``models.registry`` (name
+parsing, no Keras) stays cheap to import."""
 
 from importlib import import_module
 

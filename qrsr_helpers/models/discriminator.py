@@ -1,6 +1,5 @@
 """The SRGAN discriminator (tutorial and paper). It outputs a logit: a sigmoid before the loss survives only on
-TensorFlow without a cast in between (float16 or JAX would clip it to no gradient). [0, 1] pixels are mapped to
-[-1, 1], the paper's HR range."""
+TensorFlow without a cast in between (float16 or JAX would clip it to no gradient)."""
 
 from __future__ import annotations
 
@@ -13,8 +12,7 @@ _BLOCKS = ((1, 2), (2, 1), (2, 2), (4, 1), (4, 2), (8, 1), (8, 2))
 
 def build_discriminator(input_shape: tuple[int, int, int] = (128, 128, 3), filters: int = 64,
                         dense_units: int = 1024, name: str = "discriminator") -> keras.Model:
-    """conv(f) + LeakyReLU; 7 x [conv3x3 + BN + LeakyReLU] with (f,s2) (2f,1) (2f,s2) (4f,1) (4f,s2)
-    (8f,1) (8f,s2); Flatten; Dense(1024); LeakyReLU(0.2); Dense(1) logit. Input pixels in [0, 1]."""
+    """conv(f) + LeakyReLU; 7 x [conv3x3 + BN + LeakyReLU]; Flatten; Dense(1024); LeakyReLU(0.2); Dense(1) logit."""
     image = keras.Input(input_shape, name="image")
     x = layers.Rescaling(2.0, offset=-1.0, name="to_pm1")(image)  # [0,1] -> [-1,1], the paper's HR range
     x = layers.Conv2D(filters, 3, padding="same", name="conv0")(x)

@@ -14,7 +14,6 @@ from keras import layers, ops
 
 from ..errors import BadFile
 
-IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
 NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 NOTOP_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + NOTOP_FILE
 NOTOP_MD5 = "253f8cb515780f3b799900260a226db6"  # the hash keras.applications.VGG19 checks
@@ -28,14 +27,13 @@ class VGGWeightsUnavailable(BadFile, FileNotFoundError):
 
 @keras.saving.register_keras_serializable(package="qrsr")
 class ImageNetPreprocess(layers.Layer):
-    """[0, 1] RGB (or grey) -> ``keras.applications.vgg19.preprocess_input(255 * x)``: inside the model, so no caller
-    can forget the BGR flip or the mean."""
+    """[0, 1] RGB (or grey) -> ``vgg19.preprocess_input(255 * x)``, inside the model: no caller forgets the BGR flip."""
 
     def call(self, x):
         if x.shape[-1] == 1:
             x = ops.repeat(x, 3, axis=-1)
         bgr = ops.flip(x, axis=-1) * 255.0
-        return bgr - ops.convert_to_tensor(IMAGENET_BGR_MEAN, dtype=bgr.dtype)
+        return bgr - ops.convert_to_tensor((103.939, 116.779, 123.68), dtype=bgr.dtype)  # ImageNet's BGR mean
 
 
 def download_imagenet_weights() -> str:
