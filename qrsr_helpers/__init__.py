@@ -15,7 +15,7 @@ try:
     __version__ = version("qrsr")  # one source: pyproject.toml
 except PackageNotFoundError:  # a checkout on PYTHONPATH, not installed (e.g. a lent GPU machine): say so
     __version__ = "0+uninstalled"
-_HOMES = {"load_pretrained": "models.registry:load_pretrained", "super_resolve": "inference", "Enhancer": "inference",
+_HOMES = {"load_pretrained": "models.registry", "super_resolve": "inference", "Enhancer": "inference",
           "generate_pairs": "data.pairs", "load_or_generate": "data.pairs", "decode": "decode",
           "decode_matches": "decode", "evaluate_upscalers": "evaluate", "interpolation_upscaler": "evaluate",
           "upscaler": "evaluate", "hr_decode_rate": "evaluate"}
@@ -24,6 +24,5 @@ __all__ = ["Config", "get_config", *_HOMES, "__version__"]
 
 def __getattr__(name: str):
     if name in _HOMES:
-        module, _, attribute = _HOMES[name].partition(":")
-        return getattr(import_module(f".{module}", __name__), attribute or name)
+        return getattr(import_module(f".{_HOMES[name]}", __name__), name)
     raise AttributeError(f"module 'qrsr_helpers' has no attribute {name!r}")

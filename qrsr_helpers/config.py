@@ -13,8 +13,7 @@ from pathlib import Path
 from .errors import InvalidArgument
 
 PIXEL_LOSSES = ("l1", "mse", "l1+binary")  # losses.pixel_loss builds each
-# How a generator runs (models.registry.choose_backend, models.exported.choose_precision), each also set by its
-# environment variable (qrsr --backend / --precision set those).
+# How a generator runs (models.exported.setting), each also set by its variable (qrsr --backend / --precision set it).
 BACKENDS, BACKEND_ENV = ("auto", "onnx", "keras"), "QRSR_BACKEND"
 PRECISIONS, PRECISION_ENV = ("auto", "bf16", "fp32"), "QRSR_PRECISION"
 
@@ -85,8 +84,7 @@ class Config:
             raise ConfigError(f"max_version={self.max_version} must be in 1..10")
 
     @property
-    def gan_steps(self) -> int:
-        """Stage 2's length in steps (a ``gan_minutes`` budget may stop it earlier)."""
+    def gan_steps(self) -> int:  # stage 2's length (a ``gan_minutes`` budget may stop it earlier)
         return self.gan_epochs * self.steps_per_epoch
 
     @property
@@ -94,16 +92,14 @@ class Config:
         return self.hr_size // self.scale
 
     @property
-    def n_upscale(self) -> int:
-        """Number of x2 upscale blocks (the tutorial's 2 for x4)."""
+    def n_upscale(self) -> int:  # x2 upscale blocks: the tutorial's 2 for x4
         return self.scale.bit_length() - 1
 
     @property
     def run_dir(self) -> Path:
         return Path(self.runs_dir) / self.profile
 
-    def replace(self, **changes) -> Config:
-        """A copy with some knobs changed."""
+    def replace(self, **changes) -> Config:  # a copy with some knobs changed
         return dataclasses.replace(self, **changes)
 
 
@@ -115,8 +111,7 @@ _ALLOWED = {"profile": PROFILES, "degradation": DEGRADATIONS, "pixel_loss": PIXE
             "upsampling": ("nearest", "pixel_shuffle"), "channels": (1, 3), "scale": (2, 4, 8)}
 
 
-def _is_whole(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+_is_whole = lambda value: isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _shown(value) -> str:

@@ -32,14 +32,12 @@ def interpolation_upscaler(name: str, scale: int = Config.scale) -> Upscaler:
         return np.stack([cv2.resize(x, (w * scale, h * scale), interpolation=flag).reshape(h * scale, w * scale, -1)
                          for x in lr])
 
-    upscale.__name__ = name
     return upscale
 
 
 def upscaler(spec, backend: str | None = None, precision: str | None = None) -> Upscaler:
-    """An upscaler of uint8 batches from a loaded generator, an interpolation (``nearest`` | ``bilinear`` |
-    ``bicubic`` | ``lanczos``) or a generator's name (``srresnet`` | ``srgan`` | ``pretrained`` | a ``.weights.h5``
-    file, loaded by ``models.registry.load_pretrained`` with ``backend`` and ``precision``)."""
+    """An upscaler from a loaded generator, an interpolation's name, or a generator's (``srresnet`` | ``srgan`` |
+    ``pretrained`` | a ``.weights.h5`` file) for ``models.registry.load_pretrained``."""
     from .inference import super_resolve
     from .models.registry import BUNDLED, load_pretrained
 
@@ -83,8 +81,7 @@ def per_image_results(pairs: Pairs, upscalers: dict[str, Upscaler],
 
 
 def summarize(results: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Decode and misread rates (0-1) per decoder, mean PSNR/SSIM and n, per upscaler (and per ``by``, e.g.
-    version)."""
+    """Decode and misread rates (0-1) per decoder, mean PSNR/SSIM and n, per upscaler (and per ``by``)."""
     keys = ["upscaler"] + ([by] if by else [])
     rates = {f"decode_rate_{d}": (f"decoded_{d}", "mean") for d in READERS if f"decoded_{d}" in results}
     rates |= {f"misread_rate_{d}": (f"misread_{d}", "mean") for d in READERS if f"misread_{d}" in results}

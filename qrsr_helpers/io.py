@@ -1,18 +1,17 @@
-"""Files in and out: one image reader (:func:`read_image`, the header judged before any decoder runs) and one
-atomic writer (:func:`atomic_path`) under every file the package writes. Paths never reach OpenCV, whose ``imwrite``
-crashes on a non-UTF-8 name: Python reads and writes the bytes, OpenCV decodes and encodes memory."""
+"""One image reader (the header judged before any decoder runs) and one atomic writer for every file the package
+writes. Paths never reach OpenCV, whose ``imwrite`` crashes on a non-UTF-8 name: it only decodes and encodes memory."""
 
 from __future__ import annotations
 
-import json
 import os
 import struct
 import tempfile
 import uuid
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
 import numpy as np
 
@@ -24,7 +23,6 @@ NAMES = "PNG, JPEG, WebP, BMP, TIFF"
 UNREADABLE = "unreadable or corrupt"
 UNSUPPORTED = "unsupported pixel format"
 MAX_PIXELS = 50_000_000  # a 50 MP photo; a 439 KB PNG can claim 20000 x 20000 (6 GB decoded, hours to enhance)
-TOO_LARGE = "too large"
 
 
 class ImageError(BadFile):
@@ -65,26 +63,13 @@ def check_writable(folder: str | os.PathLike) -> Path:
     return folder
 
 
-def write_json(path: str | os.PathLike, data: dict) -> Path:
-    """``data`` as indented JSON, atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    return Path(path)
-
-
-class Header(NamedTuple):
-    """What a file's header says (Pillow, no pixel read)."""
-
-    width: int
-    height: int
-    format: str  # Pillow's name: PNG, JPEG, MPO (a JPEG with extra images), WEBP, BMP, TIFF; or GIF, ICO...
-    pages: int  # images in the file (TIFF pages, APNG / WebP frames); readers take the first
-    orientation: int  # EXIF orientation 1-8 (1: as stored)
+# What a file's header says (Pillow, no pixel read): format is Pillow's name (MPO: a JPEG with extra images), pages
+# the images in it (TIFF pages, APNG / WebP frames; readers take the first), orientation EXIF's 1-8 (1: as stored).
+Header = namedtuple("Header", "width height format pages orientation")
 
 
 def image_header(file: str | os.PathLike | IO[bytes]) -> Header | None:
-    """The :class:`Header` of an image file (a path or an open binary file), or None when Pillow does not know its
-    contents: a 25 MB file can claim 20000 x 20000 pixels, judged before any decoder allocates them."""
+    """A path's or open file's :class:`Header`, None when Pillow does not know it; judged before pixels are read."""
     from PIL import Image
 
     # Pillow's own limit would refuse such a file without its size, and ignore --max-pixels: read_image judges it.
@@ -140,11 +125,6 @@ _ORIENT = {1: lambda a: a, 2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 
            8: np.rot90}
 
 
-def _pixels(n: int) -> str:
-    """A pixel count as people read it: 1,600 px, 120,000 px, 1.3 MP, 400 MP."""
-    return f"{n:,} px" if n < 100_000 else f"{n / 1e6:,.1f}".removesuffix(".0") + " MP"
-
-
 def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray, RGB or RGBA, upright by its EXIF orientation, page 1 of
     several. Only what Pillow identifies as supported, at most ``max_pixels``, reaches OpenCV's decoder."""
@@ -167,11 +147,12 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
                                  UNSUPPORTED)
             pixels = header.width * header.height
             if max_pixels and pixels > max_pixels:
-                size, limit = _pixels(pixels), _pixels(max_pixels)
+                shown = lambda n: f"{n:,} px" if n < 100_000 else f"{n / 1e6:,.1f}".removesuffix(".0") + " MP"
+                size, limit = shown(pixels), shown(max_pixels)
                 if size == limit:  # rounded alike: say them exactly
                     size, limit = f"{pixels:,} px", f"{max_pixels:,} px"
                 raise ImageError(f"{path}: {header.width}x{header.height} is too large ({size} > {limit}; raise "
-                                 "the limit with --max-pixels)", TOO_LARGE)
+                                 "the limit with --max-pixels)", "too large")
             file.seek(0)
             data = file.read()
     except OSError as error:
@@ -202,8 +183,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
-    """uint8 RGB as a decoder or a camera sees ``image``: grey repeated, RGBA composited over white
-    paper (a transparent background is paper, not black ink)."""
+    """uint8 RGB as a decoder sees ``image``: RGBA over white paper (a transparent background is paper, not ink)."""
     image = np.asarray(image)
     if image.ndim == 2 or image.shape[2] == 1:
         return np.repeat(image.reshape(image.shape[:2])[..., None], 3, axis=2)
@@ -219,8 +199,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
-    """Write a uint8 gray/RGB/RGBA image atomically; the format follows the suffix. Colour is channel-swapped in
-    place for OpenCV and back afterwards, so a 16000 x 12000 result is never copied."""
+    """A uint8 image, atomically, in its suffix's format; BGR in place and back: a 16000 x 12000 one is not copied."""
     import cv2
 
     path = Path(path)
@@ -248,13 +227,10 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
 
 
 def write_png_strips(path: str | os.PathLike, shape: tuple[int, ...], strips: Iterator[tuple[int, np.ndarray]]) -> Path:
-    """Write a PNG from row blocks as they come (``inference.Enhancer.strips``), atomically: the image
-    never exists whole in memory, so a 16000 x 12000 result costs two strips, not 576 MB.
-
-    The encoder is pypng (pure Python over zlib). Measured against the hand-written Sub-filter
-    encoder it replaced, on a 16000 x 12000 RGB image written in 512-row strips (AMD EPYC):
-    1.15 s vs 1.58 s, peak RSS 212 vs 235 MB, file 14.1 vs 11.5 MB; ``cv2.imwrite`` of the whole
-    image needs it whole (3.4x the memory at 8000 x 6000)."""
+    """A PNG from row blocks as they come (``inference.Enhancer.strips``), atomically: a 16000 x 12000 result costs
+    two strips in memory, not 576 MB. pypng against the Sub-filter encoder it replaced, measured on 16000 x 12000 RGB
+    in 512-row strips (AMD EPYC): 1.15 vs 1.58 s, peak RSS 212 vs 235 MB, file 14.1 vs 11.5 MB; ``cv2.imwrite``
+    needs the image whole (3.4x the memory at 8000 x 6000)."""
     import png
 
     height, width = shape[:2]

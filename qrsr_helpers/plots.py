@@ -41,10 +41,10 @@ def _bars(axis, table, fmt: str, fontsize: float) -> None:
     axis.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
 
 
-def comparison_grid(columns: Mapping[str, np.ndarray], n: int = 4, size: float = 2.2,
-                    row_labels: list[str] | None = None, decoded: Mapping[str, np.ndarray] | None = None) -> plt.Figure:
-    """One row per sample, one column per named batch (``{"LR": lr, "SR": sr, "HR": hr}``), all drawn at one size
-    with nearest-neighbour display: an LR shows its real pixels next to the HR. ``decoded``: see :func:`decode_grid`."""
+def comparison_grid(columns: Mapping[str, np.ndarray], decoded: Mapping[str, np.ndarray] | None = None, n: int = 4,
+                    size: float = 2.2, row_labels: list[str] | None = None) -> plt.Figure:
+    """One row per sample, one column per named batch, at one size, nearest-neighbour (an LR shows its real pixels);
+    ``decoded`` (a bool per row, for some columns) tags "decoded" / "not decoded": the decoder judges a QR code."""
     batches = {name: _displayable(images) for name, images in columns.items()}
     n = min([n] + [len(images) for images in batches.values()])
     figure, axes = plt.subplots(n, len(batches), figsize=(size * len(batches), size * n), squeeze=False,
@@ -64,11 +64,7 @@ def comparison_grid(columns: Mapping[str, np.ndarray], n: int = 4, size: float =
     return figure
 
 
-def decode_grid(columns: Mapping[str, np.ndarray], decoded: Mapping[str, np.ndarray], n: int = 4,
-                size: float = 2.2, row_labels: list[str] | None = None) -> plt.Figure:
-    """``comparison_grid`` with a "decoded" / "not decoded" tag on the images of the columns named in ``decoded``
-    (one bool per row): for a QR code the decoder, not the eye, is the judge."""
-    return comparison_grid(columns, n, size, row_labels, decoded)
+decode_grid = comparison_grid  # called with ``decoded``
 
 
 def decode_rate_bars(overall, hr_rates: Mapping[str, float] | None = None,
@@ -113,7 +109,7 @@ def decode_rate_curves(table, x: str, title: str = "Decode rate", xlabel: str | 
 
 
 def feature_maps(maps: Mapping[str, np.ndarray], n: int = 6) -> plt.Figure:
-    """Per named feature map (H x W x C) of one image, its ``n`` most active channels, each scaled to its own range."""
+    """Per named feature map (H x W x C) of one image, its ``n`` most active channels, each in its own range."""
     figure, axes = plt.subplots(len(maps), n, figsize=(1.5 * n, 1.5 * len(maps)), squeeze=False, subplot_kw=_BARE)
     for row, (name, fmap) in enumerate(maps.items()):
         fmap = np.asarray(fmap, np.float32)

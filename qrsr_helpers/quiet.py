@@ -52,9 +52,8 @@ class _QuietTensorFlow(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """From the first ``import tensorflow`` on: no start-up chatter, no C++ notices (level 3: a real failure raises in
-    Python), no retracing warnings (many models of many shapes are the tutorial's normal case), no warning that
-    ``fit`` cannot shuffle a ``tf.data`` set (ours are shuffled in the pipeline)."""
+    """From the first ``import tensorflow`` on: no start-up chatter, no C++ notices (a real failure raises in Python),
+    no retracing warnings (many shapes are the tutorial's normal case), no "cannot shuffle" (the pipeline shuffles)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed", category=UserWarning)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config import Config
 from ..errors import BadFile, InvalidArgument, QrsrWarning, error_line
-from ..io import write_json
+from ..io import atomic_path
 from .exported import ExportedGenerator, choose_precision, setting
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
@@ -71,7 +71,10 @@ def read_run_info(out_dir: str | os.PathLike) -> dict:
 
 
 def write_run_info(out_dir: str | os.PathLike, **info) -> Path:
-    return write_json(Path(out_dir) / "run.json", {**read_run_info(out_dir), **info})
+    path, data = Path(out_dir) / "run.json", {**read_run_info(out_dir), **info}
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    return path
 
 
 def architecture_info(config: Config) -> dict:
