@@ -1,6 +1,5 @@
 """The ``qrsr`` command, one module per subcommand (imported lazily: ``qrsr --help`` loads no TensorFlow). Exit status:
-0 done; 1 nothing decoded (``enhance --decode``); 2 a bad argument or input (one line, no traceback); 130 interrupted.
-"""
+0 done; 1 nothing decoded (``enhance --decode``); 2 a bad argument or input (one line, no traceback); 130 Ctrl-C."""
 
 from __future__ import annotations
 
@@ -138,9 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         _check_numbers(args)
         from ..models.exported import setting
 
-        for flag in ("backend", "precision"):  # flags, else environment variables (read here, once), else auto
-            if hasattr(args, flag):
-                setattr(args, flag, setting(flag, getattr(args, flag)))
+        if hasattr(args, "backend"):  # flags, else environment variables (read here, once), else auto
+            args.backend, args.precision = setting("backend", args.backend), setting("precision", args.precision)
         return int(import_module(f".{args.command}", __name__).run(args) or 0)
     except (QrsrError, FileNotFoundError) as error:
         print(f"qrsr {args.command}: error: {printable(str(error))}", file=sys.stderr)

@@ -64,8 +64,7 @@ def read_run_info(out_dir: str | os.PathLike) -> dict:
         raise BadFile(f"{path}: not a readable run record ({type(error).__name__}: {error_line(error, 80)}); "
                       f"{START_OVER}", "bad description") from None
     if not isinstance(data, dict):
-        kind = {"str": "string", "int": "number", "float": "number", "bool": "boolean", "NoneType": "null"}.get(
-            type(data).__name__, type(data).__name__)
+        kind = {str: "string", bool: "boolean", type(None): "null", list: "list"}.get(type(data), "number")
         raise BadFile(f"{path}: holds a JSON {kind}, not a run record (a JSON object); {START_OVER}", "bad description")
     return data
 
@@ -171,8 +170,7 @@ def runtime_label(generator) -> str:
 
 
 def _version(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_mtime_ns, stat.st_size
+    return (stat := path.stat()).st_mtime_ns, stat.st_size
 
 
 def load_pretrained(weights: str | os.PathLike | None = None, backend: str | None = "keras",
