@@ -196,11 +196,9 @@ class Enhancer:
         strips unless decoded); the generator loads after the read (a bad input fails fast), untimed in ``seconds``."""
         from .locate import Region, locate
 
-        start = time.perf_counter()
-        image, header = read_image(source, max_pixels), image_header(source)
-        read_seconds = time.perf_counter() - start
-        runtime = runtime_label(self.generator)
-        start = time.perf_counter() - read_seconds
+        start, image, header = time.perf_counter(), read_image(source, max_pixels), image_header(source)
+        loading, runtime = time.perf_counter(), runtime_label(self.generator)
+        start += time.perf_counter() - loading
         h, w = image.shape[:2]
         region = (None if whole else locate(image)) or Region((0, 0, w, h), "whole" if whole else "none", codes=0)
         (x0, y0, x1, y1), read_by = region.box, ""

@@ -138,9 +138,8 @@ def locate(image: np.ndarray) -> Region | None:
     touching = [b for b in blobs if any(_overlap(b.box, f.box) > 0.5 for f in undecoded)]
     if found:
         codes, boxes = found, np.array([r.box for r in found + touching])
-        region = Region((int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()),
-                         int(boxes[:, 3].max())), "zxing", decoded=not undecoded,
-                        module_px=max(f.module_px for f in found), codes=len(found))
+        region = Region((*map(int, boxes[:, :2].min(axis=0)), *map(int, boxes[:, 2:].max(axis=0))), "zxing",
+                        decoded=not undecoded, module_px=max(f.module_px for f in found), codes=len(found))
     elif blobs:
         codes, region = blobs[:1], blobs[0]
     else:

@@ -15,8 +15,6 @@ from importlib import import_module
 from ..config import BACKENDS, PRECISIONS, PROFILES, Config
 from ..errors import BadFile, InvalidArgument, QrsrError, QrsrWarning, printable
 
-MAX_CODES = 100_000  # ~5 GB of pairs and hours of decoding: beyond it a typo is likelier than a plan
-
 
 class _Parser(argparse.ArgumentParser):
     """A bad command line in one line (exit 2), not argparse's usage block."""
@@ -26,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    codes_limit = 10_000 if args.command == "demo" else MAX_CODES
+    codes_limit = 10_000 if args.command == "demo" else 100_000  # ~5 GB of pairs, hours of decoding: likelier a typo
     checks = [("n", lambda v: v >= 1, "need at least one code"),
               ("n", lambda v: v <= codes_limit, f"more than {codes_limit:,} codes: hours of work and gigabytes; "
                                                 "split the job"),

@@ -155,9 +155,7 @@ def choose_backend(path: Path, backend: str | None = None) -> str:
     if asked == "onnx" and not exported:
         raise InvalidArgument(f"{path}: no ONNX export beside it ({export_path(path).name}); write one with "
                               "python scripts/export_onnx.py, or use --backend keras")
-    if asked == "auto":
-        return "onnx" if exported and path.parent == WEIGHTS_DIR.resolve() else "keras"
-    return asked
+    return asked if asked != "auto" else "onnx" if exported and path.parent == WEIGHTS_DIR.resolve() else "keras"
 
 
 def runtime_label(generator) -> str:
