@@ -7,13 +7,7 @@ import segno
 
 from qrsr_helpers import decode as decode_module
 from qrsr_helpers.data.pairs import generate_pairs
-from qrsr_helpers.decode import (
-    contrast_stretched,
-    decode,
-    decode_matches,
-    decode_outcomes,
-    to_gray_uint8,
-)
+from qrsr_helpers.decode import contrast_stretched, decode, decode_matches, decode_outcomes, to_gray_uint8
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +48,8 @@ def test_cascade_refuses_a_symbol_too_small_for_an_enhanced_image(clean):
 
 
 def test_cascade_refuses_opencvs_read_of_a_symbol_too_small_too(clean, monkeypatch):
-    """The last look (OpenCV) has the same floor as zxing's: a read of a symbol narrower than MIN_SYMBOL_PX
-    in a x4 image is texture, not a code. OpenCV seldom reads such symbols, so the symbol's measured side is
-    stood in for."""
+    """OpenCV's look has zxing's floor (a symbol under MIN_SYMBOL_PX in a x4 image is texture); OpenCV seldom
+    reads one, so the symbol's measured side is stood in for."""
     from qrsr_helpers import decode as module
 
     monkeypatch.setattr(module, "_zxing", lambda gray, min_side=0.0: ())  # no zxing look reads anything
