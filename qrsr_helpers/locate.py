@@ -14,7 +14,6 @@ from .decode import _side, to_gray_uint8
 
 MIN_CODE_SIDE = 16  # px: a version-1 code at under 1 px per module is not a code any more
 MIN_EDGE = 24  # grey levels of local range (3 x 3 max - min): a code's modules at 1 px each still show ~50
-DENSITY, WINDOW = 0.6, 9  # a blob: where over 60 % of a 9 x 9 window is strong edges
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def _blobs(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
     gradient = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     otsu, _ = cv2.threshold(gradient, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     strong = (gradient > max(otsu, MIN_EDGE)).astype(np.uint8)  # a smooth photo's Otsu split is no edge
-    dense = (cv2.boxFilter(strong.astype(np.float32), -1, (WINDOW, WINDOW)) > DENSITY).astype(np.uint8)
+    dense = (cv2.boxFilter(strong.astype(np.float32), -1, (9, 9)) > 0.6).astype(np.uint8)  # a blob: >60 % strong edges
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
     found = []
     for i in range(1, count):
