@@ -33,8 +33,7 @@ def ensemble(attempt: Attempt):
 def rescaled(factor: float):
     """The region resampled x``factor`` (LR), then enhanced: the generator sees its modules at another size."""
     def rung(attempt: Attempt):
-        h, w = attempt.crop.shape[:2]
-        size = (max(8, round(w * factor)), max(8, round(h * factor)))
+        size = tuple(max(8, round(side * factor)) for side in attempt.crop.shape[1::-1])  # (width, height)
         kernel = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
         sr = attempt.enhancer.enhance(cv2.resize(attempt.crop, size, interpolation=kernel), ensemble=False)
         return None, plausible_reads(sr)

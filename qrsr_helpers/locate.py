@@ -47,11 +47,10 @@ def zxing_regions(gray: np.ndarray) -> list[Region]:
             p = barcode.position
             corners = np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
                                np.float64) / factor
-            x0, y0 = np.floor(corners.min(axis=0)).astype(int)
-            x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+            box = (*np.floor(corners.min(axis=0)).astype(int), *np.ceil(corners.max(axis=0)).astype(int) + 1)
             version = str(barcode.extra.get("Version", "")) if barcode.valid else ""
             module_px = _side(corners) / (17 + 4 * int(version)) if version.isdigit() else 0.0
-            region = Region(_clip((x0, y0, x1, y1), gray.shape), "zxing", decoded=barcode.valid, module_px=module_px)
+            region = Region(_clip(box, gray.shape), "zxing", decoded=barcode.valid, module_px=module_px)
             if barcode.valid or _plausible(region):  # a failed detection can be a degenerate sliver
                 regions.append(region)
     return _drop_overlapping(regions)  # the same code seen at 1x and 2x
