@@ -111,8 +111,7 @@ def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxi
     with ThreadPoolExecutor() as pool:
         results = list(pool.map(lambda image: decode(image, decoder), images))
     matched = np.array([r.matches(p) for r, p in zip(results, payloads)], dtype=bool)
-    read = np.array([r.ok for r in results], dtype=bool)
-    return matched, read & ~matched
+    return matched, np.array([r.ok for r in results], dtype=bool) & ~matched
 
 
 def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing") -> np.ndarray:

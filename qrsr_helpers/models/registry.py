@@ -32,8 +32,7 @@ def bundled_path(model: str) -> Path:
 def weights_path(spec: str | os.PathLike | None) -> Path:
     text = "srresnet" if spec is None or str(spec) == "pretrained" else str(spec)
     if not text.strip():
-        raise InvalidArgument(f"empty weights name: use one of {list(BUNDLED)}, 'pretrained' or a "
-                              f"{WEIGHTS_SUFFIX} file")
+        raise InvalidArgument(f"empty weights name: use one of {[*BUNDLED]}, 'pretrained' or a {WEIGHTS_SUFFIX} file")
     path = bundled_path(text) if text in BUNDLED else Path(text).expanduser()
     if not path.is_file():
         why = (f"the bundled generator {text!r} is not installed (reinstall qrsr)" if text in BUNDLED else
