@@ -35,7 +35,7 @@ def reads(images: np.ndarray) -> list[tuple[str, ...]]:
 
 
 def each_grey(look):
-    """``look`` (one of the cascade's, ``decode.otsu_binarised`` / ``contrast_stretched``) on every image."""
+    """``look`` (one of the cascade's: Otsu's threshold / ``decode.contrast_stretched``) on every image."""
     from qrsr_helpers.decode import to_gray_uint8
 
     return lambda images: np.stack([look(to_gray_uint8(image)) for image in images])
@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     from qrsr_helpers import interpolation_upscaler, super_resolve
     from qrsr_helpers.config import Config
-    from qrsr_helpers.decode import contrast_stretched, otsu_binarised
+    from qrsr_helpers.decode import contrast_stretched
     from qrsr_helpers.models.registry import load_pretrained, runtime_label
 
     generator = load_pretrained("srresnet", backend=None)  # what the product runs (the fast path)
@@ -69,7 +69,8 @@ def main() -> None:
         start = time.perf_counter()
         sr = super_resolve(generator, pairs.lr)
         hypotheses = {"sr": (sr, time.perf_counter() - start)}
-        for name, make in (("sr_otsu", each_grey(otsu_binarised)), ("sr_stretch", each_grey(contrast_stretched))):
+        otsu = lambda gray: cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+        for name, make in (("sr_otsu", each_grey(otsu)), ("sr_stretch", each_grey(contrast_stretched))):
             start = time.perf_counter()
             hypotheses[name] = (make(sr), time.perf_counter() - start)
         for factor in args.factors:

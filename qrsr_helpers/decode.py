@@ -46,14 +46,10 @@ def to_gray_uint8(image: np.ndarray) -> np.ndarray:
 
 def decode(image: np.ndarray, decoder: str = "zxing", min_side: float = 0.0) -> DecodeResult:
     """Every QR code at least ``min_side`` px wide in ``image``, as ``decoder`` (one of :data:`READERS`) reads it."""
-    gray = to_gray_uint8(image)
-    if decoder == "zxing":
-        return DecodeResult("zxing", _zxing(gray, min_side))
-    if decoder == "cascade":
-        return DecodeResult("cascade", read_cascade(gray, max(min_side, MIN_SYMBOL_PX)))
-    if decoder == "opencv":
-        return DecodeResult("opencv", _opencv(gray, min_side))
-    raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
+    read = {"zxing": _zxing, "opencv": _opencv, "cascade": lambda g, side: read_cascade(g, max(side, MIN_SYMBOL_PX))}
+    if decoder not in read:
+        raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
+    return DecodeResult(decoder, read[decoder](to_gray_uint8(image), min_side))
 
 
 def decode_all(image: np.ndarray, enhanced: bool = False, min_side: float = 0.0) -> dict[str, DecodeResult]:
@@ -82,18 +78,13 @@ def read_cascade(gray: np.ndarray, min_side: float = MIN_SYMBOL_PX) -> tuple[Rea
     """How the product reads a x4 image, cheapest look first: zxing on the image, on its Otsu binarisation (a global
     threshold where zxing's local one splits a blurred module), its contrast stretch, then OpenCV (23.0 -> 24.2 % of
     realistic codes read, benchmarks/decode_levers.py); symbols under ``min_side`` refused: every misread was one."""
-    for look in (gray, otsu_binarised(gray), contrast_stretched(gray)):
+    for look in (gray, cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1], contrast_stretched(gray)):
         if reads := _zxing(look, min_side):
             return reads
     return _opencv(gray, min_side)
 
 
-def otsu_binarised(gray: np.ndarray) -> np.ndarray:
-    return cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
-
-
 def contrast_stretched(gray: np.ndarray) -> np.ndarray:
-    """The 2nd..98th percentiles of ``gray`` stretched over 0..255."""
     lo, hi = np.percentile(gray, (2, 98))
     return np.clip((gray.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
 
@@ -120,8 +111,7 @@ def decode_outcomes(images: np.ndarray, payloads: list[str], decoder: str = "zxi
     with ThreadPoolExecutor() as pool:
         results = list(pool.map(lambda image: decode(image, decoder), images))
     matched = np.array([r.matches(p) for r, p in zip(results, payloads)], dtype=bool)
-    read = np.array([r.ok for r in results], dtype=bool)
-    return matched, read & ~matched
+    return matched, np.array([r.ok for r in results], dtype=bool) & ~matched
 
 
 def decode_matches(images: np.ndarray, payloads: list[str], decoder: str = "zxing") -> np.ndarray:

@@ -1,6 +1,5 @@
-"""uint8 pixels in and out: :func:`super_resolve` runs a batch (krasserm's ``resolve()``), :class:`Enhancer` the rest
-(Real-ESRGAN's ``RealESRGANer``). Only the located code is enhanced: a whole 640 x 480 photo costs minutes on a CPU,
-its code a fraction of a second."""
+"""uint8 pixels in and out: :func:`super_resolve` a batch (krasserm's ``resolve()``), :class:`Enhancer` the rest
+(Real-ESRGAN's ``RealESRGANer``): only the located code, as a 640 x 480 photo costs minutes on a CPU, a code < 1 s."""
 
 from __future__ import annotations
 
@@ -25,8 +24,6 @@ from .models.registry import load_pretrained, runtime_label
 from .payload import Payload, one_payload_per_symbol
 
 TILE, OVERLAP, MAX_TILE = 128, 16, 1024  # LR px; a tile's activations, eagerly: ~0.8 GB at 128, ~10 GB at 1024
-EAGER_TILES = 4  # up to this many tiles (a code's region) run eagerly; more (a whole photo) run as a graph
-DECODE_MAX_PIXELS = 8_000_000  # input px: its x4 result (128 MP, 384 MB as RGB) is decoded in memory
 FIRST_READ = ("original", "enhanced")  # Enhanced.decoded's first paths; the ladder's rungs follow, by name
 LADDER_MAX_PIXELS = TILE * TILE  # the ladder climbs for a region up to one tile: a small code, its rungs cheap
 SHARP_MODULE_PX = 3.0  # px per module at which a code reads as it is: x4 is for ~1-2.5 (the generator's range)
@@ -40,8 +37,7 @@ def super_resolve(generator, lr: np.ndarray, eager: bool = False, ensemble: bool
     if lr.dtype != np.uint8 or lr.ndim != 4:
         raise ValueError(f"super_resolve() wants a uint8 NHWC batch, got {lr.dtype} with shape {lr.shape}")
     x = lr.astype(np.float32) / 255.0
-    run = (lambda v: np.asarray(generator(v, training=False), np.float32)) if eager else \
-        (lambda v: np.asarray(generator.predict(v, batch_size=64, verbose=0), np.float32))
+    run = lambda v: np.asarray(generator(v, training=False) if eager else generator.predict(v, 64, verbose=0), "f4")
     # One call per transform: batching the 8 measured 2.5x the memory for a 120 x 120 code (Keras, 2 cores).
     sr = sum(undo_dihedral(run(np.ascontiguousarray(dihedral(x, k))), k) for k in range(8)) / 8.0 if ensemble \
         else run(x)
@@ -62,8 +58,6 @@ def _tiles(length: int, tile: int) -> tuple[int, list[int]]:
 
 @dataclass
 class Enhanced:
-    """One enhanced file, as ``qrsr enhance`` prints it (:meth:`describe`)."""
-
     source: Path
     output: Path
     box: tuple[int, int, int, int]  # the enhanced LR region (x0, y0, x1, y1)
@@ -153,8 +147,7 @@ class Enhancer:
         return out
 
     def strips(self, image: np.ndarray, ensemble: bool | None = None) -> tuple[tuple[int, ...], Iterator]:
-        """The x4 image's shape and its ``(first row, rows)`` top to bottom, for writers that never hold it whole
-        (``io.write_png_strips``)."""
+        """The x4 image's shape and its ``(first row, rows)`` top to bottom, for ``io.write_png_strips``."""
         import cv2
 
         image = np.asarray(image)
@@ -189,7 +182,7 @@ class Enhancer:
                     acc[-shift:] = 0.0
                 for x in xs:
                     patch = super_resolve(self.generator, rgb[None, y:y + th, x:x + tw],
-                                          eager=len(ys) * len(xs) <= EAGER_TILES, ensemble=ensemble)[0]
+                                          eager=len(ys) * len(xs) <= 4, ensemble=ensemble)[0]
                     if patch.shape[:2] != (th * s, tw * s):
                         raise ValueError(f"the generator turned {th}x{tw} into {patch.shape[0]}x{patch.shape[1]}, "
                                          f"not x{s}")
@@ -199,23 +192,20 @@ class Enhancer:
 
     def enhance_file(self, source: str | Path, output: str | Path, decode: bool = False, whole: bool = False,
                      max_pixels: int = MAX_PIXELS) -> Enhanced:
-        """Enhance a padded region around the code(s) in ``source`` (else the whole image) into ``output``; with
-        ``decode``, decode the original and the enhancement. The generator loads after the file is read (a bad input
-        fails fast); its load is not in ``seconds``. A PNG is streamed in strips unless it must be decoded whole."""
+        """The padded region of the code(s) in ``source`` (else the whole image), enhanced into ``output`` (a PNG in
+        strips unless decoded); the generator loads after the read (a bad input fails fast), untimed in ``seconds``."""
         from .locate import Region, locate
 
-        start = time.perf_counter()
-        image, header = read_image(source, max_pixels), image_header(source)
-        read_seconds = time.perf_counter() - start
-        runtime = runtime_label(self.generator)
-        start = time.perf_counter() - read_seconds
+        start, image, header = time.perf_counter(), read_image(source, max_pixels), image_header(source)
+        loading, runtime = time.perf_counter(), runtime_label(self.generator)
+        start += time.perf_counter() - loading
         h, w = image.shape[:2]
         region = (None if whole else locate(image)) or Region((0, 0, w, h), "whole" if whole else "none", codes=0)
         (x0, y0, x1, y1), read_by = region.box, ""
         crop = image[y0:y1, x0:x1]
         notes = _region_notes(region, header)
         decoded = {"original": decode_all(image)} if decode else {}
-        fits = crop.shape[0] * crop.shape[1] <= DECODE_MAX_PIXELS
+        fits = crop.shape[0] * crop.shape[1] <= 8_000_000  # its x4 (128 MP, 384 MB as RGB) decodes in memory
         must_read = (set(decode_image(crop, "zxing").texts) if fits else set()) | _read(decoded.get("original", {}))
         if Path(output).suffix.lower() != ".png" or (fits and (decode or must_read)):
             sr = self.enhance(crop)

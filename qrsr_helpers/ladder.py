@@ -4,7 +4,7 @@ of 64 at 24 px, all by the ensemble; scenes 67 -> 74 and 24 -> 32 of 100)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 import cv2
 import numpy as np
@@ -16,14 +16,9 @@ from .decode import DecodeResult, decode_all
 PLAUSIBLE_SHARE = 0.28
 
 
-@dataclass(frozen=True)
-class Attempt:
-    """What every rung starts from: the LR region, its default x4 enhancement and the ``inference.Enhancer``.
-    A rung returns the image to keep (``None``: keep ``sr``) and what each decoder read."""
-
-    crop: np.ndarray
-    sr: np.ndarray
-    enhancer: object
+# What every rung starts from: the LR region, its default x4 enhancement and the ``inference.Enhancer``.
+# A rung returns the image to keep (``None``: keep ``sr``) and what each decoder read.
+Attempt = namedtuple("Attempt", "crop sr enhancer")
 
 
 def plausible_reads(sr: np.ndarray) -> dict[str, DecodeResult]:
@@ -38,8 +33,7 @@ def ensemble(attempt: Attempt):
 def rescaled(factor: float):
     """The region resampled x``factor`` (LR), then enhanced: the generator sees its modules at another size."""
     def rung(attempt: Attempt):
-        h, w = attempt.crop.shape[:2]
-        size = (max(8, round(w * factor)), max(8, round(h * factor)))
+        size = tuple(max(8, round(side * factor)) for side in attempt.crop.shape[1::-1])  # (width, height)
         kernel = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
         sr = attempt.enhancer.enhance(cv2.resize(attempt.crop, size, interpolation=kernel), ensemble=False)
         return None, plausible_reads(sr)

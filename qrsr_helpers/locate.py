@@ -1,7 +1,6 @@
 """Find the QR code in a photo, so only the code goes through the generator. Two finders, best first: zxing-cpp's
 detector (also at 2x for small images: it misses codes of 1.3-2 px per module at 1x), then contrast blobs (dense,
-square patches of strong edges, on a pyramid) for codes zxing does not see.
-"""
+square patches of strong edges, on a pyramid) for codes zxing does not see."""
 
 from __future__ import annotations
 
@@ -11,15 +10,10 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from .decode import to_gray_uint8
+from .decode import _side, to_gray_uint8
 
-ZXING_UPSCALE_MAX_PIXELS = 1_000_000  # search at 2x only below this size: a 2x copy of a 12 MP photo costs 48 MP
-PYRAMID_MIN_SIDE = 200  # coarsest contrast-blob level
 MIN_CODE_SIDE = 16  # px: a version-1 code at under 1 px per module is not a code any more
 MIN_EDGE = 24  # grey levels of local range (3 x 3 max - min): a code's modules at 1 px each still show ~50
-MIN_TRANSITIONS = 4  # median dark/light alternations per row and column of a blob: codes 4-12, smooth ramps 1
-MIN_SCORE = 0.1  # codes in photos score 0.17-0.8 (mean local range / 255 x fill); smooth texture < 0.05
-DENSITY, WINDOW = 0.6, 9  # a blob: where over 60 % of a 9 x 9 window is strong edges
 
 
 @dataclass(frozen=True)
@@ -46,20 +40,17 @@ class Region:
 
 
 def zxing_regions(gray: np.ndarray) -> list[Region]:
-    """Every QR symbol zxing-cpp detects, decodable or not, at 1x and (small images) 2x."""
     regions: list[Region] = []
-    for factor in (1, 2) if gray.size <= ZXING_UPSCALE_MAX_PIXELS else (1,):
+    for factor in (1, 2) if gray.size <= 1_000_000 else (1,):  # a 2x copy of a 12 MP photo would cost 48 MP
         image = gray if factor == 1 else cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
         for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True):
             p = barcode.position
             corners = np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
                                np.float64) / factor
-            x0, y0 = np.floor(corners.min(axis=0)).astype(int)
-            x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+            box = (*np.floor(corners.min(axis=0)).astype(int), *np.ceil(corners.max(axis=0)).astype(int) + 1)
             version = str(barcode.extra.get("Version", "")) if barcode.valid else ""
-            side = float(np.sqrt(abs(cv2.contourArea(corners.astype(np.float32)))))
-            module_px = side / (17 + 4 * int(version)) if version.isdigit() else 0.0
-            region = Region(_clip((x0, y0, x1, y1), gray.shape), "zxing", decoded=barcode.valid, module_px=module_px)
+            module_px = _side(corners) / (17 + 4 * int(version)) if version.isdigit() else 0.0
+            region = Region(_clip(box, gray.shape), "zxing", decoded=barcode.valid, module_px=module_px)
             if barcode.valid or _plausible(region):  # a failed detection can be a degenerate sliver
                 regions.append(region)
     return _drop_overlapping(regions)  # the same code seen at 1x and 2x
@@ -74,9 +65,8 @@ def _plausible(region: Region) -> bool:
 def contrast_regions(gray: np.ndarray) -> list[Region]:
     """Contrast blobs, best first, searched on a pyramid so large codes are found where their modules are 1-3 px."""
     regions, factor = [], 1
-    while factor == 1 or min(gray.shape) // factor >= PYRAMID_MIN_SIDE:
-        level = gray if factor == 1 else cv2.resize(gray, (gray.shape[1] // factor, gray.shape[0] // factor),
-                                                    interpolation=cv2.INTER_AREA)
+    while factor == 1 or min(gray.shape) // factor >= 200:  # the coarsest level's shorter side
+        level = cv2.resize(gray, (gray.shape[1] // factor, gray.shape[0] // factor), interpolation=cv2.INTER_AREA)
         regions += [Region(_clip(tuple(v * factor for v in box), gray.shape), "contrast", score)
                     for box, score in _blobs(level)]
         factor *= 2
@@ -87,7 +77,7 @@ def _blobs(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
     gradient = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     otsu, _ = cv2.threshold(gradient, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     strong = (gradient > max(otsu, MIN_EDGE)).astype(np.uint8)  # a smooth photo's Otsu split is no edge
-    dense = (cv2.boxFilter(strong.astype(np.float32), -1, (WINDOW, WINDOW)) > DENSITY).astype(np.uint8)
+    dense = (cv2.boxFilter(strong.astype(np.float32), -1, (9, 9)) > 0.6).astype(np.uint8)  # a blob: >60 % strong edges
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
     found = []
     for i in range(1, count):
@@ -101,10 +91,10 @@ def _blobs(gray: np.ndarray) -> list[tuple[tuple[int, int, int, int], float]]:
             continue
         binary = cv2.threshold(gray[y:y + h, x:x + w], 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1].astype(np.int8)
         flips = [np.median(np.abs(np.diff(binary, axis=a)).sum(axis=a)) for a in (1, 0)]  # per row, per column
-        if min(flips) < MIN_TRANSITIONS:  # dark/light alternations: a code has many, an edge one or two
+        if min(flips) < 4:  # median dark/light alternations per row/column: codes 4-12, edges and ramps 1-2
             continue
         score = float(gradient[y:y + h, x:x + w][mask].mean()) / 255.0 * float(fill)
-        if score >= MIN_SCORE:
+        if score >= 0.1:  # codes in photos score 0.17-0.8 (mean local range / 255 x fill); smooth texture < 0.05
             found.append(((int(x), int(y), int(x + w), int(y + h)), score))
     return found
 
@@ -118,9 +108,7 @@ def _overlap(a: tuple, b: tuple) -> float:
     """The intersection's share of the smaller box."""
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    return w * h / min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])) if w > 0 and h > 0 else 0.0
 
 
 def _drop_overlapping(regions: list[Region]) -> list[Region]:
@@ -138,20 +126,18 @@ def pad(box: tuple[int, int, int, int], shape: tuple[int, ...], margin: float = 
     return _clip((x0 - mx, y0 - my, x1 + mx, y1 + my), shape)
 
 
-def locate(image: np.ndarray, max_fraction: float = 0.5) -> Region | None:
+def locate(image: np.ndarray) -> Region | None:
     """The padded union of zxing's codes (and of blobs overlapping an undecoded one: zxing may report it in part),
-    else the best blob, else ``None``; other blobs go in ``skipped``, never dropped silently. Over ``max_fraction``
-    of the image, the whole image (``spans_image``): that costs about the same."""
+    else the best blob, else ``None``; other blobs go in ``skipped``, never dropped silently. Over half
+    the image, the whole image (``spans_image``): that costs about the same."""
     gray = to_gray_uint8(image)
-    found = zxing_regions(gray)
-    blobs = contrast_regions(gray)
+    found, blobs = zxing_regions(gray), contrast_regions(gray)
     undecoded = [f for f in found if not f.decoded]
     touching = [b for b in blobs if any(_overlap(b.box, f.box) > 0.5 for f in undecoded)]
     if found:
         codes, boxes = found, np.array([r.box for r in found + touching])
-        region = Region((int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()),
-                         int(boxes[:, 3].max())), "zxing", decoded=not undecoded,
-                        module_px=max(f.module_px for f in found), codes=len(found))
+        region = Region((*map(int, boxes[:, :2].min(axis=0)), *map(int, boxes[:, 2:].max(axis=0))), "zxing",
+                        decoded=not undecoded, module_px=max(f.module_px for f in found), codes=len(found))
     elif blobs:
         codes, region = blobs[:1], blobs[0]
     else:
@@ -159,8 +145,7 @@ def locate(image: np.ndarray, max_fraction: float = 0.5) -> Region | None:
     box = pad(region.box, gray.shape)
     skipped = tuple(b.box for b in blobs if all(_overlap(b.box, c.box) == 0 for c in codes + touching)
                     and _overlap(b.box, box) < 1.0)
-    spans_image = (box[2] - box[0]) * (box[3] - box[1]) > max_fraction * gray.size
-    if spans_image:
+    if spans_image := (box[2] - box[0]) * (box[3] - box[1]) > 0.5 * gray.size:
         box, skipped = (0, 0, gray.shape[1], gray.shape[0]), ()
     readable = tuple(pad(f.box, gray.shape, margin=0.15) for f in found if f.decoded)
     return Region(box, region.source, region.score, region.decoded, region.module_px, region.codes, skipped,

@@ -1,4 +1,4 @@
-"""Fixtures shared by the CLI tests."""
+"""Fixtures shared by the CLI, inference and ladder tests."""
 
 import json
 
@@ -15,6 +15,14 @@ def tiny_weights(tmp_path_factory):
     build_generator(n_upscale=2, **architecture).save_weights(folder / "tiny.weights.h5")
     (folder / "tiny.run.json").write_text(json.dumps({"architecture": architecture}))
     return folder / "tiny.weights.h5"
+
+
+@pytest.fixture(scope="module")
+def nearest_x4():
+    """A model whose exact output is known: nearest-neighbour x4. Tiling must reproduce it bit for bit."""
+    import keras
+
+    return keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(4)])
 
 
 @pytest.fixture

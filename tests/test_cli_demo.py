@@ -1,18 +1,15 @@
 """``qrsr demo``: the command end to end (subprocess, tiny generator), and the claim it exists to show:
 on fresh realistic codes the bundled generator decodes more than bicubic does."""
 
-import subprocess
-import sys
+from functools import partial
 
 import pytest
+from support import qrsr
 
 from qrsr_helpers.cli.demo import compare_on_fresh_codes
 from qrsr_helpers.io import read_image
 
-
-def qrsr_demo(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qrsr_helpers.cli", "demo", *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
+qrsr_demo = partial(qrsr, "demo", timeout=600)
 
 
 def test_demo_prints_the_table_and_writes_the_figure(tmp_path, tiny_weights):

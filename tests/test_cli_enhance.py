@@ -2,8 +2,7 @@
 
 Bad inputs are caught before TensorFlow is imported, so those runs take about a second; the runs
 that enhance use a tiny random generator (``--weights``) unless the test is about the bundled one.
-Every bad input is one line naming it (exit 2), never a traceback; one file's failure never stops a batch.
-"""
+Every bad input is one line naming it (exit 2), never a traceback; one file's failure never stops a batch."""
 
 import json
 import os

@@ -7,13 +7,7 @@ import segno
 
 from qrsr_helpers import decode as decode_module
 from qrsr_helpers.data.pairs import generate_pairs
-from qrsr_helpers.decode import (
-    contrast_stretched,
-    decode,
-    decode_matches,
-    decode_outcomes,
-    to_gray_uint8,
-)
+from qrsr_helpers.decode import contrast_stretched, decode, decode_matches, decode_outcomes, to_gray_uint8
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +48,11 @@ def test_cascade_refuses_a_symbol_too_small_for_an_enhanced_image(clean):
 
 
 def test_cascade_refuses_opencvs_read_of_a_symbol_too_small_too(clean, monkeypatch):
-    """The last look (OpenCV) has the same floor as zxing's: a read of a symbol narrower than MIN_SYMBOL_PX
-    in a x4 image is texture, not a code. OpenCV seldom reads such symbols, so the symbol's measured side is
-    stood in for."""
-    from qrsr_helpers import decode as module
-
-    monkeypatch.setattr(module, "_zxing", lambda gray, min_side=0.0: ())  # no zxing look reads anything
-    for side, read in ((module.MIN_SYMBOL_PX - 1, False), (module.MIN_SYMBOL_PX, True)):
-        monkeypatch.setattr(module, "_side", lambda corners, side=side: float(side))
+    """OpenCV's look has zxing's floor (a symbol under MIN_SYMBOL_PX in a x4 image is texture); OpenCV seldom
+    reads one, so the symbol's measured side is stood in for."""
+    monkeypatch.setattr(decode_module, "_zxing", lambda gray, min_side=0.0: ())  # no zxing look reads anything
+    for side, read in ((decode_module.MIN_SYMBOL_PX - 1, False), (decode_module.MIN_SYMBOL_PX, True)):
+        monkeypatch.setattr(decode_module, "_side", lambda corners, side=side: float(side))
         assert decode(clean.hr[0], "cascade").ok == read and decode(clean.hr[0], "opencv").ok, side
 
 
@@ -111,9 +102,7 @@ def test_decode_matches_reads_with_zxing_when_no_decoder_is_named(clean, monkeyp
 
 
 def test_the_cascade_looks_at_opencv_last(clean, monkeypatch):
-    from qrsr_helpers import decode as module
-
-    monkeypatch.setattr(module, "_zxing", lambda gray, min_side=0.0: ())  # zxing reads nothing, in every look
+    monkeypatch.setattr(decode_module, "_zxing", lambda gray, min_side=0.0: ())  # zxing reads nothing, in every look
     big = cv2.resize(clean.hr[0], (256, 256), interpolation=cv2.INTER_NEAREST)
     assert decode(big, "cascade").matches(clean.payloads[0])  # read by the real OpenCV look
 

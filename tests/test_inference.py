@@ -4,7 +4,6 @@ nearest-neighbour "generator" whose right answer is known exactly."""
 import os
 
 import cv2
-import keras
 import numpy as np
 import pytest
 from support import code_image, qr_code
@@ -13,12 +12,6 @@ from qrsr_helpers.decode import decode
 from qrsr_helpers.errors import InvalidArgument
 from qrsr_helpers.inference import SHARP_MODULE_PX, Enhancer, super_resolve
 from qrsr_helpers.io import read_image, to_rgb, write_image
-
-
-@pytest.fixture(scope="module")
-def nearest_x4():
-    """A model whose exact output is known: nearest-neighbour x4. Tiling must reproduce it bit for bit."""
-    return keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(4)])
 
 
 def _nearest(image: np.ndarray) -> np.ndarray:

@@ -1,7 +1,5 @@
-"""The decode ladder (issue 22): extra attempts only when the first read fails (``--fast`` skips them), the report
-names the rung, exit codes stay, a rung's read of a symbol too small for the region is refused, and only rungs the
-benchmark kept (none that misread) are in ``LADDER``.
-
+"""The decode ladder (issue 22): it climbs only when the first read fails (not with ``--fast``), names the rung,
+keeps exit codes, refuses a symbol too small for the region; ``LADDER`` holds only the rungs the benchmark kept.
 In-process with a nearest-neighbour x4 "generator" (milliseconds) and planted rungs whose reads are known."""
 
 from __future__ import annotations
@@ -11,7 +9,6 @@ import json
 from pathlib import Path
 
 import cv2
-import keras
 import numpy as np
 import pytest
 import segno
@@ -25,11 +22,6 @@ from qrsr_helpers.ladder import LADDER, Attempt, climb, ensemble, plausible_read
 from qrsr_helpers.payload import payload_read
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def nearest_x4():
-    return keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(4)])
 
 
 def planted(name: str, text: str | None, calls: list[str]):

@@ -1,6 +1,5 @@
 """The ``qrsr`` command, one module per subcommand (imported lazily: ``qrsr --help`` loads no TensorFlow). Exit status:
-0 done; 1 nothing decoded (``enhance --decode``); 2 a bad argument or input (one line, no traceback); 130 interrupted.
-"""
+0 done; 1 nothing decoded (``enhance --decode``); 2 a bad argument or input (one line, no traceback); 130 Ctrl-C."""
 
 from __future__ import annotations
 
@@ -16,8 +15,6 @@ from importlib import import_module
 from ..config import BACKENDS, PRECISIONS, PROFILES, Config
 from ..errors import BadFile, InvalidArgument, QrsrError, QrsrWarning, printable
 
-MAX_CODES = 100_000  # ~5 GB of pairs and hours of decoding: beyond it a typo is likelier than a plan
-
 
 class _Parser(argparse.ArgumentParser):
     """A bad command line in one line (exit 2), not argparse's usage block."""
@@ -27,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    codes_limit = 10_000 if args.command == "demo" else MAX_CODES
+    codes_limit = 10_000 if args.command == "demo" else 100_000  # ~5 GB of pairs, hours of decoding: likelier a typo
     checks = [("n", lambda v: v >= 1, "need at least one code"),
               ("n", lambda v: v <= codes_limit, f"more than {codes_limit:,} codes: hours of work and gigabytes; "
                                                 "split the job"),
@@ -138,9 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         _check_numbers(args)
         from ..models.exported import setting
 
-        for flag in ("backend", "precision"):  # flags, else environment variables (read here, once), else auto
-            if hasattr(args, flag):
-                setattr(args, flag, setting(flag, getattr(args, flag)))
+        if hasattr(args, "backend"):  # flags, else environment variables (read here, once), else auto
+            args.backend, args.precision = setting("backend", args.backend), setting("precision", args.precision)
         return int(import_module(f".{args.command}", __name__).run(args) or 0)
     except (QrsrError, FileNotFoundError) as error:
         print(f"qrsr {args.command}: error: {printable(str(error))}", file=sys.stderr)

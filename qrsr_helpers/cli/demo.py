@@ -42,19 +42,15 @@ def run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     result = compare_on_fresh_codes(args.n, args.seed, args.weights, args.backend, args.precision)
-    hr = result.hr_rates
     print(f"qrsr demo: {args.n} fresh codes (seed {args.seed}), realistic camera degradation 128 -> 32 px, "
           f"x4 by bicubic and by {result.model} ({runtime_label(generator)})")
-    print(f"HR itself decodes: zxing {hr['zxing']:.1%}, opencv {hr['opencv']:.1%}\n")
+    print(f"HR itself decodes: zxing {result.hr_rates['zxing']:.1%}, opencv {result.hr_rates['opencv']:.1%}\n")
     print(result.tables["overall"].to_string())
     # the first 4 codes (not picked: what a user would get), each output tagged decoded or not (zxing)
-    pairs, per_image, model, n = result.pairs, result.tables["per_image"], result.model, min(4, args.n)
-    decoded = {label: per_image.loc[per_image["upscaler"] == label, "decoded_zxing"].to_numpy()[:n]
-               for label in result.upscaled}
-    columns = {"LR (input)": pairs.lr[:n], "bicubic": result.upscaled["bicubic"][:n],
-               model: result.upscaled[model][:n], "HR (truth)": pairs.hr[:n]}
-    figure = decode_grid(columns, decoded, n=n,
-                         row_labels=[f"version {v}, EC {e}" for v, e in zip(pairs.versions[:n], pairs.errors[:n])])
+    pairs, rows = result.pairs, result.tables["per_image"]
+    decoded = {label: rows.loc[rows["upscaler"] == label, "decoded_zxing"].to_numpy() for label in result.upscaled}
+    figure = decode_grid({"LR (input)": pairs.lr, **result.upscaled, "HR (truth)": pairs.hr}, decoded,
+                         row_labels=[f"version {v}, EC {e}" for v, e in zip(pairs.versions, pairs.errors)])
     with atomic_path(args.out) as tmp:
         figure.savefig(tmp, dpi=72, format="png")
     plt.close(figure)

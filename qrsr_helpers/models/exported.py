@@ -31,7 +31,6 @@ def setting(kind: str, value: str | None) -> str:
 
 
 def choose_precision(precision: str | None = None) -> str:
-    """``bf16`` where asked (``auto`` or ``bf16``) and the CPU computes it, else ``fp32``."""
     return "bf16" if setting("precision", precision) in ("auto", "bf16") and bf16_supported() else "fp32"
 
 
@@ -55,9 +54,7 @@ class ExportedGenerator:
 
     def __init__(self, path: str | os.PathLike, precision: str | None = None,
                  weights: str | os.PathLike | None = None, scale: int = 4):
-        self.path = Path(path)
-        self.precision = choose_precision(precision)
-        self.scale = scale
+        self.path, self.precision, self.scale = Path(path), choose_precision(precision), scale
         try:
             model = _core().read_model(str(self.path))
         except RuntimeError as error:
@@ -89,5 +86,4 @@ class ExportedGenerator:
         return out
 
     def predict(self, x, batch_size: int = 64, verbose=0) -> np.ndarray:
-        x = np.asarray(x, np.float32)
         return np.concatenate([self(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])

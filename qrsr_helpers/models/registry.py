@@ -32,8 +32,7 @@ def bundled_path(model: str) -> Path:
 def weights_path(spec: str | os.PathLike | None) -> Path:
     text = "srresnet" if spec is None or str(spec) == "pretrained" else str(spec)
     if not text.strip():
-        raise InvalidArgument(f"empty weights name: use one of {list(BUNDLED)}, 'pretrained' or a "
-                              f"{WEIGHTS_SUFFIX} file")
+        raise InvalidArgument(f"empty weights name: use one of {[*BUNDLED]}, 'pretrained' or a {WEIGHTS_SUFFIX} file")
     path = bundled_path(text) if text in BUNDLED else Path(text).expanduser()
     if not path.is_file():
         why = (f"the bundled generator {text!r} is not installed (reinstall qrsr)" if text in BUNDLED else
@@ -64,8 +63,7 @@ def read_run_info(out_dir: str | os.PathLike) -> dict:
         raise BadFile(f"{path}: not a readable run record ({type(error).__name__}: {error_line(error, 80)}); "
                       f"{START_OVER}", "bad description") from None
     if not isinstance(data, dict):
-        kind = {"str": "string", "int": "number", "float": "number", "bool": "boolean", "NoneType": "null"}.get(
-            type(data).__name__, type(data).__name__)
+        kind = {str: "string", bool: "boolean", type(None): "null", list: "list"}.get(type(data), "number")
         raise BadFile(f"{path}: holds a JSON {kind}, not a run record (a JSON object); {START_OVER}", "bad description")
     return data
 
@@ -159,9 +157,7 @@ def choose_backend(path: Path, backend: str | None = None) -> str:
     if asked == "onnx" and not exported:
         raise InvalidArgument(f"{path}: no ONNX export beside it ({export_path(path).name}); write one with "
                               "python scripts/export_onnx.py, or use --backend keras")
-    if asked == "auto":
-        return "onnx" if exported and path.parent == WEIGHTS_DIR.resolve() else "keras"
-    return asked
+    return asked if asked != "auto" else "onnx" if exported and path.parent == WEIGHTS_DIR.resolve() else "keras"
 
 
 def runtime_label(generator) -> str:
@@ -174,8 +170,7 @@ def runtime_label(generator) -> str:
 
 
 def _version(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_mtime_ns, stat.st_size
+    return (stat := path.stat()).st_mtime_ns, stat.st_size
 
 
 def load_pretrained(weights: str | os.PathLike | None = None, backend: str | None = "keras",
