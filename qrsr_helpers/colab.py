@@ -77,10 +77,9 @@ def uploaded_photo(control, folder: str | os.PathLike) -> Path | None:
     """The photo given to :func:`upload_control` written into ``folder`` under its bare name, else ``None``."""
     from .io import atomic_path
 
-    if isinstance(control, Mapping):
-        items = list(control.items())
-    else:  # ipywidgets 8: a tuple of {"name", "content", ...}; None: no control
-        items = [(item["name"], item["content"]) for item in getattr(control, "value", ())]
+    # Colab: {name: bytes}; ipywidgets 8: a tuple of {"name", "content", ...}; None: no control
+    items = list(control.items()) if isinstance(control, Mapping) else \
+        [(item["name"], item["content"]) for item in getattr(control, "value", ())]
     if not items:
         return None
     path = Path(folder) / Path(items[-1][0]).name

@@ -8,7 +8,6 @@ import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import InvalidArgument
 
@@ -95,17 +94,12 @@ class Config:
     def n_upscale(self) -> int:  # x2 upscale blocks: the tutorial's 2 for x4
         return self.scale.bit_length() - 1
 
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.runs_dir) / self.profile
-
     def replace(self, **changes) -> Config:  # a copy with some knobs changed
         return dataclasses.replace(self, **changes)
 
 
-# Checked for every Config, so for every run.json a weights file is loaded by. 64 blocks of 512 filters is ~300 M
-# parameters: a larger number is a typo that would end in an opaque out-of-memory error minutes later. 0 blocks
-# (head conv + upsampling) is a benchmark's tiny model.
+# Checked for every Config (every run.json too). 64 blocks of 512 filters is ~300 M parameters: more is a typo that
+# would end in an opaque out-of-memory error minutes later; 0 blocks (head conv + upsampling): a benchmark's tiny model.
 _ALLOWED = {"profile": PROFILES, "degradation": DEGRADATIONS, "pixel_loss": PIXEL_LOSSES,
             "content_loss": ("vgg", "pixel", "both"), "n_res_blocks": range(65), "filters": range(1, 513),
             "upsampling": ("nearest", "pixel_shuffle"), "channels": (1, 3), "scale": (2, 4, 8)}
@@ -169,8 +163,7 @@ def get_config(profile: str | None = None, **overrides) -> Config:
     """The named profile's config (default: :func:`profile_choice`'s), overridden; ``$QRSR_DATA_DIR`` sets data_dir."""
     profile = profile or profile_choice()[0]
     _check_choice("profile", profile, PROFILES)
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(Config)}
-    if unknown:
+    if unknown := set(overrides) - {f.name for f in dataclasses.fields(Config)}:
         raise ConfigError(f"unknown config field(s): {sorted(unknown)}")
     environment = {"data_dir": os.environ["QRSR_DATA_DIR"]} if os.environ.get("QRSR_DATA_DIR") else {}
     return Config(profile=profile, **{**_PROFILE_KNOBS[profile], **environment, **overrides})

@@ -119,22 +119,6 @@ def paired_comparison(a, b, confidence: float = 0.95) -> dict:
                 high=difference + half, only_a=only_a, only_b=only_b, n=n, mcnemar_p=float(p))
 
 
-def module_contrast(images: np.ndarray, hr: np.ndarray) -> np.ndarray:
-    """Per image: mean grey of ``images`` on the HR's light module centres minus on its dark ones (0-255; high is a
-    confident code). Centres are the HR's areas shrunk by a pixel, so module edges do not count."""
-    if images.shape[:3] != hr.shape[:3]:
-        raise ValueError(f"images {images.shape} and HR {hr.shape} differ in size")
-    grey = lambda batch: batch.mean(axis=-1) if batch.ndim == 4 else batch.astype(float)
-    image_grey, hr_grey, kernel = grey(images), grey(hr), np.ones((3, 3), np.uint8)
-    contrast = np.full(len(images), np.nan)
-    for i, (shown, truth) in enumerate(zip(image_grey, hr_grey)):
-        light = cv2.erode((truth > truth.mean()).astype(np.uint8), kernel).astype(bool)
-        dark = cv2.erode((truth <= truth.mean()).astype(np.uint8), kernel).astype(bool)
-        if light.any() and dark.any():
-            contrast[i] = shown[light].mean() - shown[dark].mean()
-    return contrast
-
-
 def hr_decode_rate(pairs: Pairs) -> dict[str, float]:
     """How many HR images themselves decode: the ceiling every upscaler is measured against."""
     return {decoder: float(decode_matches(pairs.hr, pairs.payloads, decoder).mean()) for decoder in ("zxing", "opencv")}

@@ -110,9 +110,8 @@ def _read(decoded: dict[str, DecodeResult]) -> set[str]:
 
 
 class Enhancer:
-    """x4 enhancement with one generator (a model, or a name for ``load_pretrained``, run as ``backend`` and
-    ``precision`` say), loaded on first use and reused for every image and file. ``ladder``: the rungs
-    :meth:`enhance_file` climbs when nothing reads (``()``: ``qrsr enhance --fast``)."""
+    """x4 by one generator (a model or a ``load_pretrained`` name), loaded on first use and reused for every image and
+    file; ``ladder``: the rungs :meth:`enhance_file` climbs when nothing reads (``()``: ``qrsr enhance --fast``)."""
 
     def __init__(self, generator=None, backend: str | None = None, precision: str | None = None,
                  tile: int | None = None, ensemble: bool = False, ladder=LADDER):
@@ -203,7 +202,14 @@ class Enhancer:
         region = (None if whole else locate(image)) or Region((0, 0, w, h), "whole" if whole else "none", codes=0)
         (x0, y0, x1, y1), read_by = region.box, ""
         crop = image[y0:y1, x0:x1]
-        notes = _region_notes(region, header)
+        notes = [f"{'a' if region.codes > 1 else 'the'} code is already {region.module_px:.1f} px per module and reads "
+                 "as it is: x4 is for codes of ~1-2.5 px per module"] if region.module_px >= SHARP_MODULE_PX else []
+        if region.skipped:
+            boxes = ", ".join(f"{b[2] - b[0]}x{b[3] - b[1]} at x={b[0]} y={b[1]}" for b in region.skipped[:3])
+            notes.append(f"{len(region.skipped)} other code-like region(s) not enhanced ({boxes}"
+                         f"{' ...' if len(region.skipped) > 3 else ''}); --whole enhances everything")
+        if header is not None and header.pages > 1:
+            notes.append(f"page 1 of {header.pages} enhanced (a multi-page {header.format}); the others were not read")
         decoded = {"original": decode_all(image)} if decode else {}
         fits = crop.shape[0] * crop.shape[1] <= 8_000_000  # its x4 (128 MP, 384 MB as RGB) decodes in memory
         must_read = (set(decode_image(crop, "zxing").texts) if fits else set()) | _read(decoded.get("original", {}))
@@ -242,15 +248,3 @@ def _keep_original(crop: np.ndarray, sr: np.ndarray, region, must_read: set[str]
     if region.readable and not must_read - _read(after := decode_all(mixed, enhanced=True)):
         return mixed, after, f"of the {len(region.readable)} code(s) that read as they were"
     return up(crop), decode_all(up(crop), enhanced=True), "of the whole region"
-
-
-def _region_notes(region, header) -> list[str]:
-    notes = [f"{'a' if region.codes > 1 else 'the'} code is already {region.module_px:.1f} px per module and reads as "
-             "it is: x4 is for codes of ~1-2.5 px per module"] if region.module_px >= SHARP_MODULE_PX else []
-    if region.skipped:
-        boxes = ", ".join(f"{x1 - x0}x{y1 - y0} at x={x0} y={y0}" for x0, y0, x1, y1 in region.skipped[:3])
-        notes.append(f"{len(region.skipped)} other code-like region(s) not enhanced ({boxes}"
-                     f"{' ...' if len(region.skipped) > 3 else ''}); --whole enhances everything")
-    if header is not None and header.pages > 1:
-        notes.append(f"page 1 of {header.pages} enhanced (a multi-page {header.format}); the others were not read")
-    return notes

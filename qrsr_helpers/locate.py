@@ -1,6 +1,5 @@
-"""Find the QR code in a photo, so only the code goes through the generator. Two finders, best first: zxing-cpp's
-detector (also at 2x for small images: it misses codes of 1.3-2 px per module at 1x), then contrast blobs (dense,
-square patches of strong edges, on a pyramid) for codes zxing does not see."""
+"""Find the QR code in a photo, so only the code goes through the generator: zxing-cpp's detector (also at 2x for
+small images: it misses codes of 1.3-2 px per module at 1x), else contrast blobs for codes zxing does not see."""
 
 from __future__ import annotations
 
@@ -127,9 +126,8 @@ def pad(box: tuple[int, int, int, int], shape: tuple[int, ...], margin: float = 
 
 
 def locate(image: np.ndarray) -> Region | None:
-    """The padded union of zxing's codes (and of blobs overlapping an undecoded one: zxing may report it in part),
-    else the best blob, else ``None``; other blobs go in ``skipped``, never dropped silently. Over half
-    the image, the whole image (``spans_image``): that costs about the same."""
+    """The padded union of zxing's codes (and of blobs overlapping an undecoded one: zxing may report it in part), else
+    the best blob, else None; other blobs in ``skipped``, never dropped silently. Over half the image: all of it."""
     gray = to_gray_uint8(image)
     found, blobs = zxing_regions(gray), contrast_regions(gray)
     undecoded = [f for f in found if not f.decoded]

@@ -60,8 +60,7 @@ def _decoded(data: bytes, codec: str) -> str | None:
 
 def _shift_jis(data: bytes) -> str | None:
     """``data`` as Shift_JIS (JIS X 0208, else Windows' cp932 extensions), None when it is not text in either."""
-    text = _decoded(data, "shift_jis")
-    text = _decoded(data, "cp932") if text is None else text
+    text = _decoded(data, "shift_jis") or _decoded(data, "cp932")
     return text if text is not None and is_text(text) else None  # cp932's user-defined area is private use
 
 
@@ -172,11 +171,8 @@ def one_payload_per_symbol(results: Iterable) -> list[Payload]:
         _, decoder, best = min(group, key=lambda entry: (EVIDENCE.index(entry[2].evidence), entry[0]))
         readers = tuple(dict.fromkeys(d for _, d, _ in group))
         others = tuple(dict.fromkeys(r.text for *_, r in group if r.text != best.text))
-        rule = best.rule
-        if others:
-            losers = ", ".join(dict.fromkeys(d for _, d, r in group if r.text != best.text))
-            why = {SYMBOL: "it saw the ECI or Kanji mode", RAW: "it had the raw bytes",
-                   REENCODED: "it read first"}[best.evidence]
-            rule = f"{best.rule}; {decoder}'s text over {losers}'s: {why}"
+        losers = ", ".join(dict.fromkeys(d for _, d, r in group if r.text != best.text))
+        why = {SYMBOL: "it saw the ECI or Kanji mode", RAW: "it had the raw bytes", REENCODED: "it read first"}
+        rule = f"{best.rule}; {decoder}'s text over {losers}'s: {why[best.evidence]}" if others else best.rule
         payloads.append(Payload(best.text, readers, rule, best, others))
     return payloads

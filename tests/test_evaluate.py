@@ -134,28 +134,6 @@ def test_paired_comparison_counts_discordant_codes_and_its_interval():
         paired_comparison(a, b[:5])
 
 
-def test_module_contrast_is_high_for_the_truth_and_zero_for_grey(clean):
-    from qrsr_helpers.evaluate import module_contrast
-
-    truth = module_contrast(clean.hr, clean.hr)
-    assert (truth > 150).all()  # clean codes: near-black modules on near-white paper
-    grey = module_contrast(np.full_like(clean.hr, 128), clean.hr)
-    np.testing.assert_allclose(grey, 0.0)
-    inverted = module_contrast(255 - clean.hr, clean.hr)
-    np.testing.assert_allclose(inverted, -truth, rtol=1e-6)
-    tinted = clean.hr.copy()
-    tinted[..., 0] = 255  # a red cast: only the mean over channels is the grey a decoder sees
-    expected = []
-    for shown, grey_hr in zip(tinted.mean(-1), clean.hr.mean(-1)):
-        light = cv2.erode((grey_hr > grey_hr.mean()).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        dark = cv2.erode((grey_hr <= grey_hr.mean()).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        expected.append(shown[light].mean() - shown[dark].mean())
-    np.testing.assert_allclose(module_contrast(tinted, clean.hr), expected, rtol=1e-6)
-    assert (module_contrast(tinted, clean.hr) < truth).all()
-    with pytest.raises(ValueError, match="differ in size"):
-        module_contrast(clean.hr[:, :64], clean.hr)
-
-
 def test_hr_decode_rate_asks_each_decoder(clean, monkeypatch):
     from qrsr_helpers import evaluate
 

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         fields = architecture(init)
         load_pretrained(init, "keras")  # cached: the same model sets the generator's weights below
     config = get_config(args.profile, **fields)
-    out = Path(args.out) if args.out else config.run_dir
+    out = Path(args.out) if args.out else Path(config.runs_dir) / config.profile
     check_writable(out)  # before minutes of work, not after
 
     import keras
