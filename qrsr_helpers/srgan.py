@@ -105,8 +105,7 @@ def control_step_jax(state, lr, hr, generator, content_loss, optimizer):
 
 
 def _step_function(tf_step, jax_step, models, optimizers, jit_compile) -> callable:
-    """``step(lr, hr) -> logs``: ``tf_step`` as a ``tf.function``, or ``jax_step`` jitted, its new state written back
-    into the variables (so saving, EMA and resuming work as on TensorFlow)."""
+    """``tf_step`` as a ``tf.function``, or ``jax_step`` jitted, its new state written back (saving, EMA, resume)."""
     for model, optimizer in zip(models, optimizers):
         optimizer.build(model.trainable_variables)
     if keras.backend.backend() == "tensorflow":
@@ -170,12 +169,8 @@ class SRGAN(keras.Model):
     def train_step(self, data):
         lr, hr = data
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
-
-        def scale_loss(optimizer, loss):  # global-batch mean over replicas; float16 loss scaling
-            return optimizer.scale_loss(loss / replicas)
-
         values = srgan_step(lr, hr, self.generator, self.discriminator, self.content, self.g_optimizer,
-                            self.d_optimizer, self.adv_weight, scale_loss)
+                            self.d_optimizer, self.adv_weight, lambda opt, loss: opt.scale_loss(loss / replicas))
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}

@@ -40,11 +40,9 @@ class GeneratorCheckpoint(keras.callbacks.Callback):
         self.epoch_files = epoch_files
 
     def on_epoch_end(self, epoch, logs=None):
-        finite = all(math.isfinite(float(v)) for v in (logs or {}).values())
-        if finite and (epoch + 1) % self.every == 0:
-            if self.epoch_files:
-                atomic_save_weights(self.generator, self.directory / f"generator_epoch{epoch + 1:04d}.weights.h5")
-            atomic_save_weights(self.generator, self.directory / "generator_latest.weights.h5")
+        if (epoch + 1) % self.every == 0 and all(math.isfinite(float(v)) for v in (logs or {}).values()):
+            for name in [f"generator_epoch{epoch + 1:04d}"] * self.epoch_files + ["generator_latest"]:
+                atomic_save_weights(self.generator, self.directory / f"{name}.weights.h5")
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -77,9 +75,8 @@ def pretrain(generator: keras.Model, train_data, config: Config, out_dir: str | 
     """Stage 1: the generator alone, ``config.pixel_loss``, Adam + EMA, on ``(lr, hr)`` batches in [0, 1]."""
     epochs = epochs or config.pretrain_epochs
     planned = epochs * (_steps(train_data, config) or len(train_data))
-    if any(isinstance(c, TimeBudget) for c in callbacks or []):
-        # A budget stops long before epochs x steps: an EMA sized for those would still hold much of the random start.
-        planned = min(planned, 1000)
+    # A budget stops long before epochs x steps: an EMA sized for those would still hold much of the random start.
+    planned = min(planned, 1000) if any(isinstance(c, TimeBudget) for c in callbacks or []) else planned
     optimizer = keras.optimizers.Adam(config.learning_rate, use_ema=True, ema_momentum=ema_momentum(config, planned))
     generator.compile(optimizer=optimizer, loss=pixel_loss(config.pixel_loss),
                       jit_compile=config.jit_compile and keras.backend.backend() != "torch")
@@ -159,10 +156,8 @@ def distribution_strategy():
         return tf.distribute.TPUStrategy(resolver)
     except (ValueError, tf.errors.NotFoundError, RuntimeError):
         pass
-    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-    if len(devices) > 1:
-        return tf.distribute.MirroredStrategy([d.name for d in devices])
-    return tf.distribute.get_strategy()
+    devices = [d.name for d in tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices) if len(devices) > 1 else tf.distribute.get_strategy()
 
 
 def mixed_precision_policy(config: Config) -> str:
@@ -202,9 +197,9 @@ def gan_optimizers(config: Config, total_steps: int) -> tuple[keras.optimizers.O
     optimizers = (keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9, use_ema=True,
                                         ema_momentum=ema_momentum(config, total_steps)),
                   keras.optimizers.Adam(config.gan_learning_rate, beta_1=0.9))
-    if keras.mixed_precision.global_policy().name != "mixed_float16":
-        return optimizers
-    return tuple(keras.optimizers.LossScaleOptimizer(optimizer) for optimizer in optimizers)
+    if keras.mixed_precision.global_policy().name == "mixed_float16":
+        return tuple(keras.optimizers.LossScaleOptimizer(optimizer) for optimizer in optimizers)
+    return optimizers
 
 
 def ema_weights(generator: keras.Model, optimizer: keras.optimizers.Optimizer) -> list[np.ndarray]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 import keras
 import numpy as np
@@ -10,13 +10,8 @@ from keras import layers
 
 from .models import build_discriminator, build_generator, build_vgg
 
-
-@dataclass
-class TutorialModels:
-    generator: keras.Model
-    discriminator: keras.Model  # sigmoid output, compiled with BCE
-    vgg: keras.Model
-    gan_model: keras.Model  # [lr, hr] -> [validity, vgg features of G(lr)], compiled
+# discriminator: sigmoid output, compiled with BCE; gan_model: [lr, hr] -> [validity, VGG features of G(lr)], compiled
+TutorialModels = namedtuple("TutorialModels", "generator discriminator vgg gan_model")
 
 
 def build_tutorial_models(hr_size: int = 128, scale: int = 4, n_res_blocks: int = 16, filters: int = 64,
@@ -31,8 +26,7 @@ def build_tutorial_models(hr_size: int = 128, scale: int = 4, n_res_blocks: int 
     discriminator.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     vgg = build_vgg(vgg_layer, vgg_weights, channels)
     vgg.trainable = False
-    lr_ip = keras.Input((lr_size, lr_size, channels))
-    hr_ip = keras.Input((hr_size, hr_size, channels))
+    lr_ip, hr_ip = keras.Input((lr_size, lr_size, channels)), keras.Input((hr_size, hr_size, channels))
     gen_img = generator(lr_ip)
     gen_features = vgg(gen_img)
     discriminator.trainable = False

@@ -91,17 +91,13 @@ def run(args: argparse.Namespace) -> int:
             generator.set_weights(load_pretrained(out / "generator_pretrain.weights.h5", "keras").get_weights())
         elif init:
             generator.set_weights(load_pretrained(init, "keras").get_weights())
-        for stage in STAGES[args.stage]:
-            if stage in finished:
-                continue
+        for stage in [s for s in STAGES[args.stage] if s not in finished]:
             data = make_dataset(pairs, config, training=True)  # crops of config.crop_size, if set, in both stages
             # --minutes; else the profile's budget, unless --epochs asked for a number of epochs
             minutes = args.minutes or (None if args.epochs else getattr(config, f"{stage}_minutes"))
             budget = [TimeBudget(minutes)] if minutes else []
-            if stage == "pretrain":
-                pretrain(generator, data, config, out, epochs=args.epochs, callbacks=budget)
-            else:
-                train_gan(build_srgan(config, generator), data, config, out, epochs=args.epochs, callbacks=budget)
+            fit, model = (pretrain, generator) if stage == "pretrain" else (train_gan, build_srgan(config, generator))
+            fit(model, data, config, out, epochs=args.epochs, callbacks=budget)
             finished.append(stage)
             write_run_info(out, finished_stages=sorted(set(done + finished)))
     print(f"qrsr train: done; generator weights in {out}", flush=True)

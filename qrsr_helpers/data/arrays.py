@@ -31,7 +31,5 @@ class PairBatches(keras.utils.PyDataset):
 
     def __getitem__(self, step: int):
         index = np.sort(self.order[step * self.batch_size:(step + 1) * self.batch_size])
-        k = int(self.transforms[step])
-        lr = dihedral(self.pairs.lr[index], k).astype(np.float32) / 255.0
-        hr = dihedral(self.pairs.hr[index], k).astype(np.float32) / 255.0
-        return np.ascontiguousarray(lr), np.ascontiguousarray(hr)
+        return tuple(np.ascontiguousarray(dihedral(a[index], int(self.transforms[step])).astype(np.float32) / 255.0)
+                     for a in (self.pairs.lr, self.pairs.hr))

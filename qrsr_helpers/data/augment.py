@@ -84,9 +84,7 @@ def sample_parameters(n, seed, settings: Augmentation = TUTORIAL) -> dict[str, t
     """``n`` random parameter sets for :func:`transform`, from a stateless ``seed`` (two integers)."""
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 6)
 
-    def uniform(i: int, low: float, high: float) -> tf.Tensor:
-        return tf.random.stateless_uniform([n], seeds[i], low, high)
-
+    uniform = lambda i, low, high: tf.random.stateless_uniform([n], seeds[i], low, high)
     return dict(
         rotation=uniform(0, -settings.rotation, settings.rotation),
         shear=uniform(1, -settings.shear, settings.shear),

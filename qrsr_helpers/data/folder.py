@@ -34,10 +34,8 @@ class LoadReport:
     def summary(self) -> str:
         reasons = Counter(reason.split(":")[0] for _, reason in self.skipped)
         counts = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
-        head = f"{self.folder}: {len(self.loaded)} loaded, {len(self.skipped)} skipped"
-        lines = [head + (f" ({counts})" if counts else "")]
-        lines += [f"  skipped {name}: {reason}" for name, reason in self.skipped]
-        return "\n".join(lines)
+        head = f"{self.folder}: {len(self.loaded)} loaded, {len(self.skipped)} skipped" + (counts and f" ({counts})")
+        return "\n".join([head] + [f"  skipped {name}: {reason}" for name, reason in self.skipped])
 
     __str__ = summary
 
@@ -77,8 +75,7 @@ def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: 
         side = max(h, w)
         hr = cv2.copyMakeBorder(image, (side - h) // 2, side - h - (side - h) // 2, (side - w) // 2,
                                 side - w - (side - w) // 2, cv2.BORDER_CONSTANT, value=(255, 255, 255))
-        if side != hr_size:
-            hr = cv2.resize(hr, (hr_size, hr_size), interpolation=cv2.INTER_AREA if side > hr_size else cv2.INTER_CUBIC)
+        hr = cv2.resize(hr, (hr_size, hr_size), interpolation=cv2.INTER_AREA if side > hr_size else cv2.INTER_CUBIC)
         hr_images.append(cv2.cvtColor(hr, cv2.COLOR_RGB2GRAY)[..., None] if channels == 1 else hr)
         report.loaded.append(name)
     if not hr_images:
@@ -86,5 +83,4 @@ def load_folder(path: str | Path, hr_size: int = 128, scale: int = 4, channels: 
         raise ImageFolderError(f"no loadable image in {folder}{detail}")
     hr = np.stack(hr_images)
     lr = np.stack([degrade(h, degradation, np.random.default_rng([seed, i]), scale) for i, h in enumerate(hr)])
-    n = len(hr)
-    return Pairs(hr, lr, [""] * n, np.zeros(n, np.int32), [""] * n, ["user"] * n), report
+    return Pairs(hr, lr, [""] * len(hr), np.zeros(len(hr), np.int32), [""] * len(hr), ["user"] * len(hr)), report

@@ -47,18 +47,16 @@ def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int 
     rng = np.random.default_rng([seed, index])
     code = random_code(rng, PHOTO_MAX_VERSION if style == "photo" else max_version, min_version)
     hr = render_scene(code, rng, style, hr_size, quiet_zone, scale)
-    if channels == 1:
-        hr = cv2.cvtColor(hr, cv2.COLOR_RGB2GRAY)[..., None]
+    hr = cv2.cvtColor(hr, cv2.COLOR_RGB2GRAY)[..., None] if channels == 1 else hr
     hr = np.round(np.clip(hr, 0, 1) * 255).astype(np.uint8)
     return code, hr, degrade(hr, style if style in ("clean", "photo") else "realistic", rng, scale)
 
 
 def _make_chunk(args) -> Pairs:
     seed, start, styles, kwargs = args
-    made = [make_pair(seed, start + i, style, **kwargs) for i, style in enumerate(styles)]
-    return Pairs(np.stack([hr for _, hr, _ in made]), np.stack([lr for _, _, lr in made]),
-                 [code.payload for code, _, _ in made], np.array([code.version for code, _, _ in made], np.int32),
-                 [code.error for code, _, _ in made], list(styles))
+    codes, hrs, lrs = zip(*(make_pair(seed, start + i, style, **kwargs) for i, style in enumerate(styles)))
+    return Pairs(np.stack(hrs), np.stack(lrs), [c.payload for c in codes],
+                 np.array([c.version for c in codes], np.int32), [c.error for c in codes], list(styles))
 
 
 def _cpu_count() -> int:

@@ -52,8 +52,7 @@ def synthetic_photo(seed: int, size: tuple[int, int] = (480, 640), module_px: fl
         raise ValueError("give module_px or symbol_px, not both")
     rng = np.random.default_rng([seed, 0x9407])
     code = random_code(rng, max_version or (PHOTO_MAX_VERSION if style == "photo" else 4))
-    if symbol_px is not None:
-        module_px = symbol_px / code.modules
+    module_px = symbol_px / code.modules if symbol_px is not None else module_px
     module_px = float(module_px if module_px is not None else rng.uniform(1.2, 2.5))
     if module_px <= 0:
         raise ValueError(f"module_px={module_px} must be positive")

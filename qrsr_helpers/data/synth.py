@@ -1,6 +1,5 @@
-"""Synthetic QR codes from segno, each keeping its payload (what the tutorial's Kaggle images lack: "does it decode to
-the right text?" is measurable on every sample), in four scene styles: ``clean`` (the tutorial's), ``realistic``,
-``wild`` (small codes anywhere over busy backgrounds) and ``photo`` (a phone's view of a printed label)."""
+"""Synthetic QR codes from segno, each keeping its payload (the tutorial's Kaggle images lack it: "does it decode to the
+right text?" is measurable on every sample), in four scene styles: ``clean``, ``realistic``, ``wild``, ``photo``."""
 
 from __future__ import annotations
 
@@ -56,9 +55,7 @@ def random_payload(rng: np.random.Generator, length: int) -> str:
     while len(text) < length:
         text += fill[int(rng.integers(len(fill)))]
     text = text[:length]
-    if text[-1] == " ":
-        text = text[:-1] + "x"
-    return text
+    return text[:-1] + "x" if text[-1] == " " else text
 
 
 def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int = 1) -> QRCode:
@@ -66,8 +63,7 @@ def random_code(rng: np.random.Generator, max_version: int = 4, min_version: int
     version = int(rng.integers(min_version, max_version + 1))
     ec_index = int(rng.integers(len(EC_LEVELS)))
     low = _BYTE_CAPACITY[version - 1][ec_index] + 1 if version > 1 else 1
-    length = int(rng.integers(low, _BYTE_CAPACITY[version][ec_index] + 1))
-    payload = random_payload(rng, length)
+    payload = random_payload(rng, int(rng.integers(low, _BYTE_CAPACITY[version][ec_index] + 1)))
     # An explicit mask skips segno's 8-way mask evaluation (4x faster); any mask is a valid code.
     qr = segno.make_qr(payload, error=EC_LEVELS[ec_index], version=version, mask=int(rng.integers(8)),
                        boost_error=False, encoding="utf-8")
@@ -113,13 +109,12 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
     """The sharp HR target (float32 RGB in [0, 1]); blur, resampling, noise and JPEG belong to the LR (``degrade``)."""
     if style == "clean":
         return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
+    canvas = hr_size * SUPERSAMPLE
     if style == "photo":
-        canvas = hr_size * SUPERSAMPLE
         scene = _background(rng, canvas)
         pitch = rng.uniform(*PHOTO_MODULE_PX) * scale * SUPERSAMPLE  # canvas pixels per module
         draw_photo_label(scene, code, rng, pitch, rng.uniform(0.3, 0.7, 2) * canvas, quiet_zone)
         return cv2.resize(scene, (hr_size, hr_size), interpolation=cv2.INTER_AREA)
-    canvas = hr_size * SUPERSAMPLE
     sharp = _sharp(code.matrix, quiet_zone, 8)
     if style == "realistic":  # where the code's outer corners land on the canvas
         side = canvas * rng.uniform(0.88, 1.0)
@@ -132,19 +127,14 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
     square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32) * side / 2
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
     dst = (square @ rotation.T + rng.uniform(-warp, warp, (4, 2)) * side + centre).astype(np.float32)
-    src = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32) * sharp.shape[0]
-    homography = cv2.getPerspectiveTransform(src, dst)
-    size = (canvas, canvas)
-    warped = cv2.warpPerspective(sharp, homography, size, flags=cv2.INTER_LINEAR)
-    mask = cv2.warpPerspective(np.ones_like(sharp), homography, size, flags=cv2.INTER_LINEAR)
+    homography = cv2.getPerspectiveTransform(np.float32([[0, 0], [1, 0], [1, 1], [0, 1]]) * sharp.shape[0], dst)
     # Warp sharp at 2x, then compose colours at HR size (4x fewer pixels to blend).
-    warped, mask = (cv2.resize(m, (hr_size, hr_size), interpolation=cv2.INTER_AREA)[..., None] for m in (warped, mask))
+    warped, mask = (cv2.resize(cv2.warpPerspective(m, homography, (canvas, canvas), flags=cv2.INTER_LINEAR),
+                               (hr_size, hr_size), interpolation=cv2.INTER_AREA)[..., None]
+                    for m in (sharp, np.ones_like(sharp)))
     dark, light = _ink_and_paper(rng, style)
     code_rgb = dark + warped * (light - dark)
-    if style == "realistic":
-        background = light * np.float32(rng.uniform(0.8, 1.0))
-    else:
-        background = _background(rng, hr_size)
+    background = light * np.float32(rng.uniform(0.8, 1.0)) if style == "realistic" else _background(rng, hr_size)
     scene = background * (1 - mask) + code_rgb * mask
     ramp = np.linspace(-0.5, 0.5, hr_size, dtype=np.float32)  # uneven lighting: a tilted plane
     gx, gy = rng.uniform(-0.35, 0.35, 2).astype(np.float32)

@@ -28,17 +28,15 @@ class DepthToSpace(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="qrsr")
 class ICNR(keras.initializers.Initializer):
-    """Sub-pixel conv init (Aitken et al. 2017): the r*r sub-pixel kernels of each output channel start equal, so
-    depth-to-space first acts as nearest-neighbour upsampling. It reads channel ``k * C + c`` for sub-pixel ``k`` of
-    channel ``c`` ("DCR"): the base kernel is *tiled*, not repeated in place."""
+    """Sub-pixel conv init (Aitken et al. 2017): equal sub-pixel kernels, so depth-to-space starts as nearest-neighbour
+    upsampling. It reads channel ``k * C + c`` for sub-pixel ``k`` of channel ``c`` ("DCR"): tiled, not repeated."""
 
     def __init__(self, scale: int = 2, seed: int | None = None):
         self.scale, self.seed = scale, seed
 
     def __call__(self, shape, dtype=None):
-        kh, kw, cin, cout = shape
         r2 = self.scale * self.scale
-        base = keras.initializers.HeNormal(seed=self.seed)((kh, kw, cin, cout // r2), dtype=dtype)
+        base = keras.initializers.HeNormal(seed=self.seed)((*shape[:3], shape[3] // r2), dtype=dtype)
         return ops.tile(base, (1, 1, 1, r2))
 
     def get_config(self):

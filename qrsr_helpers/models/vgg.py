@@ -64,8 +64,7 @@ def vgg_weights_file(weights: str | os.PathLike | None) -> str | None:
                       stacklevel=3)
         return None
     if str(weights) == "imagenet":
-        from_env = os.environ.get("QRSR_VGG_WEIGHTS")
-        return vgg_weights_file(from_env) if from_env else download_imagenet_weights()
+        return vgg_weights_file(env) if (env := os.environ.get("QRSR_VGG_WEIGHTS")) else download_imagenet_weights()
     path = Path(weights).expanduser()
     if not path.is_file():
         raise VGGWeightsUnavailable(f"VGG19 weights file not found: {path}")
