@@ -1,7 +1,7 @@
 """The third hostile pass, for the file layer (``qrsr_helpers.io``): paths OpenCV cannot take, readers the
 size guard did not cover, multi-page TIFF, EXIF orientation in every format, readable size messages.
 
-CLI cases run ``qrsr`` as a subprocess, as a user would (see ``test_hostile.py``): the exit status, one
+CLI cases run ``qrsr`` as a subprocess, as a user would (see ``test_cli.py``): the exit status, one
 clean line per error, never a traceback or a crash (exit 139 is a segfault).
 """
 

@@ -1,4 +1,6 @@
-"""The hostile pass (issue 12): every case that once aborted a batch, wasted a run or printed a traceback.
+"""What every ``qrsr`` command shares (cases from the hostile passes that cross commands): a learner's weights load
+in every command, output places and numeric arguments are checked before the work. One file per command holds the
+rest (``test_cli_<command>.py``).
 
 CLI cases run ``qrsr`` as a subprocess, as a user would; each checks the exit status (0 done, 1 nothing
 decoded, 2 bad input or argument, 130 interrupted), that stderr names the file or value in one line
