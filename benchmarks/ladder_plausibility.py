@@ -6,7 +6,7 @@ the plausibility rule switched off (``PLAUSIBLE_SHARE = 0``); for every file a r
 the rung's x4 image is listed with its side as a share of the image's shorter side, and whether its payload is the
 scene's. Prints a Markdown table with the CPU model and the command; ``--out`` also writes it. No asserts.
 
-    python benchmarks/ladder_plausibility.py --n 300 --symbol-px 32 48 [--out benchmarks/results/ladder_plausibility.md]
+    python benchmarks/ladder_plausibility.py --n 300 --symbol-px 32 48 [--weights W --backend onnx] [--out OUT.md]
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--symbol-px", type=float, nargs="+", default=[32.0, 48.0])
     parser.add_argument("--seed", type=int, default=5000)
+    parser.add_argument("--weights", help="generator (default: the bundled one), e.g. an earlier bundled file")
+    parser.add_argument("--backend", default="auto", choices=["auto", "onnx", "keras"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     import zxingcpp
@@ -45,7 +47,7 @@ def main() -> None:
 
     ladder.PLAUSIBLE_SHARE = 0.0
     ladder.decode_all = recording
-    enhancer = Enhancer()
+    enhancer = Enhancer(args.weights, backend=args.backend)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.symbol_px:

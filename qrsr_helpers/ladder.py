@@ -11,8 +11,8 @@ import numpy as np
 
 from .decode import DecodeResult, decode_all
 
-# A rung's read counts only when its symbol spans this share of the region's side: on photo-style scenes each rung
-# once read a small symbol drawn from texture (12-24 %); true reads spanned 31-67 % (benchmarks/photo_like.py).
+# A rung's read counts only when its symbol spans this share of the region's side: with the 2026-11-27 weights rungs
+# misread symbols of 12-24 %, true reads spanned 31-60 % (benchmarks/results/ladder_plausibility*.md).
 PLAUSIBLE_SHARE = 0.28
 
 
