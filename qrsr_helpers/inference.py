@@ -244,7 +244,8 @@ def _keep_original(crop: np.ndarray, sr: np.ndarray, region, must_read: set[str]
     keep = np.zeros(crop.shape[:2], bool)
     for x0, y0, x1, y1 in region.readable:
         keep[y0 - region.box[1]:y1 - region.box[1], x0 - region.box[0]:x1 - region.box[0]] = True
-    mixed = np.where(up(keep).reshape(sr.shape[:2] + (1,) * (sr.ndim - 2)), up(crop), sr)
+    original = up(crop)
+    mixed = np.where(up(keep).reshape(sr.shape[:2] + (1,) * (sr.ndim - 2)), original, sr)
     if region.readable and not must_read - _read(after := decode_all(mixed, enhanced=True)):
         return mixed, after, f"of the {len(region.readable)} code(s) that read as they were"
-    return up(crop), decode_all(up(crop), enhanced=True), "of the whole region"
+    return original, decode_all(original, enhanced=True), "of the whole region"
