@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from itertools import chain
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -38,7 +39,8 @@ class Pairs:
     @staticmethod
     def concatenate(parts: list[Pairs]) -> Pairs:
         fields = zip(*(vars(p).values() for p in parts))  # arrays concatenated, lists joined
-        return Pairs(*(np.concatenate(f) if isinstance(f[0], np.ndarray) else sum(f, []) for f in fields))
+        return Pairs(*(np.concatenate(f) if isinstance(f[0], np.ndarray) else list(chain.from_iterable(f))
+                       for f in fields))
 
 
 def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
