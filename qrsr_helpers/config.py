@@ -17,7 +17,7 @@ BACKENDS, BACKEND_ENV = ("auto", "onnx", "keras"), "QRSR_BACKEND"
 PRECISIONS, PRECISION_ENV = ("auto", "bf16", "fp32"), "QRSR_PRECISION"
 
 PROFILES = ("smoke", "cpu", "gpu")
-DEGRADATIONS = ("clean", "realistic", "wild", "photo")
+DEGRADATIONS = ("clean", "realistic", "wild", "photo", "shrunk")
 
 
 class ConfigError(InvalidArgument):

@@ -139,3 +139,21 @@ def test_a_code_matrix_is_drawn_not_mirrored():
     block = np.argwhere(grey <= np.percentile(grey, 1)).mean(axis=0)[::-1]  # (x, y) of the darkest pixels: the block
     distance = np.linalg.norm(corners - block, axis=1)
     assert distance.argmin() == 0
+
+
+def test_shrunk_photos_are_the_photo_labels_box_filtered_with_no_jpeg_left():
+    """``shrunk``: the real-photo benchmarks' procedure (a large photo downscaled by INTER_AREA). Its LR is the box
+    filter of its HR, slightly blurred, with a trace of noise: far closer to INTER_AREA than the phone's LR."""
+    shrunk, photo = (generate_pairs(12, seed=6, degradation=style, workers=1) for style in ("shrunk", "photo"))
+    assert shrunk.styles == ["shrunk"] * 12 and shrunk.lr.shape == (12, 32, 32, 3)
+    assert max(shrunk.versions) > 4  # versions 1-10, like photo's
+    assert get_config("smoke", train_mix=(("shrunk", 1.0),)).train_mix == (("shrunk", 1.0),)
+
+    def residual(pairs):  # LR minus the box filter of its HR, in grey levels
+        return np.mean([np.abs(lr.astype(float) - cv2.resize(hr, (32, 32), interpolation=cv2.INTER_AREA)).mean()
+                        for hr, lr in zip(pairs.hr, pairs.lr)])
+
+    assert 0.3 < residual(shrunk) < residual(photo) / 2
+    hr = shrunk.hr[0]
+    np.testing.assert_array_equal(degrade(hr, "shrunk", np.random.default_rng(1)),
+                                  degrade(hr, "shrunk", np.random.default_rng(1)))

@@ -64,7 +64,17 @@ def degrade_photo(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) -> n
     return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED).reshape(lr.shape)
 
 
-_CAMERA_CHAINS = {"realistic": degrade_realistic, "photo": degrade_photo}  # each draws from a seeded rng
+def degrade_shrunk(hr: np.ndarray, rng: np.random.Generator, scale: int = 4) -> np.ndarray:
+    """A photo taken larger and downscaled by ``cv2.INTER_AREA``: the lens's blur shrinks with it (0.05-0.35 LR pixel)
+    and the box filter averages the sensor's noise, sharpening and JPEG blocks away (a trace of noise is left)."""
+    sigma = rng.uniform(0.05, 0.35) * scale
+    image = cv2.GaussianBlur(hr.astype(np.float32) / 255.0, (0, 0), sigmaX=sigma, sigmaY=sigma * rng.uniform(0.7, 1.3))
+    lr = degrade_clean(image.reshape(hr.shape), scale)
+    lr = lr + rng.normal(0.0, rng.uniform(0.0, 0.01), lr.shape).astype(np.float32)
+    return np.round(np.clip(lr, 0, 1) * 255).astype(np.uint8)
+
+
+_CAMERA_CHAINS = {"realistic": degrade_realistic, "photo": degrade_photo, "shrunk": degrade_shrunk}  # seeded rng
 
 
 def degrade(hr: np.ndarray, kind: str, rng: np.random.Generator | None = None, scale: int = 4) -> np.ndarray:

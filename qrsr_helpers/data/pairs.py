@@ -15,7 +15,7 @@ import numpy as np
 
 from ..io import atomic_path
 from .degrade import degrade
-from .synth import PHOTO_MAX_VERSION, QRCode, random_code, render_scene
+from .synth import PHOTO_MAX_VERSION, PHOTO_STYLES, QRCode, random_code, render_scene
 
 
 @dataclass
@@ -47,11 +47,11 @@ def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int 
               max_version: int = 4, quiet_zone: int = 4, min_version: int = 1) -> tuple[QRCode, np.ndarray, np.ndarray]:
     """Sample ``index`` of the stream ``seed`` (code, HR, LR), seeded from (seed, index): no pair depends on workers."""
     rng = np.random.default_rng([seed, index])
-    code = random_code(rng, PHOTO_MAX_VERSION if style == "photo" else max_version, min_version)
+    code = random_code(rng, PHOTO_MAX_VERSION if style in PHOTO_STYLES else max_version, min_version)
     hr = render_scene(code, rng, style, hr_size, quiet_zone, scale)
     hr = cv2.cvtColor(hr, cv2.COLOR_RGB2GRAY)[..., None] if channels == 1 else hr
     hr = np.round(np.clip(hr, 0, 1) * 255).astype(np.uint8)
-    return code, hr, degrade(hr, style if style in ("clean", "photo") else "realistic", rng, scale)
+    return code, hr, degrade(hr, style if style in ("clean", *PHOTO_STYLES) else "realistic", rng, scale)
 
 
 def _make_chunk(args) -> Pairs:

@@ -26,6 +26,9 @@ _TLDS = ("com", "org", "net", "io", "de", "fr", "dev")
 SUPERSAMPLE = 2  # scenes are drawn at 2x and area-downscaled: anti-aliased edges like a real photo
 PHOTO_MAX_VERSION = 10  # the photo style draws versions 1..10 whatever max_version: its pitch is drawn apart
 PHOTO_MODULE_PX = (0.75, 2.5)  # LR pixels per module of the photo style's pairs
+# A label as a phone sees it (photo), or photographed larger and downscaled by its user (shrunk, the real-photo
+# benchmarks' procedure), its pairs drawn at the small pitches where decoders give up.
+PHOTO_STYLES = {"photo": PHOTO_MODULE_PX, "shrunk": (0.5, 1.6)}
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,9 @@ def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: in
     if style == "clean":
         return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
     canvas = hr_size * SUPERSAMPLE
-    if style == "photo":
+    if style in PHOTO_STYLES:
         scene = _background(rng, canvas)
-        pitch = rng.uniform(*PHOTO_MODULE_PX) * scale * SUPERSAMPLE  # canvas pixels per module
+        pitch = rng.uniform(*PHOTO_STYLES[style]) * scale * SUPERSAMPLE  # canvas pixels per module
         draw_photo_label(scene, code, rng, pitch, rng.uniform(0.3, 0.7, 2) * canvas, quiet_zone)
         return cv2.resize(scene, (hr_size, hr_size), interpolation=cv2.INTER_AREA)
     sharp = _sharp(code.matrix, quiet_zone, 8)
