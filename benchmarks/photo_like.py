@@ -2,8 +2,9 @@
 
 A fixed-seed set of ``data.scenes.synthetic_photo(seed, style=STYLE, symbol_px=S)`` (the ``photo`` style:
 versions 1-10, any rotation, perspective, a bottle's curve, dot gain, glare, a box-filter sensor with noise,
-JPEG) in a 4:3 frame whose long side is 3-8 times the symbol (drawn per seed; the real photos' median is ~4),
-each written as a PNG and read three ways:
+JPEG; ``shrunk``: the same labels photographed larger and downscaled, as the real photos below are) in a 4:3 frame
+whose long side is 3-8 times the symbol (drawn per seed; the real photos' median is ~4), each written as a PNG and
+read three ways:
 
 * **as is**: the photo itself, every decoder (``decode.decode_all``);
 * **bicubic**: as is, or bicubic x4 of the region the product path enhances (the same box), decoded as an
@@ -18,7 +19,7 @@ A scene is read when the exact payload is among those read; a misread is any oth
 so the symbol is S px wide (``cv2.INTER_AREA``, the README procedure) are read the same way, beside the
 synthetic ones: does the style decode like real photos? px/module = S / modules (quiet zone excluded).
 
-    python benchmarks/photo_like.py --n 300 --symbol-px 32 [--styles photo realistic] [--out OUT (no suffix)]
+    python benchmarks/photo_like.py --n 300 --symbol-px 32 [--styles photo shrunk realistic] [--out OUT (no suffix)]
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=300, help="scenes per style and symbol size")
     parser.add_argument("--symbol-px", type=float, nargs="+", default=[32.0], help="symbol width in px (no quiet zone)")
-    parser.add_argument("--styles", nargs="+", default=["photo"], choices=["photo", "realistic"])
+    parser.add_argument("--styles", nargs="+", default=["photo"], choices=["photo", "shrunk", "realistic"])
     parser.add_argument("--seed", type=int, default=5000, help="first scene seed (the same seeds at every size)")
     parser.add_argument("--no-real", action="store_true", help="skip the real photos even where present")
     parser.add_argument("--weights", help="generator (default: the bundled one), e.g. a candidate's .weights.h5")

@@ -157,3 +157,13 @@ def test_shrunk_photos_are_the_photo_labels_box_filtered_with_no_jpeg_left():
     hr = shrunk.hr[0]
     np.testing.assert_array_equal(degrade(hr, "shrunk", np.random.default_rng(1)),
                                   degrade(hr, "shrunk", np.random.default_rng(1)))
+
+
+def test_shrunk_scenes_draw_the_photo_label_through_another_camera():
+    """The same draw as ``photo`` (code, place, geometry), another LR: the benchmarks pair the two styles by seed."""
+    for seed in range(3):
+        shrunk, photo = (synthetic_photo(seed, style=style, symbol_px=40) for style in ("shrunk", "photo"))
+        assert shrunk.payload == photo.payload and shrunk.box == photo.box
+        assert np.abs(shrunk.image.astype(int) - photo.image).mean() > 1
+    with pytest.raises(ValueError, match="shrunk"):
+        synthetic_photo(1, style="wild")

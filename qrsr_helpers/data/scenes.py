@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from .degrade import degrade
-from .synth import PHOTO_MAX_VERSION, SUPERSAMPLE, draw_photo_label, random_code, render_scene
+from .synth import PHOTO_MAX_VERSION, PHOTO_STYLES, SUPERSAMPLE, draw_photo_label, random_code, render_scene
 
 
 @dataclass(frozen=True)
@@ -44,23 +44,24 @@ def scene_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 def synthetic_photo(seed: int, size: tuple[int, int] = (480, 640), module_px: float | None = None,
                     max_version: int | None = None, style: str = "realistic", symbol_px: float | None = None) -> Photo:
     """A ``size`` = (height, width) photo of a code label in a busy scene, turned up to 40 degrees (``realistic``)
-    or as a phone sees it (``photo``). ``module_px`` (default 1.2-2.5: where decoders start to fail, so where SR
-    matters) or ``symbol_px`` (the symbol's width, as the real-photo benchmarks give it)."""
-    if style not in ("realistic", "photo"):
-        raise ValueError(f"style={style!r} is not one of ['realistic', 'photo']")
+    or as a phone sees it (``photo``; ``shrunk``: photographed larger and downscaled). ``module_px`` (default
+    1.2-2.5: where decoders start to fail, so where SR matters) or ``symbol_px`` (the symbol's width, as the
+    real-photo benchmarks give it)."""
+    if style not in ("realistic", *PHOTO_STYLES):
+        raise ValueError(f"style={style!r} is not one of {['realistic', *PHOTO_STYLES]}")
     if module_px is not None and symbol_px is not None:
         raise ValueError("give module_px or symbol_px, not both")
     rng = np.random.default_rng([seed, 0x9407])
-    code = random_code(rng, max_version or (PHOTO_MAX_VERSION if style == "photo" else 4))
+    code = random_code(rng, max_version or (PHOTO_MAX_VERSION if style in PHOTO_STYLES else 4))
     module_px = symbol_px / code.modules if symbol_px is not None else module_px
     module_px = float(module_px if module_px is not None else rng.uniform(1.2, 2.5))
     if module_px <= 0:
         raise ValueError(f"module_px={module_px} must be positive")
     h, w = size[0] * SUPERSAMPLE, size[1] * SUPERSAMPLE
     side = int(round(SUPERSAMPLE * module_px * (code.modules + 8) / 0.94))  # realistic's label: code + quiet zone
-    if ((code.modules + 8) * module_px * 1.5 >= min(size)) if style == "photo" else (side >= min(h, w) * 0.7):
+    if ((code.modules + 8) * module_px * 1.5 >= min(size)) if style in PHOTO_STYLES else (side >= min(h, w) * 0.7):
         raise ValueError(f"a {code.modules}-module code at {module_px} px per module does not fit a {size} photo")
-    if style == "photo":
+    if style in PHOTO_STYLES:
         canvas = scene_background(rng, h, w)
         margin = np.minimum(0.75 * (code.modules + 8) * module_px * SUPERSAMPLE / np.array([w, h]), 0.5)
         centre = rng.uniform(np.maximum(0.3, margin), np.minimum(0.7, 1 - margin)) * (w, h)  # the label in frame
@@ -78,6 +79,6 @@ def synthetic_photo(seed: int, size: tuple[int, int] = (480, 640), module_px: fl
     image = degrade(scene, style, rng, scale=SUPERSAMPLE)
     corners = corners / SUPERSAMPLE
     (x0, y0), (x1, y1) = np.floor(corners.min(axis=0)).astype(int), np.ceil(corners.max(axis=0)).astype(int)
-    if style == "photo":  # drawn in frame: its box clipped to the image
+    if style in PHOTO_STYLES:  # drawn in frame: its box clipped to the image
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, size[1]), min(y1, size[0])
     return Photo(image, code.payload, code.version, (int(x0), int(y0), int(x1), int(y1)), module_px)
