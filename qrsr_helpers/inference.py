@@ -86,10 +86,11 @@ class Enhanced:
         lines = [f"{printable(str(self.source))} -> {printable(str(self.output))}  [{where}: {x1 - x0}x{y1 - y0} px "
                  f"at x={x0} y={y0}, {self.seconds:.2f} s, {self.runtime}]"]
         lines += [f"  note: {printable(note)}" for note in self.notes]
-        for path in self.decoded:
-            shown = [_shown(s) for s in self.symbols(path)] or (["nothing read"] if path in FIRST_READ else [])
+        symbols = {path: self.symbols(path) for path in self.decoded}
+        for path, read in symbols.items():
+            shown = [_shown(s) for s in read] or (["nothing read"] if path in FIRST_READ else [])
             lines += [f"  {path if i == 0 else '':<9} {text}" for i, text in enumerate(shown)]
-        if unread := [path for path in self.decoded if path not in FIRST_READ and not self.symbols(path)]:
+        if unread := [path for path, read in symbols.items() if path not in FIRST_READ and not read]:
             lines.append(f"  {'ladder':<9} nothing read ({', '.join(unread)})")
         if self.decoded and "enhanced" not in self.decoded:
             lines.append(f"  {'enhanced':<9} not decoded: the region is too large to hold whole in memory")

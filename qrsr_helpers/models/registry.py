@@ -55,16 +55,19 @@ def read_run_info(out_dir: str | os.PathLike) -> dict:
     """A run folder's ``run.json`` (``{}`` when none); a bad one is refused, never replaced: it may be all that
     says which architecture the folder's weights have."""
     path = Path(out_dir) / "run.json"
+    return _run_record(path, START_OVER) if path.exists() else {}
+
+
+def _run_record(path: Path, remedy: str) -> dict:
+    """The one parser of run records (a folder's ``run.json``, a weights file's ``NAME.run.json``)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
     except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
         raise BadFile(f"{path}: not a readable run record ({type(error).__name__}: {error_line(error, 80)}); "
-                      f"{START_OVER}", "bad description") from None
+                      f"{remedy}", "bad description") from None
     if not isinstance(data, dict):
         kind = {str: "string", bool: "boolean", type(None): "null", list: "list"}.get(type(data), "number")
-        raise BadFile(f"{path}: holds a JSON {kind}, not a run record (a JSON object); {START_OVER}", "bad description")
+        raise BadFile(f"{path}: holds a JSON {kind}, not a run record (a JSON object); {remedy}", "bad description")
     return data
 
 
@@ -84,11 +87,7 @@ def architecture(weights: str | os.PathLike) -> dict:
     info = describe_path(Path(weights))
     recorded = {}
     if info is not None:
-        try:  # AttributeError: JSON, but not an object
-            recorded = json.loads(info.read_text(encoding="utf-8")).get("architecture")
-        except (OSError, ValueError, AttributeError) as error:
-            raise BadFile(f"{info}: not a readable run description ({type(error).__name__}); {HOW_TO_DESCRIBE}",
-                          "bad description") from None
+        recorded = _run_record(info, HOW_TO_DESCRIBE).get("architecture")
         if not isinstance(recorded, dict):
             raise BadFile(f"{info}: has no \"architecture\" entry; {HOW_TO_DESCRIBE}", "bad description")
     try:
