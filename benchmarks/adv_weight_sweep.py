@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import module_contrast  # benchmarks/common.py
 from machine import cpu_model  # benchmarks/machine.py
 
 
@@ -47,7 +48,7 @@ def main() -> None:
     import keras
 
     from qrsr_helpers.data.pipeline import make_dataset
-    from qrsr_helpers.evaluate import module_contrast, paired_comparison, per_image_results, upscaler
+    from qrsr_helpers.evaluate import paired_comparison, per_image_results, upscaler
     from qrsr_helpers.models import build_discriminator, generator_from_config
     from qrsr_helpers.srgan import control_step_function, gan_step_function
     from qrsr_helpers.training import (

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import held_out  # benchmarks/common.py
+from common import held_out, module_contrast  # benchmarks/common.py
 from machine import cpu_model  # benchmarks/machine.py
 from product_path import scene_reads
 
@@ -31,7 +31,7 @@ from qrsr_helpers.decode import READERS as DECODERS  # the decoders and the casc
 
 def codes(generators: dict, n: int) -> tuple[list[dict], list[dict], dict]:
     from qrsr_helpers.decode import decode_outcomes
-    from qrsr_helpers.evaluate import image_metrics, module_contrast, paired_comparison
+    from qrsr_helpers.evaluate import image_metrics, paired_comparison
     from qrsr_helpers.inference import super_resolve
 
     rows, pairs_rows, disagreements = [], [], {}
