@@ -18,7 +18,7 @@ from qrsr_helpers.cli import main
 from qrsr_helpers.decode import DecodeResult, decode_all
 from qrsr_helpers.inference import LADDER_MAX_PIXELS, Enhancer
 from qrsr_helpers.io import write_image
-from qrsr_helpers.ladder import LADDER, Attempt, climb, ensemble, plausible_reads
+from qrsr_helpers.ladder import LADDER, PLAUSIBLE_SHARE, Attempt, climb, ensemble, plausible_reads
 from qrsr_helpers.payload import payload_read
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,3 +143,32 @@ def test_the_ladder_is_the_one_the_benchmark_kept(monkeypatch):
     measured = json.loads((ROOT / "benchmarks" / "results" / "decode_ladder.json").read_text())
     assert [rung.__name__ for rung in LADDER] == measured["kept"]
     assert all(rung.__name__ in _benchmark(monkeypatch)._rungs() for rung in LADDER)
+
+
+@pytest.mark.parametrize("side, read", [(120, False), (400, True)])
+def test_the_first_read_of_a_located_code_refuses_a_symbol_too_small_for_it(tmp_path, nearest_x4, monkeypatch,
+                                                                          side, read):
+    """The misread of ``benchmarks/results/shrunk_finetune``: in the 172-px x4 region of a version-2 code it could not
+    resolve, the generator drew a 40-px version-1 symbol that read "0392". A region located by contrast is the code's
+    box, so its first read, like a rung's, counts a symbol only if it spans ``PLAUSIBLE_SHARE`` of the region."""
+    rng = np.random.default_rng(0)
+    image = np.full((140, 140), 190, np.uint8)
+    image[30:110, 30:110] = np.where(rng.random((80, 80)) < 0.5, 30, 230)  # code-like texture nothing reads
+    write_image(tmp_path / "code.png", image)
+    enhancer = Enhancer(nearest_x4, ladder=())
+    real_enhance = enhancer.enhance
+
+    def planted(crop, ensemble=None):  # the generator's x4 with a small valid symbol drawn into it
+        sr = real_enhance(crop, ensemble)
+        symbol = cv2.resize(code_image("0392"), (side, side), interpolation=cv2.INTER_AREA)  # 21 of 49 px: the symbol
+        top = (sr.shape[0] - side) // 2
+        sr[top:top + side, top:top + side] = symbol[..., None] if sr.ndim == 3 else symbol
+        return sr
+
+    monkeypatch.setattr(enhancer, "enhance", planted)
+    result = enhancer.enhance_file(tmp_path / "code.png", tmp_path / "out.png", decode=True)
+    region_side = 4 * min(result.box[2] - result.box[0], result.box[3] - result.box[1])
+    assert result.found_by == "contrast" and 51 < PLAUSIBLE_SHARE * region_side < 171  # symbol: 21/49 of side
+    assert ("0392" in result.payloads) is read
+    whole = enhancer.enhance_file(tmp_path / "code.png", tmp_path / "whole.png", decode=True, whole=True)
+    assert "0392" in whole.payloads  # the whole image asked for: no box to judge a symbol by
