@@ -78,7 +78,7 @@ _CAMERA_CHAINS = {"realistic": degrade_realistic, "photo": degrade_photo, "shrun
 
 
 def degrade(hr: np.ndarray, kind: str, rng: np.random.Generator | None = None, scale: int = 4) -> np.ndarray:
-    """``clean`` | ``realistic`` | ``photo``: the one entry point training and evaluation share."""
+    """``clean`` | ``realistic`` | ``photo`` | ``shrunk``: the one entry point training and evaluation share."""
     if kind == "clean":
         return degrade_clean(hr, scale)
     if kind not in _CAMERA_CHAINS:

@@ -1,5 +1,6 @@
 """Synthetic QR codes from segno, each keeping its payload (the tutorial's Kaggle images lack it: "does it decode to the
-right text?" is measurable on every sample), in four scene styles: ``clean``, ``realistic``, ``wild``, ``photo``."""
+right text?" is measurable on every sample), in five scene styles: ``clean``, ``realistic``, ``wild``, ``photo``,
+``shrunk``."""
 
 from __future__ import annotations
 
