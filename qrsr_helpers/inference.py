@@ -18,7 +18,7 @@ from .decode import DecodeResult, decode_all
 from .decode import decode as decode_image
 from .errors import BadFile, InvalidArgument, printable
 from .io import MAX_PIXELS, image_header, read_image, to_rgb, write_image, write_png_strips
-from .ladder import LADDER, PLAUSIBLE_SHARE, Attempt, climb
+from .ladder import LADDER, Attempt, climb, plausible_reads
 from .ladder import ensemble as ensemble_rung
 from .models.registry import load_pretrained, runtime_label
 from .payload import Payload, one_payload_per_symbol
@@ -218,8 +218,8 @@ class Enhancer:
             sr = self.enhance(crop)
             # A region located by contrast is the code's box: a symbol spanning little of it is one the generator
             # made up inside the code (a 40-px "0392" in a 172-px version 2, benchmarks/results/shrunk_finetune).
-            plausible = PLAUSIBLE_SHARE * min(sr.shape[:2]) if region.source == "contrast" else 0.0
-            after = decode_all(sr, enhanced=True, min_side=plausible) if decode or must_read else {}
+            reads = plausible_reads if region.source == "contrast" else lambda image: decode_all(image, enhanced=True)
+            after = reads(sr) if decode or must_read else {}
             # Never worse than the original: trained on 1-2.5 px per module, the generator can damage a sharp code.
             if lost := must_read - _read(after):
                 sr, after, where = _keep_original(crop, sr, region, must_read)
