@@ -30,9 +30,6 @@ MUTANTS = Path("mutants")
 # Surviving mutants that compute the same thing as the code (equivalent), with why.
 EQUIVALENT = {
     "qrsr_helpers.payload.x__symbol_key__mutmut_*": "codec names are case-insensitive ('UTF-8' == 'utf-8')",
-    "qrsr_helpers.evaluate.x_module_contrast__mutmut_*": "on grey HR codes the per-channel masks equal the grey "
-                                                         "mask, and the mean is linear; cv2.erode's default kernel "
-                                                         "is the 3 x 3 one passed",
     "qrsr_helpers.payload.x_one_payload_per_symbol__mutmut_34": "entries are (order, ...) tuples: sorting them "
                                                                 "whole sorts by order",
 }
