@@ -20,6 +20,8 @@ from qrsr_helpers.config import PIXEL_LOSSES, get_config
 from qrsr_helpers.data.pairs import Pairs, generate_pairs
 from qrsr_helpers.decode import decode_matches
 
+DENSE_MODULE_PX = (0.7, 1.2)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -29,6 +31,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=20_000)
     parser.add_argument("--hard-pairs", type=int, default=0,
                         help="extra pairs of versions 3-4 only (realistic and wild): the codes that rarely decode")
+    parser.add_argument("--dense-pairs", type=int, default=0,
+                        help=f"extra shrunk-style pairs at {DENSE_MODULE_PX[0]}-{DENSE_MODULE_PX[1]} LR px per module: "
+                             "versions 4-7 with a 32-px symbol, where reads of real photos stop")
     parser.add_argument("--pixel-loss", choices=PIXEL_LOSSES, help="default: the profile's (l1)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--steps-per-epoch", type=int, default=200)
@@ -64,8 +69,11 @@ def make_data(args: argparse.Namespace):
         hard = generate_pairs(args.hard_pairs, config.data_seed + 1, (("realistic", 0.6), ("wild", 0.4)),
                               min_version=3, **common)
         train = Pairs.concatenate([train, hard])
+    if args.dense_pairs:
+        dense = generate_pairs(args.dense_pairs, config.data_seed + 2, "shrunk", module_px=DENSE_MODULE_PX, **common)
+        train = Pairs.concatenate([train, dense])
     evaluation = {kind: generate_pairs(args.eval_codes, config.eval_seed, kind, **common)
-                  for kind in ("realistic", "clean", "photo")}
+                  for kind in ("realistic", "clean", "photo", "shrunk")}
     print(f"data: {len(train)} training pairs in {time.time() - t0:.0f} s", flush=True)
     return train, evaluation
 
@@ -117,7 +125,7 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
                       steps=steps, images_seen=steps * config.batch_size, wall_seconds=round(seconds),
                       images_per_second=round(steps * config.batch_size / seconds, 1),
                       final_loss=round(float(history.history["loss"][-1]), 5), backend=keras.backend.backend(),
-                      hard_pairs=args.hard_pairs,
+                      hard_pairs=args.hard_pairs, dense_pairs=args.dense_pairs,
                       mixed_precision=args.mixed_precision, machine=platform.node()),
         init=args.init,
         data=dict(pairs=len(train), train_mix=config.train_mix, data_seed=config.data_seed, hr_size=config.hr_size,

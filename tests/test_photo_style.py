@@ -167,3 +167,28 @@ def test_shrunk_scenes_draw_the_photo_label_through_another_camera():
         assert np.abs(shrunk.image.astype(int) - photo.image).mean() > 1
     with pytest.raises(ValueError, match="shrunk"):
         synthetic_photo(1, style="wild")
+
+
+def test_module_px_narrows_the_photo_styles_pitch(monkeypatch):
+    """``generate_pairs(module_px=...)`` (``train_bundled.py --dense-pairs``) draws every label at a pitch in that range
+    of LR pixels per module; without it the style's own range, byte for byte as before."""
+    from qrsr_helpers.data import synth
+
+    pitches = []
+    draw = synth.draw_photo_label
+
+    def recording(scene, code, rng, pitch, *args):
+        pitches.append(pitch)
+        return draw(scene, code, rng, pitch, *args)
+
+    monkeypatch.setattr(synth, "draw_photo_label", recording)
+    dense = generate_pairs(16, seed=4, degradation="shrunk", module_px=(0.7, 1.2), workers=1)
+    lr_px = np.array(pitches) / (4 * synth.SUPERSAMPLE)  # canvas pixels per module -> LR pixels per module
+    assert lr_px.min() >= 0.7 and lr_px.max() <= 1.2 and lr_px.max() - lr_px.min() > 0.2
+    pitches.clear()
+    default = generate_pairs(16, seed=4, degradation="shrunk", workers=1)
+    lr_px = np.array(pitches) / (4 * synth.SUPERSAMPLE)
+    assert lr_px.min() < 0.7 or lr_px.max() > 1.2
+    np.testing.assert_array_equal(default.hr, generate_pairs(16, seed=4, degradation="shrunk", workers=1,
+                                                             module_px=synth.PHOTO_STYLES["shrunk"]).hr)
+    assert not np.array_equal(default.hr, dense.hr)

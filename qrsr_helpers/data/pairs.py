@@ -44,11 +44,12 @@ class Pairs:
 
 
 def make_pair(seed: int, index: int, style: str, hr_size: int = 128, scale: int = 4, channels: int = 3,
-              max_version: int = 4, quiet_zone: int = 4, min_version: int = 1) -> tuple[QRCode, np.ndarray, np.ndarray]:
+              max_version: int = 4, quiet_zone: int = 4, min_version: int = 1,
+              module_px: tuple[float, float] | None = None) -> tuple[QRCode, np.ndarray, np.ndarray]:
     """Sample ``index`` of the stream ``seed`` (code, HR, LR), seeded from (seed, index): no pair depends on workers."""
     rng = np.random.default_rng([seed, index])
     code = random_code(rng, PHOTO_MAX_VERSION if style in PHOTO_STYLES else max_version, min_version)
-    hr = render_scene(code, rng, style, hr_size, quiet_zone, scale)
+    hr = render_scene(code, rng, style, hr_size, quiet_zone, scale, module_px)
     hr = cv2.cvtColor(hr, cv2.COLOR_RGB2GRAY)[..., None] if channels == 1 else hr
     hr = np.round(np.clip(hr, 0, 1) * 255).astype(np.uint8)
     return code, hr, degrade(hr, style if style in ("clean", *PHOTO_STYLES) else "realistic", rng, scale)
@@ -67,8 +68,10 @@ def _cpu_count() -> int:
 
 def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *, hr_size: int = 128,
                    scale: int = 4, channels: int = 3, max_version: int = 4, quiet_zone: int = 4,
-                   min_version: int = 1, workers: int | None = None) -> Pairs:
-    """``n`` HR/LR pairs of one style or a mix ``((style, weight), ...)``. Workers are spawned, never forked (forking a
+                   min_version: int = 1, module_px: tuple[float, float] | None = None,
+                   workers: int | None = None) -> Pairs:
+    """``n`` HR/LR pairs of one style or a mix ``((style, weight), ...)``; ``module_px`` narrows the photo styles'
+    pitch range (``synth.PHOTO_STYLES``). Workers are spawned, never forked (forking a
     process running TensorFlow can deadlock): import TensorFlow inside a script's ``main()``, or each worker does."""
     if n < 1:
         raise ValueError(f"n={n}: need at least one pair")
@@ -81,7 +84,7 @@ def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *,
         picks = np.random.default_rng([seed, 1 << 30]).choice(len(names), size=n, p=np.array(weights) / sum(weights))
         styles = [names[i] for i in picks]
     kwargs = dict(hr_size=hr_size, scale=scale, channels=channels, max_version=max_version, quiet_zone=quiet_zone,
-                  min_version=min_version)
+                  min_version=min_version, module_px=module_px)
     workers = workers or (_cpu_count() if n >= 1000 else 1)  # below ~1,000 pairs a pool costs more than it saves
     chunk = max(64, -(-n // (workers * 4)))
     jobs = [(seed, s, styles[s:s + chunk], kwargs) for s in range(0, n, chunk)]

@@ -109,14 +109,15 @@ def _ink_and_paper(rng: np.random.Generator, style: str) -> tuple[np.ndarray, np
 
 
 def render_scene(code: QRCode, rng: np.random.Generator, style: str, hr_size: int = 128,
-                 quiet_zone: int = 4, scale: int = 4) -> np.ndarray:
-    """The sharp HR target (float32 RGB in [0, 1]); blur, resampling, noise and JPEG belong to the LR (``degrade``)."""
+                 quiet_zone: int = 4, scale: int = 4, module_px: tuple[float, float] | None = None) -> np.ndarray:
+    """The sharp HR target (float32 RGB in [0, 1]); blur, resampling, noise and JPEG belong to the LR (``degrade``).
+    ``module_px``: the photo styles' range of LR pixels per module, if not their own (``PHOTO_STYLES``)."""
     if style == "clean":
         return np.repeat(render_code(code.matrix, hr_size, quiet_zone)[..., None], 3, axis=2)
     canvas = hr_size * SUPERSAMPLE
     if style in PHOTO_STYLES:
         scene = _background(rng, canvas)
-        pitch = rng.uniform(*PHOTO_STYLES[style]) * scale * SUPERSAMPLE  # canvas pixels per module
+        pitch = rng.uniform(*(module_px or PHOTO_STYLES[style])) * scale * SUPERSAMPLE  # canvas pixels per module
         draw_photo_label(scene, code, rng, pitch, rng.uniform(0.3, 0.7, 2) * canvas, quiet_zone)
         return cv2.resize(scene, (hr_size, hr_size), interpolation=cv2.INTER_AREA)
     sharp = _sharp(code.matrix, quiet_zone, 8)
