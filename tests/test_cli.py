@@ -104,3 +104,15 @@ def test_numeric_arguments_are_checked_in_one_line(args, fragment, tmp_path):
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.stderr, result.stderr
 
 
+
+
+def test_enhance_help_states_the_defaults_the_code_uses():
+    """``--help`` spells ``--tile`` and ``--max-pixels`` defaults as literals (importing ``inference`` for them would
+    load TensorFlow's neighbours on ``qrsr --help``): they must not drift from the constants the code applies."""
+    from qrsr_helpers.cli import build_parser
+    from qrsr_helpers.inference import TILE
+    from qrsr_helpers.io import MAX_PIXELS
+
+    enhance = build_parser()._subparsers._group_actions[0].choices["enhance"]
+    text = " ".join(enhance.format_help().split())
+    assert f"(default {TILE})" in text and f"(default {MAX_PIXELS:,})" in text
