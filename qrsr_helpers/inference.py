@@ -17,7 +17,7 @@ from .data.dihedral import dihedral, undo_dihedral
 from .decode import DecodeResult, decode_all
 from .decode import decode as decode_image
 from .errors import BadFile, InvalidArgument, printable
-from .io import MAX_PIXELS, image_header, read_image, to_rgb, write_image, write_png_strips
+from .io import MAX_PIXELS, read_image_and_header, to_rgb, write_image, write_png_strips
 from .ladder import LADDER, Attempt, climb, plausible_reads
 from .ladder import ensemble as ensemble_rung
 from .models.registry import load_pretrained, runtime_label
@@ -196,7 +196,7 @@ class Enhancer:
         strips unless decoded); the generator loads after the read (a bad input fails fast), untimed in ``seconds``."""
         from .locate import Region, locate
 
-        start, image, header = time.perf_counter(), read_image(source, max_pixels), image_header(source)
+        start, (image, header) = time.perf_counter(), read_image_and_header(source, max_pixels)
         loading, runtime = time.perf_counter(), runtime_label(self.generator)
         start += time.perf_counter() - loading
         h, w = image.shape[:2]
@@ -209,7 +209,7 @@ class Enhancer:
             boxes = ", ".join(f"{b[2] - b[0]}x{b[3] - b[1]} at x={b[0]} y={b[1]}" for b in region.skipped[:3])
             notes.append(f"{len(region.skipped)} other code-like region(s) not enhanced ({boxes}"
                          f"{' ...' if len(region.skipped) > 3 else ''}); --whole enhances everything")
-        if header is not None and header.pages > 1:
+        if header.pages > 1:
             notes.append(f"page 1 of {header.pages} enhanced (a multi-page {header.format}); the others were not read")
         decoded = {"original": decode_all(image)} if decode else {}
         fits = crop.shape[0] * crop.shape[1] <= 8_000_000  # its x4 (128 MP, 384 MB as RGB) decodes in memory

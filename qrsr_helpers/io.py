@@ -128,6 +128,11 @@ _ORIENT = {1: lambda a: a, 2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 
 def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """A PNG / JPEG / WebP / BMP / TIFF file as uint8 gray, RGB or RGBA, upright by its EXIF orientation, page 1 of
     several. Only what Pillow identifies as supported, at most ``max_pixels``, reaches OpenCV's decoder."""
+    return read_image_and_header(path, max_pixels)[0]
+
+
+def read_image_and_header(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> tuple[np.ndarray, Header]:
+    """:func:`read_image` and the :class:`Header` it judged (page count, format), from one open of the file."""
     import cv2
 
     path = Path(path)
@@ -179,7 +184,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> 
     # OpenCV's TIFF decoder applies the orientation itself, even with IMREAD_UNCHANGED; for other formats we do.
     if header.orientation != 1 and header.format != "TIFF":
         image = np.ascontiguousarray(_ORIENT[header.orientation](image))
-    return image
+    return image, header
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
