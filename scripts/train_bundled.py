@@ -114,7 +114,7 @@ def train_one(spec: str, train, evaluation, args: argparse.Namespace) -> dict:
     latest = GeneratorCheckpoint(generator, out, every=5, epoch_files=False)  # what a cut-off lease still returns
     history = pretrain(generator, batches, config, work, epochs=100_000, callbacks=[TimeBudget(float(minutes)), latest])
     seconds = time.time() - t0
-    steps = len(history.history["loss"]) * args.steps_per_epoch
+    steps = int(generator.optimizer.iterations)  # not epochs x steps: the budget stops mid-epoch
     rates = decode_rates(generator, evaluation)
     info = dict(
         architecture=dict(n_res_blocks=blocks, filters=filters, upsampling=config.upsampling, channels=config.channels,
