@@ -90,6 +90,18 @@ def main() -> None:
     header = (f"{cpu_model()}, {os.cpu_count()} cores, profile `{args.profile}`, {time.strftime('%Y-%m-%d')}; "
               f"command: python benchmarks/notebook_times.py --profile {args.profile}"
               f"{' --store' if args.store else ''} {' '.join(args.which)}".rstrip())
+    measured = [dict(r, run=header) for r in rows]
+    out = Path(args.out)
+    results = out / f"notebook_times_{args.profile}.json"
+    if args.which and results.is_file():  # some notebooks re-run: the others keep their last measurement
+        previous = json.loads(results.read_text())
+        kept = [dict(r, run=r.get("run", previous["header"])) for r in previous["rows"]
+                if r["notebook"] not in {m["notebook"] for m in measured}]
+        rows = sorted(measured + kept, key=lambda r: r["notebook"])
+    else:
+        rows = measured
+    runs = list(dict.fromkeys(r["run"] for r in rows))
+    header = header if runs == [header] else "\n".join([f"Rows from {len(runs)} runs:"] + [f"- {h}" for h in runs])
     lines = [header, "", "| notebook | wall time | kernel CPU time | load avg | stored size | result |",
              "|---|---|---|---|---|---|"]
     for r in rows:
@@ -97,12 +109,11 @@ def main() -> None:
                      f"{r['load_avg']} | {r['size_kb']} KB | {r['error'] or 'ok'} |")
     print("\n".join(lines))
     if args.store and args.profile == "cpu":
-        for r in rows:
+        for r in measured:
             if r["error"] is None:
                 stamp_runtime(NOTEBOOKS / r["notebook"], r["seconds"], cpu_model())
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"notebook_times_{args.profile}.json").write_text(json.dumps(dict(header=header, rows=rows), indent=2))
+    results.write_text(json.dumps(dict(header=header, rows=rows), indent=2))
     (out / f"notebook_times_{args.profile}.md").write_text("\n".join(lines) + "\n")
 
 

@@ -38,3 +38,31 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
     script.write_text("def f():\n    from qrsr_helpers.evaluate import module_contrast\n")
     assert ("qrsr_helpers.evaluate", "module_contrast") in set(imported_names(script))
     assert not hasattr(importlib.import_module("qrsr_helpers.evaluate"), "module_contrast")
+
+
+def test_notebook_times_of_some_notebooks_keep_the_others_rows(tmp_path, monkeypatch):
+    """``notebook_times.py 07 08`` re-runs two notebooks: the results file keeps the other six rows, each naming the
+    run that measured it (it once rewrote the file with the two rows alone, and the prose checker lost its source)."""
+    import json
+    import sys
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    notebook_times = importlib.import_module("notebook_times")
+    monkeypatch.setattr(notebook_times, "run", lambda path, *a: dict(notebook=path.name, profile="smoke", seconds=6.0,
+                                                                     kernel_cpu_seconds=6.0, load_avg=1.0, error=None,
+                                                                     size_kb=1))
+    first = ["notebook_times.py", "--profile", "smoke", "--out", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", first)
+    notebook_times.main()
+    everything = json.loads((tmp_path / "notebook_times_smoke.json").read_text())
+    monkeypatch.setattr(notebook_times, "run", lambda path, *a: dict(everything["rows"][0], notebook=path.name,
+                                                                     seconds=60.0))
+    monkeypatch.setattr(sys, "argv", [*first, "7", "08"])
+    notebook_times.main()
+    merged = json.loads((tmp_path / "notebook_times_smoke.json").read_text())
+    assert [r["notebook"] for r in merged["rows"]] == [r["notebook"] for r in everything["rows"]]
+    again = {r["notebook"][:2]: r for r in merged["rows"] if r["seconds"] == 60.0}
+    assert sorted(again) == ["07", "08"] and all(r["run"].endswith("--profile smoke 7 08") for r in again.values())
+    assert len({r["run"] for r in merged["rows"]}) == 2
+    table = (tmp_path / "notebook_times_smoke.md").read_text()
+    assert table.startswith("Rows from 2 runs:") and table.count("| 1.0 min |") == 2
