@@ -31,11 +31,11 @@ def compare(base: dict, cand: dict) -> list[str]:
             sys.exit(f"{name}: the two runs hold different files: run photo_like.py with the same arguments")
         pairs = [(old[r["file"]], r) for r in rows]
         for view in VIEWS:
-            c = paired_comparison([o[view] for o, _ in pairs], [n[view] for _, n in pairs])
+            c = paired_comparison([n[view] for _, n in pairs], [o[view] for o, _ in pairs])  # candidate - baseline
             misreads = f"{sum(o[view + ' misread'] for o, _ in pairs)} / {sum(n[view + ' misread'] for _, n in pairs)}"
-            lines.append(f"| {name} | {VIEWS[view]} | {c['rate_a']:.1%} | {c['rate_b']:.1%} | "
-                         f"{c['only_a']} / {c['only_b']} | "
-                         f"{-c['difference']:+.1%} ({-c['high']:+.1%} to {-c['low']:+.1%}) | {c['mcnemar_p']:.3g} | "
+            lines.append(f"| {name} | {VIEWS[view]} | {c['rate_b']:.1%} | {c['rate_a']:.1%} | "
+                         f"{c['only_b']} / {c['only_a']} | "
+                         f"{c['difference']:+.1%} ({c['low']:+.1%} to {c['high']:+.1%}) | {c['mcnemar_p']:.3g} | "
                          f"{misreads} |")
     return lines
 
