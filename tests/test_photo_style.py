@@ -192,3 +192,6 @@ def test_module_px_narrows_the_photo_styles_pitch(monkeypatch):
     np.testing.assert_array_equal(default.hr, generate_pairs(16, seed=4, degradation="shrunk", workers=1,
                                                              module_px=synth.PHOTO_STYLES["shrunk"]).hr)
     assert not np.array_equal(default.hr, dense.hr)
+    for style, module_px in (("realistic", (0.7, 1.2)), ("shrunk", (1.2, 0.7)), ("shrunk", (0.0, 1.0))):
+        with pytest.raises(ValueError, match="module_px"):  # ignored or empty, it would quietly train on other data
+            generate_pairs(2, seed=4, degradation=style, module_px=module_px, workers=1)

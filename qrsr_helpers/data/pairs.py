@@ -83,6 +83,8 @@ def generate_pairs(n: int, seed: int, degradation: str | tuple = "realistic", *,
         names, weights = zip(*degradation)
         picks = np.random.default_rng([seed, 1 << 30]).choice(len(names), size=n, p=np.array(weights) / sum(weights))
         styles = [names[i] for i in picks]
+    if module_px is not None and not (0 < module_px[0] <= module_px[1] and set(styles) <= set(PHOTO_STYLES)):
+        raise ValueError(f"module_px={module_px}: a range 0 < low <= high, for the styles {list(PHOTO_STYLES)} only")
     kwargs = dict(hr_size=hr_size, scale=scale, channels=channels, max_version=max_version, quiet_zone=quiet_zone,
                   min_version=min_version, module_px=module_px)
     workers = workers or (_cpu_count() if n >= 1000 else 1)  # below ~1,000 pairs a pool costs more than it saves
