@@ -73,7 +73,7 @@ def make_data(args: argparse.Namespace):
         dense = generate_pairs(args.dense_pairs, config.data_seed + 2, "shrunk", module_px=DENSE_MODULE_PX, **common)
         train = Pairs.concatenate([train, dense])
     evaluation = {kind: generate_pairs(args.eval_codes, config.eval_seed, kind, **common)
-                  for kind in ("realistic", "clean", "photo", "shrunk")}
+                  for kind in ("realistic", "clean", "photo")}
     print(f"data: {len(train)} training pairs in {time.time() - t0:.0f} s", flush=True)
     return train, evaluation
 
