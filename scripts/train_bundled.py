@@ -72,8 +72,9 @@ def make_data(args: argparse.Namespace):
     if args.dense_pairs:
         dense = generate_pairs(args.dense_pairs, config.data_seed + 2, "shrunk", module_px=DENSE_MODULE_PX, **common)
         train = Pairs.concatenate([train, dense])
+    # not "photo" or "shrunk": in a 128-px pair their codes are often cut by the frame, so they read ~0 % either way
     evaluation = {kind: generate_pairs(args.eval_codes, config.eval_seed, kind, **common)
-                  for kind in ("realistic", "clean", "photo")}
+                  for kind in ("realistic", "clean")}
     print(f"data: {len(train)} training pairs in {time.time() - t0:.0f} s", flush=True)
     return train, evaluation
 
