@@ -6,7 +6,8 @@ where absent, never copied into the repository) shrunk so the symbol is ``--symb
 it as the default ``qrsr enhance --decode`` does (first read, then the ladder). For each photo it does not read,
 zxing-cpp is asked once more of the enhanced image it wrote, with ``return_errors=True``: a QR code it locates but
 cannot decode comes back with the stage that failed (``Checksum``: Reed-Solomon found too many wrong codewords;
-``Format``: the format or version bits; ``ok`` with another payload). "not located": no finder-pattern triple at all.
+``Format``: the format or version bits; "another payload": decoded, but not the photo's). "not located": no
+finder-pattern triple at all.
 Why it matters: a code located but lost at the checksum has its geometry right and too many wrong modules; decoding
 with erasures (modules the generator is unsure of) could recover some, a better locator could not.
 
@@ -27,16 +28,16 @@ from machine import cpu_model  # benchmarks/machine.py
 from real_photos import REAL, shrunk_real_photos  # benchmarks/real_photos.py
 
 
-def stage(enhanced: Path, payload: str) -> str:
-    """What zxing-cpp makes of an enhanced image that gave no read: the failing stage of each QR code it locates."""
+def stages(enhanced: Path, payload: str) -> set[str]:
+    """What zxing-cpp makes of an enhanced image that gave no read: the failing stage of each QR code it locates
+    (empty: none located)."""
     import cv2
     import zxingcpp
 
     found = zxingcpp.read_barcodes(cv2.imread(str(enhanced), cv2.IMREAD_GRAYSCALE),
                                    formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True)
-    kinds = {"another payload" if not b.error and b.text != payload else str(b.error.type).split(".")[-1]
-             if b.error else "read" for b in found}
-    return "located: " + " + ".join(sorted(kinds)) if kinds else "not located"
+    return {str(b.error.type).split(".")[-1] if b.error else "read" if b.text == payload else "another payload"
+            for b in found}
 
 
 def main() -> None:
@@ -68,9 +69,9 @@ def main() -> None:
                 if f["payload"] in result.payloads:
                     rows[group]["read"] += 1
                     continue
-                what = stage(enhanced, f["payload"])
-                column = ("not located" if what == "not located" else
-                          "checksum" if what == "located: Checksum" else "other")
+                kinds = stages(enhanced, f["payload"])
+                what = "located: " + " + ".join(sorted(kinds)) if kinds else "not located"
+                column = "not located" if not kinds else "checksum" if kinds == {"Checksum"} else "other"
                 rows[group][column] += 1
                 names[group].append(f"{f['path'].stem} (v{f['version']}: {what})")
         for group in ("1–4", "5 and up"):
