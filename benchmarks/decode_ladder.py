@@ -40,7 +40,7 @@ def _rungs() -> dict:
     import zxingcpp
 
     from qrsr_helpers.decode import MIN_SYMBOL_PX, DecodeResult, _side, _zxing_read, decode, decode_all, to_gray_uint8
-    from qrsr_helpers.ladder import ensemble, rescaled
+    from qrsr_helpers.ladder import ensemble, erasures, rescaled
 
     def bicubic(attempt):
         """The region x4 by bicubic interpolation instead of the generator, decoded like an enhancement."""
@@ -66,7 +66,7 @@ def _rungs() -> dict:
 
     rungs = (zxing_binarizer(zxingcpp.Binarizer.GlobalHistogram, "global_histogram"),
              zxing_binarizer(zxingcpp.Binarizer.FixedThreshold, "fixed_threshold"), region, bicubic, rescaled(0.75),
-             rescaled(1.25), rescaled(1.5), ensemble)
+             rescaled(1.25), rescaled(1.5), ensemble, erasures)
     return {rung.__name__: rung for rung in rungs}
 
 

@@ -1,0 +1,163 @@
+"""How far each step of the ladder's ``erasures`` rung gets on the real photos zxing-cpp locates and cannot correct
+(issue 22): the share of wrong data modules as read off the enhanced image, then as fitted to the LR pixels, and the
+Reed-Solomon budget they leave.
+
+Truth without a second encoder: each photo of ``../shared/real_photos_dev`` (relative to the repository root;
+skipped with a message where absent, never copied into the repository) is first decoded at full resolution by the
+rung's own decoder (``erasures.decoded``), which must give the manifest's payload; its corrected codewords are the
+symbol's bits. Then the photo is shrunk so the symbol is ``--symbol-px`` wide (the README procedure), the product
+path enhances its region (``Enhancer(ladder=()).enhance_file``, as ``--fast``), and for each photo that first read
+misses and whose enhancement zxing locates with a checksum error, the module values are compared with the truth:
+
+* **enhanced**: ``erasures.sampled_values`` on the module grid of the enhancement;
+* **LR fit**: ``erasures.fitted_values``, the modules that best explain the LR pixels, started from the above;
+* **budget**: per block, the fewest ``2 x wrong + erased`` over erasing the 0, 1, 2, ... least certain codewords
+  (what generalized minimum distance decoding needs), worst block, against the ``check - SLACK`` it may use;
+* **read**: the rung's decode of those values, exact payload.
+
+    python benchmarks/erasure_decoding.py [--symbol-px 32 24] [--out benchmarks/results/erasure_decoding.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from machine import cpu_model  # benchmarks/machine.py
+from real_photos import REAL, shrunk_real_photos  # benchmarks/real_photos.py
+
+
+def located(gray: np.ndarray, lost_at_checksum: bool = True):
+    """zxing's first QR symbol in ``gray`` (only one lost at the checksum, unless ``lost_at_checksum`` is False):
+    (version, level, mask, corners), or None."""
+    import zxingcpp
+
+    for found in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True):
+        lost = not found.valid and "Checksum" in str(found.error)
+        if (lost or not lost_at_checksum) and str((found.extra or {}).get("Version")).isdigit():
+            p = found.position
+            corners = np.float32([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
+            return int(found.extra["Version"]), found.extra["ECLevel"], found.extra["DataMask"], corners
+    return None
+
+
+def values_of(sr: np.ndarray, lr: np.ndarray | None, version: int, level: str, mask: int, corners: np.ndarray):
+    """The rung's two module estimates: off the enhanced image, and fitted to the LR pixels (None without ``lr``)."""
+    from qrsr_helpers import erasures
+
+    known, used = erasures.known_modules(version, level, mask), erasures.function_modules(version)
+    to_sr = erasures.module_grid(sr.astype(np.float32), corners, version)
+    enhanced = erasures.sampled_values(sr.astype(np.float32), to_sr, known, used)
+    if lr is None:
+        return enhanced, None
+    scale = sr.shape[0] / lr.shape[0]
+    return enhanced, erasures.fitted_values(lr, lambda u, v: (to_sr(u, v) + 0.5) / scale - 0.5, known, used, enhanced)
+
+
+def budget(bits: np.ndarray, truth: np.ndarray, version: int, level: str) -> tuple[int, int]:
+    """The worst block's fewest ``2 x wrong + erased`` (erasing its least certain codewords first) and its check
+    codewords less SLACK."""
+    from qrsr_helpers import erasures
+
+    wrong = (np.packbits(bits > 0, axis=1).ravel() != np.packbits(truth, axis=1).ravel())
+    certainty = np.abs(bits).min(axis=1)
+    worst = []
+    for positions, k in erasures.blocks(version, level):
+        rank = np.argsort(np.argsort(certainty[positions], kind="stable"))
+        need = min(2 * int((wrong[positions] & (rank >= f)).sum()) + f for f in range(len(positions) + 1))
+        worst.append((need - (len(positions) - k - erasures.SLACK), need, len(positions) - k - erasures.SLACK))
+    return max(worst)[1:]
+
+
+def truths() -> dict[str, tuple]:
+    """Per photo the rung's own full-resolution decode: (version, level, mask, the corrected stream's bits), where
+    it gives the manifest's payload."""
+    import json
+
+    import cv2
+
+    from qrsr_helpers import erasures
+
+    found = {}
+    for entry in json.loads((REAL / "manifest.json").read_text()):
+        gray = cv2.imread(str(REAL / entry["file"]), cv2.IMREAD_GRAYSCALE)
+        if (where := located(gray, lost_at_checksum=False)) is None:
+            continue
+        version, level, mask, corners = where
+        values, _ = values_of(gray, None, version, level, mask, corners)
+        read = erasures.decoded(values, version, level, mask)
+        if read is not None and read.text == entry["payload"]:
+            stream = erasures.corrected_stream(erasures.soft_bits(values, version, mask), version, level)
+            found[Path(entry["file"]).stem] = (version, level, mask, np.unpackbits(stream[:, None], axis=1) == 1)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbol-px", type=float, nargs="+", default=[32, 24])
+    parser.add_argument("--out", default="benchmarks/results/erasure_decoding.md")
+    args = parser.parse_args()
+    if not (REAL / "manifest.json").is_file():
+        print(f"{REAL}: absent, nothing to measure (the real photos are never part of the repository)", file=sys.stderr)
+        return
+    from qrsr_helpers import erasures
+    from qrsr_helpers.decode import to_gray_uint8
+    from qrsr_helpers.inference import Enhancer
+    from qrsr_helpers.io import read_image
+
+    truth = truths()
+    enhancer = Enhancer(ladder=())
+    lines = [f"{cpu_model()}, {os.cpu_count()} cores, {datetime.date.today()}; command: "
+             f"`python benchmarks/erasure_decoding.py --symbol-px {' '.join(f'{p:g}' for p in args.symbol_px)}`; "
+             f"the bundled generator on its default runtime. Truth: the rung's own decoder reads {len(truth)} of "
+             "the 64 photos at full resolution (the manifest's payload); photos below are those the first read "
+             "misses and zxing locates in the enhancement with a checksum error.", "",
+             "| symbol | photo | version-level | wrong codeword bits: enhanced | LR fit | worst block 2 x wrong + "
+             "erased, enhanced | LR fit | budget (check - SLACK) | read |", "|---|---|---|---|---|---|---|---|---|"]
+    summary = []
+    for px in args.symbol_px:
+        rows = []
+        with tempfile.TemporaryDirectory() as folder:
+            for f in shrunk_real_photos(Path(folder) / "in", px):
+                stem = f["path"].stem
+                if stem not in truth:
+                    continue
+                result = enhancer.enhance_file(f["path"], Path(folder) / "out.png", decode=True)
+                x0, y0, x1, y1 = result.box
+                crop = read_image(f["path"])[y0:y1, x0:x1]
+                sr = to_gray_uint8(enhancer.enhance(crop))  # as the ladder's rungs get it: the region, enhanced
+                crop = to_gray_uint8(crop)
+                if f["payload"] in result.payloads or (where := located(sr)) is None:
+                    continue
+                version, level, mask, corners = where
+                if (version, level, mask) != truth[stem][:3]:
+                    lines.append(f"| {px:g} px | {stem} | {version}-{level} | zxing's format or version is not the "
+                                 f"symbol's ({truth[stem][0]}-{truth[stem][1]}, mask {truth[stem][2]}) | | | | | no |")
+                    continue
+                bits = truth[stem][3]
+                enhanced, fitted = values_of(sr, crop, version, level, mask, corners)
+                cells, needs = [], []
+                for values in (enhanced, fitted):
+                    soft = erasures.soft_bits(values, version, mask)
+                    cells.append(f"{((soft > 0) != bits).mean():.1%}")
+                    need, allowed = budget(soft, bits, version, level)
+                    needs.append(str(need))
+                reads = erasures.read_with_erasures(sr, crop)
+                read = "yes" if any(r.text == f["payload"] for r in reads) else "another payload" if reads else "no"
+                lines.append(f"| {px:g} px | {stem} | {version}-{level} | {' | '.join(cells)} | {' | '.join(needs)} "
+                             f"| {allowed} | {read} |")
+                rows.append((float(cells[1][:-1]) < float(cells[0][:-1]), read == "yes"))
+        summary.append(f"{px:g} px: {len(rows)} photos compared; the LR fit has fewer wrong bits than the enhanced "
+                       f"image in {sum(r[0] for r in rows)}, the rung reads {sum(r[1] for r in rows)}.")
+    text = "\n".join(lines + [""] + summary) + "\n"
+    Path(args.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""Read a QR code that zxing-cpp locates but cannot correct (issue 22): at the margin most unread photos are found and
+lost at the Reed-Solomon checksum (``benchmarks/results/failure_stages.md``), with too many wrong modules.
+
+Two things a hard-decision decoder leaves on the table. The low-resolution pixels themselves: the enhanced image puts
+the modules where they are, and each LR pixel is the mean of the modules under it (a camera integrates light, a
+shrink averages), so the modules that explain the LR pixels best (a bounded least-squares fit started from the
+enhanced image's guess) are often right where the generator guessed wrong. And certainty: a module near the threshold
+is a guess; Reed-Solomon corrects ``n - k`` erased codewords but only ``(n - k) / 2`` wrong ones, so the least certain
+codewords are erased first (Forney's generalized minimum distance decoding). Never a wrong payload: :data:`SLACK`
+check codewords of every block stay unused, and the bit stream must parse to its end and be padded as the standard
+says. ``benchmarks/erasure_decoding.py`` measures each step on the real photos."""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+import reedsolo
+import scipy.sparse
+import segno
+import zxingcpp
+from segno import consts
+
+from .payload import Read, segments_read
+
+SLACK = 4  # check codewords per block left unused: a wrong word slips through them with probability ~256**-SLACK
+SAMPLES = 5  # px per module of a rectified grid; a module's value is the mean of its inner 3 x 3
+FIT_STEPS = 500  # projected-gradient (FISTA) steps of the LR fit: ~10 ms for a version 3
+_MASKS = (lambda i, j: (i + j) % 2 == 0, lambda i, j: i % 2 == 0, lambda i, j: j % 3 == 0,
+          lambda i, j: (i + j) % 3 == 0, lambda i, j: (i // 2 + j // 3) % 2 == 0,
+          lambda i, j: (i * j) % 2 + (i * j) % 3 == 0, lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
+          lambda i, j: ((i + j) % 2 + (i * j) % 3) % 2 == 0)
+
+
+def alignment_centres(version: int) -> list[tuple[int, int]]:
+    """(row, column) of each alignment pattern: every pair of the standard's positions but the three under a finder."""
+    centres = consts.ALIGNMENT_POS[version - 2] if version > 1 else ()
+    return [(r, c) for r in centres for c in centres if not (min(r, c) == 6 and max(r, c) in (6, centres[-1]))]
+
+
+@functools.cache
+def function_modules(version: int) -> np.ndarray:
+    """Which modules of a ``version`` symbol carry no data: finders, separators, timing, alignment patterns, format
+    and version information, the dark module."""
+    n = 17 + 4 * version
+    used = np.zeros((n, n), bool)
+    used[:9, :9] = used[:9, n - 8:] = used[n - 8:, :9] = used[6, :] = used[:, 6] = True
+    for r, c in alignment_centres(version):
+        used[r - 2:r + 3, c - 2:c + 3] = True
+    if version >= 7:
+        used[:6, n - 11:n - 8] = used[n - 11:n - 8, :6] = True
+    return used
+
+
+@functools.cache
+def known_modules(version: int, level: str, mask: int) -> np.ndarray:
+    """The darkness (1 dark) of every function module of a ``version``/``level``/``mask`` symbol (data modules: 0)."""
+    symbol = segno.make("0", version=version, error=level, mask=mask, boost_error=False, micro=False)
+    return np.array([list(row) for row in symbol.matrix], np.float32) * function_modules(version)
+
+
+@functools.cache
+def codeword_modules(version: int) -> np.ndarray:
+    """(codewords, 8) module indices (row * n + column) of each codeword's bits, most significant first, in the
+    standard's two-column zigzag from the bottom-right corner; the few remainder bits are left out."""
+    n = 17 + 4 * version
+    used = function_modules(version)
+    columns = [c - (c <= 6) for c in range(n - 1, 0, -2)]  # the pair left of the timing column shifts by one
+    order = [r * n + cc for i, c in enumerate(columns) for r in (range(n - 1, -1, -1) if i % 2 == 0 else range(n))
+             for cc in (c, c - 1) if not used[r, cc]]
+    return np.array(order[:len(order) // 8 * 8]).reshape(-1, 8)
+
+
+def blocks(version: int, level: str) -> list[tuple[np.ndarray, int]]:
+    """Each Reed-Solomon block's codeword positions in the interleaved stream, and its number of data codewords."""
+    shape = [(g.num_total, g.num_data) for g in consts.ECC[version][consts.ERROR_MAPPING[level]]
+             for _ in range(g.num_blocks)]
+    data_order = [(b, i) for i in range(max(k for _, k in shape)) for b, (_, k) in enumerate(shape) if i < k]
+    check_order = [(b, k + i) for i in range(shape[0][0] - shape[0][1]) for b, (_, k) in enumerate(shape)]
+    where = {key: position for position, key in enumerate(data_order + check_order)}
+    return [(np.array([where[b, i] for i in range(total)]), k) for b, (total, k) in enumerate(shape)]
+
+
+def _terms(u, v, quadratic: bool) -> list:
+    return [np.ones_like(u), u, v] + ([u * u, u * v, v * v] if quadratic else [])
+
+
+def _pattern(half: int) -> np.ndarray:
+    """A finder (``half`` 3) or alignment pattern (2) at SAMPLES px per module: dark 0, light 255."""
+    ring = np.maximum(*np.abs(np.mgrid[-half:half + 1, -half:half + 1]))
+    dark = np.isin(ring, (0, 1, 3) if half == 3 else (0, 2))
+    return np.kron(np.where(dark, 0, 255), np.ones((SAMPLES, SAMPLES))).astype(np.float32)
+
+
+def sampled(gray: np.ndarray, to_image, n: int, margin: int = 0) -> np.ndarray:
+    """``gray`` resampled at SAMPLES px per module over modules ``-margin`` to ``n + margin``."""
+    axis = (np.arange(-margin * SAMPLES, (n + margin) * SAMPLES) + 0.5) / SAMPLES
+    x, y = to_image(*np.meshgrid(axis, axis))
+    return cv2.remap(gray, x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def module_grid(gray: np.ndarray, corners: np.ndarray, version: int, rounds: int = 2):
+    """``(u, v) -> (x, y)``: module coordinates (column, row) to image coordinates. The homography of the symbol's
+    four outer ``corners``, its module grid shifted by a smooth displacement (quadratic where six or more patterns
+    are found, else affine) fitted to where the finder and alignment patterns are: a curved label, a lens, a corner
+    off by a pixel; four corners alone drift by a module across a large version."""
+    n, margin, reach = 17 + 4 * version, 3, SAMPLES + 1
+    homography = cv2.getPerspectiveTransform(np.float32([[0, 0], [n, 0], [n, n], [0, n]]), np.float32(corners))
+    marks = [(3.5, 3.5, 3), (n - 3.5, 3.5, 3), (3.5, n - 3.5, 3)] + [
+        (c + 0.5, r + 0.5, 2) for r, c in alignment_centres(version)]
+    shift = lambda u, v: (0.0, 0.0)
+
+    def to_image(u, v):
+        du, dv = shift(u, v)
+        points = np.stack(np.broadcast_arrays(u + du, v + dv), -1).astype(np.float64)
+        return cv2.perspectiveTransform(points.reshape(-1, 1, 2), homography).reshape(*points.shape).transpose(
+            -1, *range(points.ndim - 1))
+
+    for _ in range(rounds):
+        grid, found = sampled(gray, to_image, n, margin), []
+        for u, v, half in marks:
+            template = _pattern(half)
+            top, left = (round((c + margin - half - 0.5) * SAMPLES) - reach for c in (v, u))
+            window = grid[top:top + len(template) + 2 * reach, left:left + len(template) + 2 * reach]
+            _, score, _, (sx, sy) = cv2.minMaxLoc(cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED))
+            if score > 0.3:  # a pattern the image still shows
+                du, dv = shift(u, v)
+                found.append((u, v, du + (sx - reach) / SAMPLES, dv + (sy - reach) / SAMPLES))
+        if len(found) < 3:
+            break
+        u, v, du, dv = (np.array(found) / [n, n, 1, 1]).T
+        terms = functools.partial(_terms, quadratic=len(found) >= 6)
+        fit_u, fit_v = (np.linalg.lstsq(np.stack(terms(u, v), -1), d, rcond=None)[0] for d in (du, dv))
+        shift = lambda u, v, fu=fit_u, fv=fit_v, terms=terms: (
+            sum(c * t for c, t in zip(fu, terms(u / n, v / n))), sum(c * t for c, t in zip(fv, terms(u / n, v / n))))
+    return to_image
+
+
+def sampled_values(gray: np.ndarray, to_image, known: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Each module's darkness in [-1, 1] (> 0 dark, 0 a guess) read off ``gray`` (the enhanced image), scaled by
+    the function modules' known dark and light."""
+    n = len(known)
+    values = sampled(gray, to_image, n).reshape(n, SAMPLES, n, SAMPLES)[:, 1:-1, :, 1:-1].mean(axis=(1, 3))
+    black, white = np.median(values[used & (known == 1)]), np.median(values[used & (known == 0)])
+    return np.clip((white + black - 2 * values) / max(white - black, 1.0), -1, 1)
+
+
+def fitted_values(lr: np.ndarray, to_lr, known: np.ndarray, used: np.ndarray, start: np.ndarray,
+                  supersample: int = 6, quiet: int = 2) -> np.ndarray:
+    """Each module's darkness in [-1, 1] that best explains the LR pixels ``lr`` as the area-weighted mean of the
+    modules (and a light quiet zone ``quiet`` modules wide) under each pixel, ``to_lr`` mapping modules to LR pixels:
+    a gain and offset fitted first, then the data modules by projected gradient (FISTA) in [0, 1] from ``start``
+    (the enhanced image's values): where the LR pixels do not decide, the generator's guess stays."""
+    n = len(known)
+    side = n + 2 * quiet
+    axis = (np.arange(side * supersample) + 0.5) / supersample - quiet
+    x, y = to_lr(*np.meshgrid(axis, axis))
+    row, column = np.floor(y + 0.5).astype(int).ravel(), np.floor(x + 0.5).astype(int).ravel()
+    module = (np.arange(side * supersample) // supersample)
+    module = (module[:, None] * side + module[None, :]).ravel()
+    inside = (row >= 0) & (row < lr.shape[0]) & (column >= 0) & (column < lr.shape[1])
+    weights = scipy.sparse.coo_matrix((np.ones(inside.sum()), (row[inside] * lr.shape[1] + column[inside],
+                                                               module[inside])), shape=(lr.size, side * side)).tocsr()
+    counts = np.asarray(weights.sum(axis=1)).ravel()
+    pixels = np.flatnonzero(counts >= 0.7 * np.median(counts[counts > 0]))  # whole pixels only, not the rim's
+    weights = scipy.sparse.diags(1 / counts[pixels]) @ weights[pixels]
+    darkness = np.zeros((side, side))
+    darkness[quiet:quiet + n, quiet:quiet + n] = np.where(used, known, (start + 1) / 2)
+    unknown = np.zeros((side, side), bool)
+    unknown[quiet:quiet + n, quiet:quiet + n] = ~used
+    gain, offset = np.polyfit(weights @ darkness.ravel(), lr.ravel()[pixels].astype(np.float64), 1)
+    a = weights[:, unknown.ravel()]
+    target = (lr.ravel()[pixels] - offset) / min(gain, -1.0) - weights[:, ~unknown.ravel()] @ darkness[~unknown]
+    at = a.T.tocsr()
+    probe = np.ones(a.shape[1])
+    for _ in range(20):  # power iteration: the step size 1 / ||A^T A||
+        probe = at @ (a @ probe)
+        lipschitz = np.linalg.norm(probe)
+        probe /= lipschitz
+    guess = z = darkness[unknown]
+    momentum = 1.0
+    for _ in range(FIT_STEPS):
+        step = np.clip(z - at @ (a @ z - target) / lipschitz, 0, 1)
+        following = (1 + np.sqrt(1 + 4 * momentum ** 2)) / 2
+        z, guess, momentum = step + (momentum - 1) / following * (step - guess), step, following
+    darkness[unknown] = guess
+    return 2 * darkness[quiet:quiet + n, quiet:quiet + n] - 1
+
+
+@functools.cache
+def _codec(check: int) -> reedsolo.RSCodec:
+    return reedsolo.RSCodec(check)  # GF(256) with 0x11d, generator 2, first root 1: the QR code's
+
+
+def corrected(received: bytes, reliability: np.ndarray, check: int) -> bytes | None:
+    """``received`` (one block) decoded with 0, 2, 4, ... of its least reliable codewords erased, the first that
+    corrects within ``check - SLACK`` (2 per wrong codeword, 1 per erased one); None if none does."""
+    order = np.argsort(reliability, kind="stable").tolist()
+    for erased in range(0, check - SLACK + 1, 2):
+        try:
+            _, word, _ = _codec(check).decode(bytearray(received), erase_pos=order[:erased])
+        except reedsolo.ReedSolomonError:
+            continue
+        wrong = sum(a != b for i, (a, b) in enumerate(zip(word, received)) if i not in order[:erased])
+        if 2 * wrong + erased <= check - SLACK:
+            return bytes(word)
+    return None
+
+
+class _Bits:
+    def __init__(self, data: bytes):
+        self.bits, self.at = "".join(f"{byte:08b}" for byte in data), 0
+
+    def left(self) -> int:
+        return len(self.bits) - self.at
+
+    def take(self, count: int) -> int:
+        if count > self.left():
+            raise EOFError("the bit stream ends inside a segment")
+        self.at += count
+        return int(self.bits[self.at - count:self.at], 2)
+
+
+_COUNT_BITS = {1: (10, 12, 14), 2: (9, 11, 13), 4: (8, 16, 16), 8: (8, 10, 12)}  # versions 1-9, 10-26, 27-40
+_ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+def bit_stream(data: bytes, version: int) -> list[tuple[int | None, bytes]] | None:
+    """The segments ``(ECI, bytes)`` of a symbol's data codewords (numeric, alphanumeric, byte and Kanji modes; Kanji
+    as Shift_JIS under ECI 20); None unless it parses to the terminator and the padding is the standard's."""
+    try:
+        return _segments(_Bits(data), version)
+    except EOFError:
+        return None
+
+
+def _segments(bits: _Bits, version: int) -> list[tuple[int | None, bytes]] | None:
+    segments, eci = [], None
+    while bits.left() >= 4 and (mode := bits.take(4)):
+        if mode == 7:  # ECI designator: 1, 2 or 3 bytes
+            first = bits.take(8)
+            eci = first if first < 0x80 else (first & 0x3F) << 8 | bits.take(8) if first < 0xC0 else (
+                first & 0x1F) << 16 | bits.take(16)
+            continue
+        if mode not in _COUNT_BITS:
+            return None  # structured append, FNC1, Hanzi: not guessed at
+        count = bits.take(_COUNT_BITS[mode][(version > 9) + (version > 26)])
+        need = {1: 10 * (count // 3) + (0, 4, 7)[count % 3], 2: 11 * (count // 2) + 6 * (count % 2),
+                4: 8 * count, 8: 13 * count}[mode]
+        if need > bits.left() or (chunk := _characters(mode, count, bits)) is None:
+            return None
+        segments.append((20 if mode == 8 else eci, chunk))
+    rest = bits.bits[bits.at:]  # after the terminator (4 zero bits, or what is left of them): zero bits to the byte
+    cut = min(-bits.at % 8, len(rest))
+    whole = cut + (len(rest) - cut) // 8 * 8
+    padding = bytes(int(rest[i:i + 8], 2) for i in range(cut, whole, 8)).lstrip(b"\0")  # segno writes a 00 first
+    if "1" in rest[:cut] + rest[whole:] or padding != (b"\xec\x11" * len(padding))[:len(padding)]:
+        return None
+    return segments or None
+
+
+def _characters(mode: int, count: int, bits: _Bits) -> bytes | None:
+    if mode == 4:
+        return bytes(bits.take(8) for _ in range(count))
+    if mode == 8:
+        words = [bits.take(13) for _ in range(count)]
+        words = [(w // 0xC0) << 8 | w % 0xC0 for w in words]
+        return b"".join((w + (0x8140 if w < 0x1F00 else 0xC140)).to_bytes(2, "big") for w in words)
+    text, group = [], 3 if mode == 1 else 2
+    for start in range(0, count, group):
+        size = min(count - start, group)
+        value = bits.take((0, 4, 7, 10)[size] if mode == 1 else (0, 6, 11)[size])
+        if value >= (10 if mode == 1 else 45) ** size:
+            return None
+        text.append(f"{value:0{size}d}" if mode == 1 else
+                    "".join(_ALPHANUMERIC[value // 45 ** (size - 1 - i) % 45] for i in range(size)))
+    return "".join(text).encode("ascii")
+
+
+def soft_bits(values: np.ndarray, version: int, mask: int) -> np.ndarray:
+    """(codewords, 8) soft bits (> 0: a 1) of module ``values`` (n x n, > 0 dark), unmasked, in stream order."""
+    n = 17 + 4 * version
+    rows, columns = np.divmod(np.arange(n * n), n)
+    return np.where(_MASKS[mask](rows, columns), -values.ravel(), values.ravel())[codeword_modules(version)]
+
+
+def corrected_stream(bits: np.ndarray, version: int, level: str) -> np.ndarray | None:
+    """The stream's codewords (data and check) from ``soft_bits``, every block :func:`corrected`; None if one is not:
+    a codeword's certainty is its least certain bit's."""
+    received, certainty = np.packbits(bits > 0, axis=1).ravel(), np.abs(bits).min(axis=1)
+    stream = received.copy()
+    for positions, k in blocks(version, level):
+        if (word := corrected(bytes(received[positions]), certainty[positions], len(positions) - k)) is None:
+            return None
+        stream[positions] = np.frombuffer(word, np.uint8)
+    return stream
+
+
+def decoded(values: np.ndarray, version: int, level: str, mask: int) -> Read | None:
+    """The payload of a symbol whose modules' darkness is ``values`` (n x n, > 0 dark), or None."""
+    if (stream := corrected_stream(soft_bits(values, version, mask), version, level)) is None:
+        return None
+    segments = bit_stream(b"".join(bytes(stream[p[:k]]) for p, k in blocks(version, level)), version)
+    return None if segments is None else segments_read(b"".join(chunk for _, chunk in segments), segments)
+
+
+def read_with_erasures(sr: np.ndarray, lr: np.ndarray | None = None, min_side: float = 0.0) -> tuple[Read, ...]:
+    """The QR codes zxing-cpp locates in the enhanced image ``sr`` (8-bit gray, at least ``min_side`` px wide) and
+    loses at the checksum, decoded from the modules that explain ``lr`` (its LR source, 8-bit gray) best, else
+    from ``sr``'s module values, with erasures; zxing's format and version, the module grid refined here."""
+    reads = []
+    for found in zxingcpp.read_barcodes(sr, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True):
+        if found.valid or "Checksum" not in str(found.error) or not str(found.extra.get("Version")).isdigit():
+            continue
+        p = found.position
+        corners = np.float32([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
+        if min_side and min(np.linalg.norm(corners - np.roll(corners, 1, axis=0), axis=1)) < min_side:
+            continue
+        version, level, mask = int(found.extra["Version"]), found.extra["ECLevel"], found.extra["DataMask"]
+        known, used = known_modules(version, level, mask), function_modules(version)
+        to_sr = module_grid(sr.astype(np.float32), corners, version)
+        values = [sampled_values(sr.astype(np.float32), to_sr, known, used)]
+        if lr is not None:
+            scale = sr.shape[0] / lr.shape[0]
+            to_lr = lambda u, v, to_sr=to_sr, scale=scale: (to_sr(u, v) + 0.5) / scale - 0.5
+            values.insert(0, fitted_values(lr, to_lr, known, used, values[0]))
+        if read := next(filter(None, (decoded(v, version, level, mask) for v in values)), None):
+            reads.append(read)
+    return tuple(reads)

@@ -1,0 +1,152 @@
+"""Decoding with erasures (issue 22): the symbol layout is the standard's for every version, clean symbols of every
+mode decode exactly, greyed modules zxing cannot correct are read, the LR fit repairs a wrong guess, and nothing
+that is not a code comes out as a payload."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import segno
+import zxingcpp
+from segno import consts
+
+from qrsr_helpers import erasures as e
+from qrsr_helpers.ladder import Attempt
+from qrsr_helpers.ladder import erasures as erasure_rung
+
+
+def symbol(text: str, version: int, level: str, mask: int, **options) -> np.ndarray:
+    return np.array(segno.make(text, version=version, error=level, mask=mask, boost_error=False, micro=False,
+                               **options).matrix, np.uint8)
+
+
+def drawn(matrix: np.ndarray, module_px: int, levels=(30, 225), quiet: int = 4) -> np.ndarray:
+    """``matrix`` (1 dark) drawn at ``module_px`` px per module with a light quiet zone."""
+    gray = np.where(np.pad(matrix, quiet), levels[0], levels[1]).astype(np.float32)
+    return np.kron(gray, np.ones((module_px, module_px))).astype(np.uint8)
+
+
+def corners(n: int, module_px: int, quiet: int = 4) -> np.ndarray:
+    lo, hi = quiet * module_px, (quiet + n) * module_px
+    return np.float32([[lo, lo], [hi, lo], [hi, hi], [lo, hi]])
+
+
+@pytest.mark.parametrize("version", range(1, 41))
+def test_the_layout_holds_every_codeword_of_the_standard(version):
+    """Data modules // 8 = the standard's codewords, for every version; each level's blocks interleave them all."""
+    total = sum(g.num_total * g.num_blocks for g in consts.ECC[version][0])
+    assert len(e.codeword_modules(version)) == total
+    assert (17 + 4 * version) ** 2 - e.function_modules(version).sum() - total * 8 in (0, 3, 4, 7)  # remainder bits
+    for level in "LMQH":
+        positions = np.concatenate([p for p, _ in e.blocks(version, level)])
+        assert sorted(positions) == list(range(total))
+
+
+@pytest.mark.parametrize("text, version, level, mask, options", [
+    ("0123456789012345", 1, "L", 0, {}),  # numeric
+    ("HTTP://EXAMPLE.ORG/A1", 5, "Q", 3, {}),  # alphanumeric
+    ("https://example.org/päyload?x=1", 7, "M", 5, {"encoding": "utf-8", "eci": True}),  # byte with ECI 26
+    ("漢字のテスト", 2, "H", 6, {}),  # Kanji mode
+    ("mixed 12345678901234567890 MODE", 12, "L", 2, {}),  # several segments; a version with version information
+])
+def test_a_clean_symbol_decodes_exactly(text, version, level, mask, options):
+    matrix = symbol(text, version, level, mask, **options)
+    image = drawn(matrix, 5)
+    n = len(matrix)
+    to_image = e.module_grid(image.astype(np.float32), corners(n, 5), version)
+    known, used = e.known_modules(version, level, mask), e.function_modules(version)
+    assert (known[used] == matrix[used]).all()
+    values = e.sampled_values(image.astype(np.float32), to_image, known, used)
+    assert ((values > 0) == (matrix == 1)).all()
+    assert e.decoded(values, version, level, mask).text == text
+
+
+def greyed(matrix: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Grey levels of ``matrix`` with ``count`` data modules a grey that hardly leans either way (a guess)."""
+    rng = np.random.default_rng(seed)
+    levels = np.where(matrix == 1, 30.0, 225.0)
+    data = np.flatnonzero(~e.function_modules((len(matrix) - 17) // 4).ravel())
+    chosen = rng.choice(data, count, replace=False)
+    levels.ravel()[chosen] = np.where(matrix.ravel()[chosen] == 1, 131.0, 124.0)  # 3 grey levels off the middle
+    return levels
+
+
+def test_erasures_read_greyed_modules_that_zxing_loses_at_the_checksum():
+    """A version 5-Q symbol with 50 of its data modules a near-middle grey: zxing binarizes each one way or the other
+    and fails at Reed-Solomon; erased as the least certain, they are corrected."""
+    text = "HTTP://EXAMPLE.ORG/ERASURES/READ"
+    matrix = symbol(text, 5, "Q", 4)
+    image = np.kron(np.pad(greyed(matrix, 50, seed=2), 4, constant_values=225), np.ones((5, 5))).astype(np.uint8)
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True)
+    assert found and not any(b.valid for b in found) and "Checksum" in str(found[0].error)
+    assert [read.text for read in e.read_with_erasures(image)] == [text]
+    assert e.read_with_erasures(image, min_side=image.shape[0]) == ()  # a symbol smaller than asked for is refused
+
+
+def test_the_lr_fit_repairs_a_wrong_guess():
+    """LR pixels at 1.25 px per module (a symbol drawn at 5 px, shrunk by area) and a start that has 15 % of the data
+    modules wrong: the fit to the pixels gets most of them right again."""
+    version, level, mask = 3, "M", 1
+    matrix = symbol("lr fit", version, level, mask)
+    n, known, used = len(matrix), e.known_modules(version, level, mask), e.function_modules(version)
+    hr = drawn(matrix, 5)
+    lr = cv2.resize(hr, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    to_hr = e.module_grid(hr.astype(np.float32), corners(n, 5), version)
+    rng = np.random.default_rng(0)
+    truth = np.where(matrix == 1, 1.0, -1.0)
+    start = np.where(~used & (rng.random((n, n)) < 0.15), -truth, truth) * 0.3
+    fit = e.fitted_values(lr, lambda u, v: (to_hr(u, v) + 0.5) / 4 - 0.5, known, used, start)
+    wrong = lambda values: ((values > 0) != (matrix == 1))[~used].mean()
+    assert wrong(start) > 0.12 and wrong(fit) < 0.02
+    assert e.decoded(fit, version, level, mask).text == "lr fit"
+
+
+def test_reed_solomon_with_erasures_corrects_twice_as_many_and_rejects_noise():
+    codec = e._codec(22)
+    word = bytes(codec.encode(bytes(range(11))))  # 33 codewords, 22 check: version 5-H's block
+    rng = np.random.default_rng(1)
+    wrong = rng.choice(33, 18, replace=False)  # beyond (22 - SLACK) / 2 = 9 errors, within 22 - SLACK erasures
+    received = bytearray(word)
+    for i in wrong:
+        received[i] ^= 0x5A
+    reliability = np.ones(33)
+    assert e.corrected(bytes(received), reliability, 22) is None  # no reliability: errors, too many
+    reliability[wrong] = 0.01
+    assert e.corrected(bytes(received), reliability, 22) == word
+    noise = [rng.integers(0, 256, 33, dtype=np.uint8).tobytes() for _ in range(300)]
+    assert not any(e.corrected(w, rng.random(33), 22) for w in noise)
+    assert e.SLACK >= 2
+
+
+@pytest.mark.parametrize("data, expected", [
+    (bytes([0x40, 0x11, 0x20, 0xEC, 0x11]), [(None, b"\x12")]),  # byte mode: 1 byte, terminator, padding
+    (bytes([0x40, 0x11, 0x20, 0xEC, 0xEC]), None),  # padding that is not EC 11 EC 11 ...
+    (bytes([0x10, 0x05, 0xC0, 0xEC, 0x11]), [(None, b"7")]),  # numeric "7": 18 bits, terminator, 2 zero bits
+    (bytes([0x10, 0x05, 0xC1, 0xEC, 0x11]), None),  # ... with a 1 among those 2 bits
+    (bytes([0x30, 0x00, 0x00, 0x00, 0x00]), None),  # structured append: not guessed at
+    (bytes([0x40, 0x91, 0x20, 0x00, 0x00]), None),  # a byte count beyond the data
+])
+def test_the_bit_stream_parses_to_its_end_or_not_at_all(data, expected):
+    assert e.bit_stream(data, 1) == expected
+
+
+def test_noise_where_zxing_finds_a_code_is_not_read():
+    """Random data modules under real function patterns: zxing locates a symbol and fails; nothing is read."""
+    rng = np.random.default_rng(3)
+    matrix = symbol("anything", 4, "L", 2)
+    noise = np.where(e.function_modules(4), matrix, rng.integers(0, 2, matrix.shape))
+    image = drawn(noise, 5)
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True)
+    assert found and not found[0].valid
+    assert e.read_with_erasures(image, cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)) == ()
+
+
+def test_the_erasure_rung_reads_from_the_region_and_its_enhancement():
+    """The ladder's rung gets the LR region and its enhancement: a greyed symbol in the enhancement is read."""
+    text = "HTTP://EXAMPLE.ORG/ERASURES/READ"
+    image = np.kron(np.pad(greyed(symbol(text, 5, "Q", 4), 50, seed=2), 4, constant_values=225),
+                    np.ones((4, 4))).astype(np.uint8)
+    crop = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    _, reads = erasure_rung(Attempt(np.repeat(crop[..., None], 3, axis=2), image, None))
+    assert reads["erasures"].texts == (text,)
