@@ -164,6 +164,8 @@ def fitted_values(lr: np.ndarray, to_lr, known: np.ndarray, used: np.ndarray, st
     weights = scipy.sparse.coo_matrix((np.ones(inside.sum()), (row[inside] * lr.shape[1] + column[inside],
                                                                module[inside])), shape=(lr.size, side * side)).tocsr()
     counts = np.asarray(weights.sum(axis=1)).ravel()
+    if counts.sum() == 0:  # the symbol lies outside ``lr``: nothing to fit
+        return start
     pixels = np.flatnonzero(counts >= 0.7 * np.median(counts[counts > 0]))  # whole pixels only, not the rim's
     weights = scipy.sparse.diags(1 / counts[pixels]) @ weights[pixels]
     darkness = np.zeros((side, side))

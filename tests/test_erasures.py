@@ -100,6 +100,8 @@ def test_the_lr_fit_repairs_a_wrong_guess():
     wrong = lambda values: ((values > 0) != (matrix == 1))[~used].mean()
     assert wrong(start) > 0.12 and wrong(fit) < 0.02
     assert e.decoded(fit, version, level, mask).text == "lr fit"
+    outside = e.fitted_values(lr, lambda u, v: (to_hr(u, v) + 0.5) / 4 + 1000, known, used, start)
+    assert (outside == start).all()  # a grid that misses the LR image leaves the guess as it was
 
 
 def test_reed_solomon_with_erasures_corrects_twice_as_many_and_rejects_noise():

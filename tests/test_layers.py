@@ -17,7 +17,7 @@ LAYERS = {
     "config": CORE, "errors": CORE, "io": CORE, "data": CORE, "models": CORE, "losses": CORE, "srgan": CORE,
     "tutorial": CORE, "quiet": CORE, "payload": CORE, "environment": CORE,
     "decode": TOOLS, "locate": TOOLS, "evaluate": TOOLS, "training": TOOLS, "inference": TOOLS, "plots": TOOLS,
-    "ladder": TOOLS,
+    "ladder": TOOLS, "erasures": TOOLS,
     "cli": FRONT, "colab": FRONT,
 }
 NAMES = {CORE: "core", TOOLS: "tools", FRONT: "front end", API: "the public API"}
