@@ -314,13 +314,15 @@ def read_with_erasures(sr: np.ndarray, lr: np.ndarray | None = None, min_side: f
     from ``sr``'s module values, with erasures; zxing's format and version, the module grid refined here."""
     reads = []
     for found in zxingcpp.read_barcodes(sr, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True):
-        if found.valid or "Checksum" not in str(found.error) or not str(found.extra.get("Version")).isdigit():
-            continue
+        extra = found.extra or {}  # zxing's format and version, where it read them
+        if found.valid or "Checksum" not in str(found.error) or not str(extra.get("Version")).isdigit() or (
+                extra.get("ECLevel") not in ("L", "M", "Q", "H") or extra.get("DataMask") not in range(8)):
+            continue  # read, lost before the checksum, or a Micro QR / rMQR guess ("M2", "R17x43")
         p = found.position
         corners = np.float32([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
         if min_side and min(np.linalg.norm(corners - np.roll(corners, 1, axis=0), axis=1)) < min_side:
             continue
-        version, level, mask = int(found.extra["Version"]), found.extra["ECLevel"], found.extra["DataMask"]
+        version, level, mask = int(extra["Version"]), extra["ECLevel"], extra["DataMask"]
         known, used = known_modules(version, level, mask), function_modules(version)
         to_sr = module_grid(sr.astype(np.float32), corners, version)
         values = [sampled_values(sr.astype(np.float32), to_sr, known, used)]

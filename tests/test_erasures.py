@@ -152,3 +152,16 @@ def test_the_erasure_rung_reads_from_the_region_and_its_enhancement():
     crop = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
     _, reads = erasure_rung(Attempt(np.repeat(crop[..., None], 3, axis=2), image, None))
     assert reads["erasures"].texts == (text,)
+
+
+@pytest.mark.parametrize("extra", [None, {}, {"Version": "M2", "ECLevel": "L", "DataMask": 1},
+                                   {"Version": "3", "ECLevel": "", "DataMask": 1}, {"Version": "3", "ECLevel": "M"}])
+def test_a_located_symbol_without_a_usable_format_is_passed_over(monkeypatch, extra):
+    """zxing reports no format, or a Micro QR / rMQR guess, for some symbols it loses: no read, no exception."""
+    class Lost:
+        valid, error = False, "ChecksumError @ QRDecoder.cpp"
+        position = None
+
+    Lost.extra = extra
+    monkeypatch.setattr(zxingcpp, "read_barcodes", lambda *args, **kwargs: [Lost()])
+    assert e.read_with_erasures(np.full((64, 64), 255, np.uint8)) == ()
