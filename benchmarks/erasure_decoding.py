@@ -16,6 +16,13 @@ misses and whose enhancement zxing locates with a checksum error, the module val
 * **read**: the rung's decode of those values, exact payload.
 
     python benchmarks/erasure_decoding.py [--symbol-px 32 24] [--out benchmarks/results/erasure_decoding.md]
+
+``--pull-sweep 0 0.1 0.3`` instead reads photo-like scenes (``photo_like.scene_files``: the photo, shrunk and
+realistic styles at 24, 32 and 48 px, ``--scenes`` each from seed 2,000,000, apart from ``photo_like.py``'s) that the
+first read misses and zxing locates with a checksum error, once per value of ``erasures.BINARY_PULL``: what chose
+it (written to ``benchmarks/results/erasure_pull.md`` unless ``--out``).
+
+    python benchmarks/erasure_decoding.py --pull-sweep 0 0.1 0.3 [--scenes 150] [--out OUT.md]
 """
 
 from __future__ import annotations
@@ -97,11 +104,61 @@ def truths() -> dict[str, tuple]:
     return found
 
 
+def pull_sweep(pulls: list[float], n: int, command: str) -> str:
+    """Reads and misreads of the erasures rung with each ``erasures.BINARY_PULL`` on held-out photo-like scenes."""
+    from photo_like import scene_files  # benchmarks/photo_like.py
+
+    from qrsr_helpers import erasures
+    from qrsr_helpers.decode import to_gray_uint8
+    from qrsr_helpers.inference import Enhancer
+    from qrsr_helpers.io import read_image
+
+    enhancer, shipped = Enhancer(ladder=()), erasures.BINARY_PULL
+    lines = [f"{cpu_model()}, {os.cpu_count()} cores, {datetime.date.today()}; command: `{command}`", "",
+             "| set | located, lost at the checksum | "
+             + " | ".join(f"pull {p:g}: read / misread" for p in pulls) + " |",
+             "|---|---|" + "---|" * len(pulls)]
+    totals = {p: [0, 0] for p in pulls}
+    for style in ("photo", "shrunk", "realistic"):
+        for px in (24, 32, 48):
+            counts, tried = {p: [0, 0] for p in pulls}, 0
+            with tempfile.TemporaryDirectory() as folder:
+                for f in scene_files(Path(folder) / "in", style, n, px, 2_000_000):
+                    result = enhancer.enhance_file(f["path"], Path(folder) / "out.png", decode=True)
+                    x0, y0, x1, y1 = result.box
+                    crop = read_image(f["path"])[y0:y1, x0:x1]
+                    sr = to_gray_uint8(enhancer.enhance(crop))
+                    if f["payload"] in result.payloads or located(sr) is None:
+                        continue
+                    tried += 1
+                    for pull in pulls:
+                        erasures.BINARY_PULL = pull
+                        texts = {r.text for r in erasures.read_with_erasures(sr, to_gray_uint8(crop))}
+                        counts[pull][0] += f["payload"] in texts
+                        counts[pull][1] += bool(texts - {f["payload"]})
+            erasures.BINARY_PULL = shipped
+            for pull in pulls:
+                totals[pull] = [a + b for a, b in zip(totals[pull], counts[pull])]
+            cells = " | ".join(f"{r} / {w}" for r, w in counts.values())
+            lines.append(f"| {style} @{px} px | {tried} | {cells} |")
+    lines.append("| all | | " + " | ".join(f"**{r}** / {w}" for r, w in totals.values()) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbol-px", type=float, nargs="+", default=[32, 24])
-    parser.add_argument("--out", default="benchmarks/results/erasure_decoding.md")
+    parser.add_argument("--pull-sweep", type=float, nargs="+", help="BINARY_PULL values to compare on scenes")
+    parser.add_argument("--scenes", type=int, default=150, help="scenes per style and size for --pull-sweep")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    if args.pull_sweep:
+        command = "python benchmarks/erasure_decoding.py " + " ".join(sys.argv[1:])
+        text = pull_sweep(args.pull_sweep, args.scenes, command)
+        Path(args.out or "benchmarks/results/erasure_pull.md").write_text(text)
+        print(text)
+        return
+    args.out = args.out or "benchmarks/results/erasure_decoding.md"
     if not (REAL / "manifest.json").is_file():
         print(f"{REAL}: absent, nothing to measure (the real photos are never part of the repository)", file=sys.stderr)
         return

@@ -27,6 +27,10 @@ from .payload import Read, segments_read
 SLACK = 4  # check codewords per block left unused: a wrong word slips through them with probability ~256**-SLACK
 SAMPLES = 5  # px per module of a rectified grid; a module's value is the mean of its inner 3 x 3
 FIT_STEPS = 500  # projected-gradient (FISTA) steps of the LR fit: ~10 ms for a version 3
+# The LR fit's pull toward dark or light, growing to this share of its step over the steps: a module is one or the
+# other, and with fewer LR pixels than modules a plain fit settles in between. On 1,350 held-out photo-like scenes
+# 0.1 read 62 located codes, 0 read 49 and 0.3 read 57, none wrong (benchmarks/results/erasure_pull.md).
+BINARY_PULL = 0.1
 _MASKS = (lambda i, j: (i + j) % 2 == 0, lambda i, j: i % 2 == 0, lambda i, j: j % 3 == 0,
           lambda i, j: (i + j) % 3 == 0, lambda i, j: (i // 2 + j // 3) % 2 == 0,
           lambda i, j: (i * j) % 2 + (i * j) % 3 == 0, lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
@@ -152,7 +156,8 @@ def fitted_values(lr: np.ndarray, to_lr, known: np.ndarray, used: np.ndarray, st
     """Each module's darkness in [-1, 1] that best explains the LR pixels ``lr`` as the area-weighted mean of the
     modules (and a light quiet zone ``quiet`` modules wide) under each pixel, ``to_lr`` mapping modules to LR pixels:
     a gain and offset fitted first, then the data modules by projected gradient (FISTA) in [0, 1] from ``start``
-    (the enhanced image's values): where the LR pixels do not decide, the generator's guess stays."""
+    (the enhanced image's values), pulled toward 0 or 1 (:data:`BINARY_PULL`): where the LR pixels do not decide,
+    the generator's guess stays."""
     n = len(known)
     side = n + 2 * quiet
     axis = (np.arange(side * supersample) + 0.5) / supersample - quiet
@@ -183,8 +188,9 @@ def fitted_values(lr: np.ndarray, to_lr, known: np.ndarray, used: np.ndarray, st
         probe /= lipschitz
     guess = z = darkness[unknown]
     momentum = 1.0
-    for _ in range(FIT_STEPS):
-        step = np.clip(z - at @ (a @ z - target) / lipschitz, 0, 1)
+    for i in range(FIT_STEPS):
+        pull = BINARY_PULL * lipschitz * i / FIT_STEPS * (1 - 2 * z)  # the gradient of pull * z * (1 - z)
+        step = np.clip(z - (at @ (a @ z - target) + pull) / lipschitz, 0, 1)
         following = (1 + np.sqrt(1 + 4 * momentum ** 2)) / 2
         z, guess, momentum = step + (momentum - 1) / following * (step - guess), step, following
     darkness[unknown] = guess

@@ -104,6 +104,27 @@ def test_the_lr_fit_repairs_a_wrong_guess():
     assert (outside == start).all()  # a grid that misses the LR image leaves the guess as it was
 
 
+def test_the_pull_settles_modules_dark_or_light(monkeypatch):
+    """With fewer LR pixels than modules (0.8 px per module) the plain fit leaves many modules in between, where its
+    start put them; the pull toward dark or light (BINARY_PULL) commits them."""
+    version, level, mask = 4, "L", 3
+    matrix = symbol("pull toward a side", version, level, mask)
+    n, (known, used) = len(matrix), known_modules_of(version, level, mask)
+    hr = drawn(matrix, 5)
+    lr = cv2.resize(hr, None, fx=0.16, fy=0.16, interpolation=cv2.INTER_AREA)
+    to_hr = e.module_grid(hr.astype(np.float32), corners(n, 5), version)
+    fit = lambda: e.fitted_values(lr, lambda u, v: (to_hr(u, v) + 0.5) * 0.16 - 0.5, known, used, np.zeros((n, n)))
+    pulled = fit()
+    monkeypatch.setattr(e, "BINARY_PULL", 0.0)
+    plain = fit()
+    sure = lambda values: (np.abs(values[~used]) > 0.9).mean()
+    assert sure(pulled) > sure(plain) + 0.1
+
+
+def known_modules_of(version: int, level: str, mask: int):
+    return e.known_modules(version, level, mask), e.function_modules(version)
+
+
 def test_reed_solomon_with_erasures_corrects_twice_as_many_and_rejects_noise():
     codec = e._codec(22)
     word = bytes(codec.encode(bytes(range(11))))  # 33 codewords, 22 check: version 5-H's block
