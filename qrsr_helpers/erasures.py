@@ -22,6 +22,7 @@ import segno
 import zxingcpp
 from segno import consts
 
+from .decode import _side
 from .payload import Read, segments_read
 
 SLACK = 4  # check codewords per block left unused: a wrong word slips through them with probability ~256**-SLACK
@@ -326,7 +327,7 @@ def read_with_erasures(sr: np.ndarray, lr: np.ndarray | None = None, min_side: f
             continue  # read, lost before the checksum, or a Micro QR / rMQR guess ("M2", "R17x43")
         p = found.position
         corners = np.float32([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
-        if min_side and min(np.linalg.norm(corners - np.roll(corners, 1, axis=0), axis=1)) < min_side:
+        if _side(corners) < min_side:  # the ladder's plausibility rule, as decode measures a symbol
             continue
         version, level, mask = int(extra["Version"]), extra["ECLevel"], extra["DataMask"]
         known, used = known_modules(version, level, mask), function_modules(version)
