@@ -53,19 +53,6 @@ def located(gray: np.ndarray, lost_at_checksum: bool = True):
     return None
 
 
-def values_of(sr: np.ndarray, lr: np.ndarray | None, version: int, level: str, mask: int, corners: np.ndarray):
-    """The rung's two module estimates: off the enhanced image, and fitted to the LR pixels (None without ``lr``)."""
-    from qrsr_helpers import erasures
-
-    known, used = erasures.known_modules(version, level, mask), erasures.function_modules(version)
-    to_sr = erasures.module_grid(sr.astype(np.float32), corners, version)
-    enhanced = erasures.sampled_values(sr.astype(np.float32), to_sr, known, used)
-    if lr is None:
-        return enhanced, None
-    scale = sr.shape[0] / lr.shape[0]
-    return enhanced, erasures.fitted_values(lr, lambda u, v: (to_sr(u, v) + 0.5) / scale - 0.5, known, used, enhanced)
-
-
 def budget(bits: np.ndarray, truth: np.ndarray, version: int, level: str) -> tuple[int, int]:
     """The worst block's fewest ``2 x wrong + erased`` (erasing its least certain codewords first) and its check
     codewords less SLACK."""
@@ -96,7 +83,7 @@ def truths() -> dict[str, tuple]:
         if (where := located(gray, lost_at_checksum=False)) is None:
             continue
         version, level, mask, corners = where
-        values, _ = values_of(gray, None, version, level, mask, corners)
+        (values,) = erasures.module_estimates(gray, None, corners, version, level, mask)
         read = erasures.decoded(values, version, level, mask)
         if read is not None and read.text == entry["payload"]:
             stream = erasures.corrected_stream(erasures.soft_bits(values, version, mask), version, level)
@@ -197,7 +184,7 @@ def main() -> None:
                                  f"symbol's ({truth[stem][0]}-{truth[stem][1]}, mask {truth[stem][2]}) | | | | | no |")
                     continue
                 bits = truth[stem][3]
-                enhanced, fitted = values_of(sr, crop, version, level, mask, corners)
+                enhanced, fitted = erasures.module_estimates(sr, crop, corners, version, level, mask)
                 cells, needs = [], []
                 for values in (enhanced, fitted):
                     soft = erasures.soft_bits(values, version, mask)

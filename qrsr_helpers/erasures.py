@@ -315,6 +315,19 @@ def decoded(values: np.ndarray, version: int, level: str, mask: int) -> Read | N
     return None if segments is None else segments_read(b"".join(chunk for _, chunk in segments), segments)
 
 
+def module_estimates(sr: np.ndarray, lr: np.ndarray | None, corners: np.ndarray, version: int, level: str,
+                     mask: int) -> list[np.ndarray]:
+    """The module values of a symbol with outer ``corners`` in the enhanced image ``sr``: read off ``sr`` on the
+    refined grid, then (where ``lr``, its LR source, is given) fitted to the LR pixels from there."""
+    known, used = known_modules(version, level, mask), function_modules(version)
+    to_sr = module_grid(sr.astype(np.float32), corners, version)
+    values = [sampled_values(sr.astype(np.float32), to_sr, known, used)]
+    if lr is not None:
+        scale = sr.shape[0] / lr.shape[0]
+        values.append(fitted_values(lr, lambda u, v: (to_sr(u, v) + 0.5) / scale - 0.5, known, used, values[0]))
+    return values
+
+
 def read_with_erasures(sr: np.ndarray, lr: np.ndarray | None = None, min_side: float = 0.0) -> tuple[Read, ...]:
     """The QR codes zxing-cpp locates in the enhanced image ``sr`` (8-bit gray, at least ``min_side`` px wide) and
     loses at the checksum, decoded from the modules that explain ``lr`` (its LR source, 8-bit gray) best, else
@@ -330,13 +343,7 @@ def read_with_erasures(sr: np.ndarray, lr: np.ndarray | None = None, min_side: f
         if _side(corners) < min_side:  # the ladder's plausibility rule, as decode measures a symbol
             continue
         version, level, mask = int(extra["Version"]), extra["ECLevel"], extra["DataMask"]
-        known, used = known_modules(version, level, mask), function_modules(version)
-        to_sr = module_grid(sr.astype(np.float32), corners, version)
-        values = [sampled_values(sr.astype(np.float32), to_sr, known, used)]
-        if lr is not None:
-            scale = sr.shape[0] / lr.shape[0]
-            to_lr = lambda u, v, to_sr=to_sr, scale=scale: (to_sr(u, v) + 0.5) / scale - 0.5
-            values.insert(0, fitted_values(lr, to_lr, known, used, values[0]))
-        if read := next(filter(None, (decoded(v, version, level, mask) for v in values)), None):
+        values = module_estimates(sr, lr, corners, version, level, mask)
+        if read := next(filter(None, (decoded(v, version, level, mask) for v in reversed(values))), None):
             reads.append(read)
     return tuple(reads)
