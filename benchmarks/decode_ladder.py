@@ -39,6 +39,7 @@ def _rungs() -> dict:
     import cv2
     import zxingcpp
 
+    from qrsr_helpers import decode as decoding
     from qrsr_helpers.decode import MIN_SYMBOL_PX, DecodeResult, _side, _zxing_read, decode, decode_all, to_gray_uint8
     from qrsr_helpers.ladder import ensemble, erasures, rescaled
 
@@ -57,8 +58,8 @@ def _rungs() -> dict:
         def rung(attempt):
             found = zxingcpp.read_barcodes(to_gray_uint8(attempt.sr), formats=zxingcpp.BarcodeFormat.QRCode,
                                            text_mode=zxingcpp.TextMode.HexECI, binarizer=binarizer)
-            corners = lambda p: [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
-            reads = tuple(_zxing_read(r) for r in found if r.valid and _side(corners(r.position)) >= MIN_SYMBOL_PX)
+            reads = tuple(_zxing_read(r) for r in found
+                          if r.valid and _side(decoding.zxing_corners(r)) >= MIN_SYMBOL_PX)
             return None, {"zxing": DecodeResult("zxing", reads)}
 
         rung.__name__ = name

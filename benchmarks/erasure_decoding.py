@@ -44,12 +44,13 @@ def located(gray: np.ndarray, lost_at_checksum: bool = True):
     (version, level, mask, corners), or None."""
     import zxingcpp
 
+    from qrsr_helpers.decode import zxing_corners
+    from qrsr_helpers.erasures import zxing_format
+
     for found in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True):
         lost = not found.valid and "Checksum" in str(found.error)
-        if (lost or not lost_at_checksum) and str((found.extra or {}).get("Version")).isdigit():
-            p = found.position
-            corners = np.float32([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
-            return int(found.extra["Version"]), found.extra["ECLevel"], found.extra["DataMask"], corners
+        if (lost or not lost_at_checksum) and (form := zxing_format(found)) is not None:
+            return (*form, zxing_corners(found))
     return None
 
 

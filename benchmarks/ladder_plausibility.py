@@ -40,8 +40,7 @@ def main() -> None:
     def recording(image, enhanced=False, min_side=0.0):  # what each rung's image holds, symbol by symbol
         gray = decode.to_gray_uint8(image)
         for r in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode):
-            p = r.position
-            side = decode._side([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
+            side = decode._side(decode.zxing_corners(r))
             seen.append((side / min(gray.shape[:2]), r.bytes))
         return plain(image, enhanced, min_side)
 

@@ -62,11 +62,16 @@ def _side(corners) -> float:
     return float(np.sqrt(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2))
 
 
+def zxing_corners(barcode: zxingcpp.Barcode) -> np.ndarray:
+    """A zxing-cpp symbol's outer corners: top-left, top-right, bottom-right, bottom-left, (4, 2) in pixels."""
+    p = barcode.position
+    return np.array([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)], np.float64)
+
+
 def _zxing(gray: np.ndarray, min_side: float = 0.0) -> tuple[Read, ...]:
     """Valid zxing reads of symbols at least ``min_side`` px wide; the ``HexECI`` text says which ECI, if any."""
     found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.HexECI)
-    corners = lambda p: [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
-    return tuple(_zxing_read(r) for r in found if r.valid and (not min_side or _side(corners(r.position)) >= min_side))
+    return tuple(_zxing_read(r) for r in found if r.valid and (not min_side or _side(zxing_corners(r)) >= min_side))
 
 
 def _zxing_read(barcode: zxingcpp.Barcode) -> Read:

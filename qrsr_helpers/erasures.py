@@ -22,7 +22,7 @@ import segno
 import zxingcpp
 from segno import consts
 
-from .decode import _side
+from .decode import _side, zxing_corners
 from .payload import Read, segments_read
 
 SLACK = 4  # check codewords per block left unused: a wrong word slips through them with probability ~256**-SLACK
@@ -315,13 +315,23 @@ def decoded(values: np.ndarray, version: int, level: str, mask: int) -> Read | N
     return None if segments is None else segments_read(b"".join(chunk for _, chunk in segments), segments)
 
 
+def zxing_format(found: zxingcpp.Barcode) -> tuple[int, str, int] | None:
+    """The version, error-correction level and mask zxing-cpp read of a QR symbol it located; None where it read
+    none, or took the symbol for a Micro QR or rMQR ("M2", "R17x43")."""
+    extra = found.extra or {}
+    if not str(extra.get("Version")).isdigit() or extra.get("ECLevel") not in ("L", "M", "Q", "H") or (
+            extra.get("DataMask") not in range(8)):
+        return None
+    return int(extra["Version"]), extra["ECLevel"], extra["DataMask"]
+
+
 def module_estimates(sr: np.ndarray, lr: np.ndarray | None, corners: np.ndarray, version: int, level: str,
                      mask: int) -> list[np.ndarray]:
     """The module values of a symbol with outer ``corners`` in the enhanced image ``sr``: read off ``sr`` on the
     refined grid, then (where ``lr``, its LR source, is given) fitted to the LR pixels from there."""
-    known, used = known_modules(version, level, mask), function_modules(version)
-    to_sr = module_grid(sr.astype(np.float32), corners, version)
-    values = [sampled_values(sr.astype(np.float32), to_sr, known, used)]
+    known, used, gray = known_modules(version, level, mask), function_modules(version), sr.astype(np.float32)
+    to_sr = module_grid(gray, corners, version)
+    values = [sampled_values(gray, to_sr, known, used)]
     if lr is not None:
         scale = sr.shape[0] / lr.shape[0]
         values.append(fitted_values(lr, lambda u, v: (to_sr(u, v) + 0.5) / scale - 0.5, known, used, values[0]))
@@ -334,16 +344,11 @@ def read_with_erasures(sr: np.ndarray, lr: np.ndarray | None = None, min_side: f
     from ``sr``'s module values, with erasures; zxing's format and version, the module grid refined here."""
     reads = []
     for found in zxingcpp.read_barcodes(sr, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True):
-        extra = found.extra or {}  # zxing's format and version, where it read them
-        if found.valid or "Checksum" not in str(found.error) or not str(extra.get("Version")).isdigit() or (
-                extra.get("ECLevel") not in ("L", "M", "Q", "H") or extra.get("DataMask") not in range(8)):
-            continue  # read, lost before the checksum, or a Micro QR / rMQR guess ("M2", "R17x43")
-        p = found.position
-        corners = np.float32([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
-        if _side(corners) < min_side:  # the ladder's plausibility rule, as decode measures a symbol
+        if found.valid or "Checksum" not in str(found.error) or (form := zxing_format(found)) is None:
+            continue  # read, lost before the checksum, or no usable format
+        if _side(corners := zxing_corners(found)) < min_side:  # the ladder's plausibility rule, as decode measures
             continue
-        version, level, mask = int(extra["Version"]), extra["ECLevel"], extra["DataMask"]
-        values = module_estimates(sr, lr, corners, version, level, mask)
-        if read := next(filter(None, (decoded(v, version, level, mask) for v in reversed(values))), None):
+        values = module_estimates(sr, lr, corners, *form)
+        if read := next(filter(None, (decoded(v, *form) for v in reversed(values))), None):
             reads.append(read)
     return tuple(reads)

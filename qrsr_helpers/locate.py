@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from .decode import _side, to_gray_uint8
+from .decode import _side, to_gray_uint8, zxing_corners
 
 MIN_CODE_SIDE = 16  # px: a version-1 code at under 1 px per module is not a code any more
 MIN_EDGE = 24  # grey levels of local range (3 x 3 max - min): a code's modules at 1 px each still show ~50
@@ -43,9 +43,7 @@ def zxing_regions(gray: np.ndarray) -> list[Region]:
     for factor in (1, 2) if gray.size <= 1_000_000 else (1,):  # a 2x copy of a 12 MP photo would cost 48 MP
         image = gray if factor == 1 else cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
         for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True):
-            p = barcode.position
-            corners = np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
-                               np.float64) / factor
+            corners = zxing_corners(barcode) / factor
             box = (*np.floor(corners.min(axis=0)).astype(int), *np.ceil(corners.max(axis=0)).astype(int) + 1)
             version = str(barcode.extra.get("Version", "")) if barcode.valid else ""
             module_px = _side(corners) / (17 + 4 * int(version)) if version.isdigit() else 0.0
