@@ -20,7 +20,7 @@ import reedsolo
 import scipy.sparse
 import segno
 import zxingcpp
-from segno import consts
+from segno import consts, encoder
 
 from .decode import _side, zxing_corners
 from .payload import Read, segments_read
@@ -32,10 +32,7 @@ FIT_STEPS = 500  # projected-gradient (FISTA) steps of the LR fit: ~10 ms for a 
 # other, and with fewer LR pixels than modules a plain fit settles in between. On 1,350 held-out photo-like scenes
 # 0.1 read 62 located codes, 0 read 49 and 0.3 read 57, none wrong (benchmarks/results/erasure_pull.md).
 BINARY_PULL = 0.1
-_MASKS = (lambda i, j: (i + j) % 2 == 0, lambda i, j: i % 2 == 0, lambda i, j: j % 3 == 0,
-          lambda i, j: (i + j) % 3 == 0, lambda i, j: (i // 2 + j // 3) % 2 == 0,
-          lambda i, j: (i * j) % 2 + (i * j) % 3 == 0, lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
-          lambda i, j: ((i + j) % 2 + (i * j) % 3) % 2 == 0)
+_MASKS = encoder.get_data_mask_functions(False)  # segno's eight data masks (i row, j column); NumPy arrays work
 
 
 def alignment_centres(version: int) -> list[tuple[int, int]]:
@@ -212,7 +209,8 @@ def corrected(received: bytes, reliability: np.ndarray, check: int) -> bytes | N
             _, word, _ = _codec(check).decode(bytearray(received), erase_pos=order[:erased])
         except reedsolo.ReedSolomonError:
             continue
-        wrong = sum(a != b for i, (a, b) in enumerate(zip(word, received)) if i not in order[:erased])
+        kept = set(range(len(received))) - set(order[:erased])
+        wrong = sum(word[i] != received[i] for i in kept)
         if 2 * wrong + erased <= check - SLACK:
             return bytes(word)
     return None

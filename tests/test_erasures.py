@@ -130,7 +130,7 @@ def test_the_pull_settles_modules_dark_or_light(monkeypatch):
     start put them; the pull toward dark or light (BINARY_PULL) commits them."""
     version, level, mask = 4, "L", 3
     matrix = symbol("pull toward a side", version, level, mask)
-    n, (known, used) = len(matrix), known_modules_of(version, level, mask)
+    n, known, used = len(matrix), e.known_modules(version, level, mask), e.function_modules(version)
     hr = drawn(matrix, 5)
     lr = cv2.resize(hr, None, fx=0.16, fy=0.16, interpolation=cv2.INTER_AREA)
     to_hr = e.module_grid(hr.astype(np.float32), corners(n, 5), version)
@@ -140,10 +140,6 @@ def test_the_pull_settles_modules_dark_or_light(monkeypatch):
     plain = fit()
     sure = lambda values: (np.abs(values[~used]) > 0.9).mean()
     assert sure(pulled) > sure(plain) + 0.1
-
-
-def known_modules_of(version: int, level: str, mask: int):
-    return e.known_modules(version, level, mask), e.function_modules(version)
 
 
 def test_reed_solomon_with_erasures_corrects_twice_as_many_and_rejects_noise():
