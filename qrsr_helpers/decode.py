@@ -46,7 +46,8 @@ def to_gray_uint8(image: np.ndarray) -> np.ndarray:
 
 def decode(image: np.ndarray, decoder: str = "zxing", min_side: float = 0.0) -> DecodeResult:
     """Every QR code at least ``min_side`` px wide in ``image``, as ``decoder`` (one of :data:`READERS`) reads it."""
-    read = {"zxing": _zxing, "opencv": _opencv, "cascade": lambda g, side: read_cascade(g, max(side, MIN_SYMBOL_PX))}
+    read = {"zxing": zxing_reads, "opencv": _opencv,
+            "cascade": lambda g, side: read_cascade(g, max(side, MIN_SYMBOL_PX))}
     if decoder not in read:
         raise ValueError(f"decoder={decoder!r} is not one of {list(READERS)}")
     return DecodeResult(decoder, read[decoder](to_gray_uint8(image), min_side))
@@ -68,7 +69,7 @@ def zxing_corners(barcode: zxingcpp.Barcode) -> np.ndarray:
     return np.array([(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)], np.float64)
 
 
-def _zxing(gray: np.ndarray, min_side: float = 0.0) -> tuple[Read, ...]:
+def zxing_reads(gray: np.ndarray, min_side: float = 0.0) -> tuple[Read, ...]:
     """Valid zxing reads of symbols at least ``min_side`` px wide; the ``HexECI`` text says which ECI, if any."""
     found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.HexECI)
     return tuple(_zxing_read(r) for r in found if r.valid and (not min_side or _side(zxing_corners(r)) >= min_side))
@@ -84,7 +85,7 @@ def read_cascade(gray: np.ndarray, min_side: float = MIN_SYMBOL_PX) -> tuple[Rea
     threshold where zxing's local one splits a blurred module), its contrast stretch, then OpenCV (23.0 -> 24.2 % of
     realistic codes read, benchmarks/decode_levers.py); symbols under ``min_side`` refused: every misread was one."""
     for look in (gray, cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1], contrast_stretched(gray)):
-        if reads := _zxing(look, min_side):
+        if reads := zxing_reads(look, min_side):
             return reads
     return _opencv(gray, min_side)
 

@@ -7,8 +7,8 @@ shrink averages), so the modules that explain the LR pixels best (a bounded leas
 enhanced image's guess) are often right where the generator guessed wrong. And certainty: a module near the threshold
 is a guess; Reed-Solomon corrects ``n - k`` erased codewords but only ``(n - k) / 2`` wrong ones, so the least certain
 codewords are erased first (Forney's generalized minimum distance decoding). Never a wrong payload: :data:`SLACK`
-check codewords of every block stay unused, and the bit stream must parse to its end and be padded as the standard
-says. ``benchmarks/erasure_decoding.py`` measures each step on the real photos."""
+check codewords of every block stay unused, and zxing-cpp must parse the corrected bit stream.
+``benchmarks/erasure_decoding.py`` measures each step on the real photos."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ import segno
 import zxingcpp
 from segno import consts, encoder
 
-from .decode import _side, zxing_corners
-from .payload import Read, segments_read
+from .decode import _side, zxing_corners, zxing_reads
+from .payload import Read
 
 SLACK = 4  # check codewords per block left unused: a wrong word slips through them with probability ~256**-SLACK
 SAMPLES = 5  # px per module of a rectified grid; a module's value is the mean of its inner 3 x 3
@@ -216,76 +216,6 @@ def corrected(received: bytes, reliability: np.ndarray, check: int) -> bytes | N
     return None
 
 
-class _Bits:
-    def __init__(self, data: bytes):
-        self.bits, self.at = "".join(f"{byte:08b}" for byte in data), 0
-
-    def left(self) -> int:
-        return len(self.bits) - self.at
-
-    def take(self, count: int) -> int:
-        if count > self.left():
-            raise EOFError("the bit stream ends inside a segment")
-        self.at += count
-        return int(self.bits[self.at - count:self.at], 2)
-
-
-_COUNT_BITS = {1: (10, 12, 14), 2: (9, 11, 13), 4: (8, 16, 16), 8: (8, 10, 12)}  # versions 1-9, 10-26, 27-40
-_ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
-
-
-def bit_stream(data: bytes, version: int) -> list[tuple[int | None, bytes]] | None:
-    """The segments ``(ECI, bytes)`` of a symbol's data codewords (numeric, alphanumeric, byte and Kanji modes; Kanji
-    as Shift_JIS under ECI 20); None unless it parses to the terminator and the padding is the standard's."""
-    try:
-        return _segments(_Bits(data), version)
-    except EOFError:
-        return None
-
-
-def _segments(bits: _Bits, version: int) -> list[tuple[int | None, bytes]] | None:
-    segments, eci = [], None
-    while bits.left() >= 4 and (mode := bits.take(4)):
-        if mode == 7:  # ECI designator: 1, 2 or 3 bytes
-            first = bits.take(8)
-            eci = first if first < 0x80 else (first & 0x3F) << 8 | bits.take(8) if first < 0xC0 else (
-                first & 0x1F) << 16 | bits.take(16)
-            continue
-        if mode not in _COUNT_BITS:
-            return None  # structured append, FNC1, Hanzi: not guessed at
-        count = bits.take(_COUNT_BITS[mode][(version > 9) + (version > 26)])
-        need = {1: 10 * (count // 3) + (0, 4, 7)[count % 3], 2: 11 * (count // 2) + 6 * (count % 2),
-                4: 8 * count, 8: 13 * count}[mode]
-        if need > bits.left() or (chunk := _characters(mode, count, bits)) is None:
-            return None
-        segments.append((20 if mode == 8 else eci, chunk))
-    rest = bits.bits[bits.at:]  # after the terminator (4 zero bits, or what is left of them): zero bits to the byte
-    cut = min(-bits.at % 8, len(rest))
-    whole = cut + (len(rest) - cut) // 8 * 8
-    padding = bytes(int(rest[i:i + 8], 2) for i in range(cut, whole, 8)).lstrip(b"\0")  # segno writes a 00 first
-    if "1" in rest[:cut] + rest[whole:] or padding != (b"\xec\x11" * len(padding))[:len(padding)]:
-        return None
-    return segments or None
-
-
-def _characters(mode: int, count: int, bits: _Bits) -> bytes | None:
-    if mode == 4:
-        return bytes(bits.take(8) for _ in range(count))
-    if mode == 8:
-        words = [bits.take(13) for _ in range(count)]
-        words = [(w // 0xC0) << 8 | w % 0xC0 for w in words]
-        return b"".join((w + (0x8140 if w < 0x1F00 else 0xC140)).to_bytes(2, "big") for w in words)
-    text, group = [], 3 if mode == 1 else 2
-    for start in range(0, count, group):
-        size = min(count - start, group)
-        value = bits.take((0, 4, 7, 10)[size] if mode == 1 else (0, 6, 11)[size])
-        if value >= (10 if mode == 1 else 45) ** size:
-            return None
-        text.append(f"{value:0{size}d}" if mode == 1 else
-                    "".join(_ALPHANUMERIC[value // 45 ** (size - 1 - i) % 45] for i in range(size)))
-    return "".join(text).encode("ascii")
-
-
 def soft_bits(values: np.ndarray, version: int, mask: int) -> np.ndarray:
     """(codewords, 8) soft bits (> 0: a 1) of module ``values`` (n x n, > 0 dark), unmasked, in stream order."""
     n = 17 + 4 * version
@@ -306,11 +236,20 @@ def corrected_stream(bits: np.ndarray, version: int, level: str) -> np.ndarray |
 
 
 def decoded(values: np.ndarray, version: int, level: str, mask: int) -> Read | None:
-    """The payload of a symbol whose modules' darkness is ``values`` (n x n, > 0 dark), or None."""
+    """The payload of a symbol whose modules' darkness is ``values`` (n x n, > 0 dark), or None: its corrected
+    codewords drawn back into a clean symbol that zxing-cpp reads, so the bit stream is parsed (every mode, ECI) and
+    the payload's text chosen as for every other read (:func:`.decode.zxing_reads`)."""
     if (stream := corrected_stream(soft_bits(values, version, mask), version, level)) is None:
         return None
-    segments = bit_stream(b"".join(bytes(stream[p[:k]]) for p, k in blocks(version, level)), version)
-    return None if segments is None else segments_read(b"".join(chunk for _, chunk in segments), segments)
+    n = 17 + 4 * version
+    rows, columns = np.divmod(codeword_modules(version), n)
+    matrix = known_modules(version, level, mask).astype(bool)
+    matrix[rows, columns] = np.unpackbits(stream[:, None], axis=1).astype(bool) ^ _MASKS[mask](rows, columns)
+    remainder = ~function_modules(version)
+    remainder.flat[codeword_modules(version)] = False
+    matrix[remainder] = _MASKS[mask](*np.nonzero(remainder))  # remainder bits: 0, masked
+    drawn = np.kron(np.pad(~matrix, 4, constant_values=True), np.ones((4, 4), np.uint8)) * np.uint8(255)
+    return next(iter(zxing_reads(drawn)), None)
 
 
 def zxing_format(found: zxingcpp.Barcode) -> tuple[int, str, int] | None:

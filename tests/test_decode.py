@@ -25,13 +25,13 @@ def test_both_decoders_read_the_exact_payload(clean, decoder):
 
 
 def test_cascade_looks_again_at_the_binarised_image_and_stops_at_the_first_read(clean, monkeypatch):
-    looks, real = [], decode_module._zxing
+    looks, real = [], decode_module.zxing_reads
 
     def binary_only(gray, min_side=0.0):  # a zxing that reads two-level images only
         looks.append(np.unique(gray).size)
         return real(gray, min_side) if looks[-1] <= 2 else ()
 
-    monkeypatch.setattr(decode_module, "_zxing", binary_only)
+    monkeypatch.setattr(decode_module, "zxing_reads", binary_only)
     blurred = cv2.GaussianBlur(clean.hr[0], (0, 0), 1.0)
     assert decode(blurred, "cascade").matches(clean.payloads[0])
     assert len(looks) == 2 and looks[0] > 2 and looks[1] == 2  # as is, then Otsu; the stretch never ran
@@ -50,7 +50,7 @@ def test_cascade_refuses_a_symbol_too_small_for_an_enhanced_image(clean):
 def test_cascade_refuses_opencvs_read_of_a_symbol_too_small_too(clean, monkeypatch):
     """OpenCV's look has zxing's floor (a symbol under MIN_SYMBOL_PX in a x4 image is texture); OpenCV seldom
     reads one, so the symbol's measured side is stood in for."""
-    monkeypatch.setattr(decode_module, "_zxing", lambda gray, min_side=0.0: ())  # no zxing look reads anything
+    monkeypatch.setattr(decode_module, "zxing_reads", lambda gray, min_side=0.0: ())  # no zxing look reads anything
     for side, read in ((decode_module.MIN_SYMBOL_PX - 1, False), (decode_module.MIN_SYMBOL_PX, True)):
         monkeypatch.setattr(decode_module, "_side", lambda corners, side=side: float(side))
         assert decode(clean.hr[0], "cascade").ok == read and decode(clean.hr[0], "opencv").ok, side
@@ -102,7 +102,7 @@ def test_decode_matches_reads_with_zxing_when_no_decoder_is_named(clean, monkeyp
 
 
 def test_the_cascade_looks_at_opencv_last(clean, monkeypatch):
-    monkeypatch.setattr(decode_module, "_zxing", lambda gray, min_side=0.0: ())  # zxing reads nothing, in every look
+    monkeypatch.setattr(decode_module, "zxing_reads", lambda gray, min_side=0.0: ())  # zxing reads nothing anywhere
     big = cv2.resize(clean.hr[0], (256, 256), interpolation=cv2.INTER_NEAREST)
     assert decode(big, "cascade").matches(clean.payloads[0])  # read by the real OpenCV look
 
