@@ -129,7 +129,7 @@ _PROFILE_KNOBS: dict[str, dict] = {
     # A learner's laptop: stage 1 must beat bicubic within minutes (notebook 06 within 5 on 2 cores); the recipe was
     # measured by benchmarks/time_to_quality.py (XLA off: slower on the 2-core CPUs). No ImageNet VGG offline.
     "cpu": dict(n_codes=2000, n_res_blocks=6, filters=32, disc_filters=32, batch_size=16, crop_size=16,
-                learning_rate=3e-3, train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=8,
+                learning_rate=3e-3, train_mix=(("clean", 0.7), ("realistic", 0.3)), pretrain_epochs=200, gan_epochs=6,
                 steps_per_epoch=25, pretrain_minutes=2.0, gan_minutes=None, jit_compile=False, vgg_weights=None,
                 content_loss="pixel", gan_learning_rate=5e-5),
     # The tutorial's scale on a Colab GPU; 20 + 6 minute budgets so notebook 06 fits a class period (docs/colab.md
