@@ -4,6 +4,8 @@ that is not a code comes out as a payload."""
 
 from __future__ import annotations
 
+import warnings
+
 import cv2
 import numpy as np
 import pytest
@@ -126,6 +128,36 @@ def test_the_lr_fit_repairs_a_wrong_guess():
     assert (outside == start).all()  # a grid that misses the LR image leaves the guess as it was
 
 
+def test_module_estimates_fit_the_lr_pixels_of_a_region_as_it_is_cut():
+    """A non-square region whose left quiet zone is one module (the fit's light margin falls outside the LR image), a
+    guess with 17 % of the data modules wrong: the fit to the LR pixels (each the area mean of 4 x 4 enhanced pixels,
+    pixel centres aligned) gets all but one right, and keeps the function modules of this level and mask."""
+    version, level, mask = 3, "M", 1
+    matrix = symbol("module estimates", version, level, mask)
+    n, used = len(matrix), e.function_modules(version)
+    wrong_guess = np.where(~used & (np.random.default_rng(5).random((n, n)) < 0.15), 1 - matrix, matrix)
+    lay_out = lambda m: np.kron(np.pad(np.where(m == 1, 30, 225), ((4, 4), (1, 9)), constant_values=225),
+                                np.ones((5, 5))).astype(np.uint8)
+    sr, lr = lay_out(wrong_guess), cv2.resize(lay_out(matrix), None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    assert sr.shape[0] != sr.shape[1]
+    enhanced, fitted = e.module_estimates(sr, lr, corners(n, 5) + [5 - 20, 0], version, level, mask)
+    wrong = lambda values: ((values > 0) != (matrix == 1))[~used].mean()
+    assert wrong(enhanced) > 0.15 and wrong(fitted) < 0.005  # a quarter-pixel shift of the LR grid: ~1 %
+    assert ((fitted[used] > 0) == (matrix[used] == 1)).all()
+
+
+@pytest.mark.parametrize("extra, expected", [
+    *[({"Version": "7", "ECLevel": level, "DataMask": 7}, (7, level, 7)) for level in "LMQH"],
+    ({"Version": "7", "ECLevel": "q", "DataMask": 7}, None), ({"Version": "7", "ECLevel": "Q", "DataMask": 8}, None),
+])
+def test_zxing_format_takes_the_four_levels_and_eight_masks(extra, expected):
+    class Found:
+        pass
+
+    Found.extra = extra
+    assert e.zxing_format(Found()) == expected
+
+
 def test_the_pull_settles_modules_dark_or_light(monkeypatch):
     """With fewer LR pixels than modules (0.8 px per module) the plain fit leaves many modules in between, where its
     start put them; the pull toward dark or light (BINARY_PULL) commits them."""
@@ -184,6 +216,28 @@ def test_noise_where_zxing_finds_a_code_is_not_read():
     found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True)
     assert found and not found[0].valid
     assert e.read_with_erasures(image, cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)) == ()
+
+
+def test_distorted_symbols_never_raise_and_never_misread():
+    """Blur, noise, a blotch, a perspective warp, an LR image that is not the enhancement's source: whatever zxing
+    locates, the rung returns the symbol's payload or nothing, and raises nothing (warnings included)."""
+    rng = np.random.default_rng(11)
+    for _ in range(80):  # 21 of them located and lost at the checksum
+        text = "x" * int(rng.integers(1, 8))
+        image = drawn(symbol(text, int(rng.integers(1, 11)), "LMQH"[rng.integers(4)], int(rng.integers(8))),
+                      int(rng.integers(3, 7)), levels=(0, 255)).astype(np.float32)
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 2.5)) + rng.normal(0, rng.uniform(0, 60), image.shape)
+        y, x = rng.integers(0, image.shape[0] // 2, 2)
+        image[y:y + image.shape[0] // 3, x:x + image.shape[1] // 3] = rng.uniform(0, 255)
+        h, w = image.shape
+        square = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        warp = cv2.getPerspectiveTransform(square, square + rng.normal(0, 0.05 * w, (4, 2)).astype(np.float32))
+        sr = np.clip(cv2.warpPerspective(image, warp, (w, h), borderValue=255), 0, 255).astype(np.uint8)
+        lr = cv2.resize(sr, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA) if rng.random() < 0.7 else \
+            rng.integers(0, 256, tuple(rng.integers(1, 40, 2)), dtype=np.uint8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert {read.text for read in e.read_with_erasures(sr, lr)} <= {text}
 
 
 def test_the_erasure_rung_reads_from_the_region_and_its_enhancement():
