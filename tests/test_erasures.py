@@ -15,6 +15,7 @@ import zxingcpp
 from segno import consts
 
 from qrsr_helpers import erasures as e
+from qrsr_helpers.decode import DecodeResult
 from qrsr_helpers.ladder import Attempt
 from qrsr_helpers.ladder import erasures as erasure_rung
 
@@ -65,15 +66,32 @@ def test_a_clean_symbol_decodes_exactly(text, version, level, mask, options):
     assert e.decoded(values, version, level, mask).text == text
 
 
+def test_module_values_are_scaled_by_the_function_modules_dark_and_light():
+    """A module as dark as the finders is 1, as light as the quiet zone -1, halfway 0 (a guess), a quarter of the way
+    from dark 0.5; darker than dark or lighter than light is clipped."""
+    version, level, mask = 2, "L", 0
+    matrix = symbol("scaled", version, level, mask)
+    known, used = e.known_modules(version, level, mask), e.function_modules(version)
+    levels = np.where(matrix == 1, 30.0, 225.0)
+    data = [tuple(p) for p in np.argwhere(~used)[:4]]
+    for where, level_ in zip(data, (127.5, 78.75, 0.0, 255.0)):
+        levels[where] = level_
+    image = np.kron(np.pad(levels, 4, constant_values=225.0), np.ones((5, 5))).astype(np.float32)
+    values = e.sampled_values(image, e.module_grid(image, corners(len(matrix), 5), version), known, used)
+    assert [round(float(values[where]), 3) for where in data] == [0.0, 0.5, 1.0, -1.0]
+    assert np.abs(values[used]).min() == 1.0
+
+
 def test_the_grid_follows_a_curved_label_that_four_corners_miss():
-    """A version 10 on a cylinder (rows sag by up to 0.9 module toward the edges): the corners' homography alone puts
-    a third of the modules wrong; refined on the finder and alignment patterns, none, and it decodes."""
+    """A version 10 on a cylinder (rows sag by up to 1.6 modules toward the edges): the corners' homography alone puts
+    two fifths of the modules wrong; refined on the finder and alignment patterns, none (an affine refinement leaves
+    15 %), and it decodes."""
     version, level, mask = 10, "M", 2
     matrix = symbol("a curved label: the grid bends", version, level, mask)
     n, px, quiet = len(matrix), 6, 4
     flat = drawn(matrix, px).astype(np.float32)
     rows, columns = np.mgrid[0:flat.shape[0], 0:flat.shape[1]].astype(np.float32)
-    sag = lambda x: 0.9 * px * ((x - flat.shape[1] / 2) / (flat.shape[1] / 2)) ** 2
+    sag = lambda x: 1.6 * px * ((x - flat.shape[1] / 2) / (flat.shape[1] / 2)) ** 2
     curved = cv2.remap(flat, columns, rows - sag(columns), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     outer = corners(n, px, quiet)
     outer[:, 1] += sag(outer[:, 0])
@@ -240,14 +258,21 @@ def test_distorted_symbols_never_raise_and_never_misread():
             assert {read.text for read in e.read_with_erasures(sr, lr)} <= {text}
 
 
-def test_the_erasure_rung_reads_from_the_region_and_its_enhancement():
-    """The ladder's rung gets the LR region and its enhancement: a greyed symbol in the enhancement is read."""
-    text = "HTTP://EXAMPLE.ORG/ERASURES/READ"
-    image = np.kron(np.pad(greyed(symbol(text, 5, "Q", 4), 50, seed=2), 4, constant_values=225),
-                    np.ones((4, 4))).astype(np.uint8)
-    crop = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-    _, reads = erasure_rung(Attempt(np.repeat(crop[..., None], 3, axis=2), image, None))
-    assert reads["erasures"].texts == (text,)
+def test_the_erasure_rung_reads_from_the_lr_region_a_plausible_symbol_only():
+    """The ladder's rung gets the LR region and its enhancement: an enhancement with 15 % of the data modules wrong
+    is read from the region's pixels, not from itself; the same symbol in a region over three times its width
+    is refused (the ladder's plausibility rule)."""
+    text = "HTTP://EXAMPLE.ORG/RUNG"
+    matrix = symbol(text, 3, "M", 1)
+    used = e.function_modules(3)
+    wrong_guess = np.where(~used & (np.random.default_rng(5).random(matrix.shape) < 0.15), 1 - matrix, matrix)
+    shrunk = lambda image: cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    rung = lambda sr, lr: erasure_rung(Attempt(np.repeat(lr[..., None], 3, axis=2), sr, None))[1]["erasures"]
+    sr, lr = drawn(wrong_guess, 8), shrunk(drawn(matrix, 8))
+    assert rung(sr, lr) == DecodeResult("erasures", e.read_with_erasures(sr, lr)) and rung(sr, lr).texts == (text,)
+    assert rung(sr, shrunk(sr)).texts == ()  # the enhancement alone has too many wrong modules
+    sr, lr = (np.pad(image, 300, constant_values=225) for image in (sr, drawn(matrix, 8)))
+    assert [read.text for read in e.read_with_erasures(sr, shrunk(lr))] == [text] and rung(sr, shrunk(lr)).texts == ()
 
 
 @pytest.mark.parametrize("extra", [None, {}, {"Version": "M2", "ECLevel": "L", "DataMask": 1},

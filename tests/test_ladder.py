@@ -18,7 +18,7 @@ from qrsr_helpers.cli import main
 from qrsr_helpers.decode import DecodeResult, decode_all
 from qrsr_helpers.inference import LADDER_MAX_PIXELS, Enhancer
 from qrsr_helpers.io import write_image
-from qrsr_helpers.ladder import LADDER, PLAUSIBLE_SHARE, Attempt, climb, ensemble, plausible_reads
+from qrsr_helpers.ladder import LADDER, PLAUSIBLE_SHARE, Attempt, climb, ensemble, plausible_reads, rescaled
 from qrsr_helpers.payload import payload_read
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,6 +121,31 @@ def _benchmark(monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+class Recording:
+    """An enhancer that records what each rung asks of it (nearest-neighbour x4)."""
+
+    def __init__(self):
+        self.asked = []
+
+    def enhance(self, image, ensemble=None):
+        self.asked.append((image, ensemble))
+        return np.kron(image, np.ones((4, 4, 1), np.uint8))
+
+
+@pytest.mark.parametrize("rung, shape, kernel, ensembled", [
+    (ensemble, (32, 48), None, True),  # the 8-fold ensemble of the region as it is
+    (rescaled(1.25), (40, 60), cv2.INTER_CUBIC, False),  # height and width each x1.25, interpolated
+    (rescaled(0.75), (24, 36), cv2.INTER_AREA, False),  # ... or area-averaged when smaller
+])
+def test_each_rung_asks_the_enhancer_for_its_own_look(rung, shape, kernel, ensembled):
+    crop = np.random.default_rng(0).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    enhancer = Recording()
+    rung(Attempt(crop, enhancer.enhance(crop), enhancer))
+    image, asked_ensemble = enhancer.asked[-1]
+    expected = crop if kernel is None else cv2.resize(crop, shape[::-1], interpolation=kernel)
+    assert image.shape[:2] == shape and np.array_equal(image, expected) and asked_ensemble is ensembled
 
 
 def test_a_rung_that_misreads_is_never_kept(monkeypatch):
