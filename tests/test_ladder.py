@@ -115,6 +115,31 @@ def test_a_rung_reads_only_a_symbol_that_fills_a_plausible_share_of_the_region(s
     assert any(r.ok for r in plausible_reads(image).values()) is read
 
 
+def test_a_rung_reads_with_every_decoder_and_judges_plausibility_by_height_and_width():
+    """An RGB x4 image: the cascade too (it is only for enhanced images), and the share is of the region's sides,
+    not of its three colour channels."""
+    code = cv2.resize(code_image("12345", 1), (150, 150), interpolation=cv2.INTER_NEAREST)
+    image = np.full((400, 400, 3), 255, np.uint8)
+    image[90:240, 90:240] = code[..., None]
+    reads = plausible_reads(image)
+    assert set(reads) == {"zxing", "opencv", "cascade"} and not any(result.ok for result in reads.values())
+
+
+def test_climb_keeps_the_image_of_the_rung_that_read_and_names_none_when_none_did():
+    attempt = Attempt(None, np.zeros((8, 8), np.uint8), None)
+    own = np.ones((8, 8), np.uint8)
+
+    def reader(attempt):
+        return own, {"zxing": DecodeResult("zxing", (payload_read(b"x"),))}
+
+    def silent(attempt):
+        return None, {"zxing": DecodeResult("zxing")}
+
+    assert climb(attempt, (silent, reader))[:2] == ("reader", own)
+    name, image, tried = climb(attempt, (silent,))
+    assert name == "" and image is attempt.sr and list(tried) == ["silent"]
+
+
 def _benchmark(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # its helpers (machine.py, real_photos.py) live there
     spec = importlib.util.spec_from_file_location("decode_ladder", ROOT / "benchmarks" / "decode_ladder.py")
@@ -134,14 +159,15 @@ class Recording:
         return np.kron(image, np.ones((4, 4, 1), np.uint8))
 
 
-@pytest.mark.parametrize("rung, shape, kernel, ensembled", [
-    (ensemble, (32, 48), None, True),  # the 8-fold ensemble of the region as it is
-    (rescaled(1.25), (40, 60), cv2.INTER_CUBIC, False),  # height and width each x1.25, interpolated
-    (rescaled(0.75), (24, 36), cv2.INTER_AREA, False),  # ... or area-averaged when smaller
+@pytest.mark.parametrize("factor, shape, kernel, ensembled", [
+    (None, (32, 48), None, True),  # the ensemble rung: the 8-fold ensemble of the region as it is
+    (1.25, (40, 60), cv2.INTER_CUBIC, False),  # rescaled: height and width each x1.25, interpolated
+    (0.75, (24, 36), cv2.INTER_AREA, False),  # ... or area-averaged when smaller
 ])
-def test_each_rung_asks_the_enhancer_for_its_own_look(rung, shape, kernel, ensembled):
+def test_each_rung_asks_the_enhancer_for_its_own_look(factor, shape, kernel, ensembled):
     crop = np.random.default_rng(0).integers(0, 256, (32, 48, 3), dtype=np.uint8)
     enhancer = Recording()
+    rung = ensemble if factor is None else rescaled(factor)
     rung(Attempt(crop, enhancer.enhance(crop), enhancer))
     image, asked_ensemble = enhancer.asked[-1]
     expected = crop if kernel is None else cv2.resize(crop, shape[::-1], interpolation=kernel)
