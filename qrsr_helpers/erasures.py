@@ -32,6 +32,7 @@ FIT_STEPS = 500  # projected-gradient (FISTA) steps of the LR fit: ~10 ms for a 
 # other, and with fewer LR pixels than modules a plain fit settles in between. On 1,350 held-out photo-like scenes
 # 0.1 read 62 located codes, 0 read 49 and 0.3 read 57, none wrong (benchmarks/results/erasure_pull.md).
 BINARY_PULL = 0.1
+PIN_ROUNDS = 3  # refits with the corrected blocks' modules pinned (module_estimates); each costs one LR fit
 _MASKS = encoder.get_data_mask_functions(False)  # segno's eight data masks (i row, j column); NumPy arrays work
 
 
@@ -223,16 +224,23 @@ def soft_bits(values: np.ndarray, version: int, mask: int) -> np.ndarray:
     return np.where(_MASKS[mask](rows, columns), -values.ravel(), values.ravel())[codeword_modules(version)]
 
 
-def corrected_stream(bits: np.ndarray, version: int, level: str) -> np.ndarray | None:
-    """The stream's codewords (data and check) from ``soft_bits``, every block :func:`corrected`; None if one is not:
-    a codeword's certainty is its least certain bit's."""
+def corrected_blocks(bits: np.ndarray, version: int, level: str) -> tuple[np.ndarray, list[bool]]:
+    """The stream's codewords (data and check) from ``soft_bits``, each block :func:`corrected` where it can be, and
+    which were: a codeword's certainty is its least certain bit's."""
     received, certainty = np.packbits(bits > 0, axis=1).ravel(), np.abs(bits).min(axis=1)
-    stream = received.copy()
+    stream, fixed = received.copy(), []
     for positions, k in blocks(version, level):
-        if (word := corrected(bytes(received[positions]), certainty[positions], len(positions) - k)) is None:
-            return None
-        stream[positions] = np.frombuffer(word, np.uint8)
-    return stream
+        word = corrected(bytes(received[positions]), certainty[positions], len(positions) - k)
+        fixed.append(word is not None)
+        if word is not None:
+            stream[positions] = np.frombuffer(word, np.uint8)
+    return stream, fixed
+
+
+def corrected_stream(bits: np.ndarray, version: int, level: str) -> np.ndarray | None:
+    """:func:`corrected_blocks`' stream where every block corrects, else None."""
+    stream, fixed = corrected_blocks(bits, version, level)
+    return stream if all(fixed) else None
 
 
 def decoded(values: np.ndarray, version: int, level: str, mask: int) -> Read | None:
@@ -265,13 +273,30 @@ def zxing_format(found: zxingcpp.Barcode) -> tuple[int, str, int] | None:
 def module_estimates(sr: np.ndarray, lr: np.ndarray | None, corners: np.ndarray, version: int, level: str,
                      mask: int) -> list[np.ndarray]:
     """The module values of a symbol with outer ``corners`` in the enhanced image ``sr``: read off ``sr`` on the
-    refined grid, then (where ``lr``, its LR source, is given) fitted to the LR pixels from there."""
+    refined grid, then (where ``lr``, its LR source, is given) fitted to the LR pixels from there. Where some blocks
+    correct and others do not, the corrected blocks' modules are pinned and the rest fitted again, up to
+    :data:`PIN_ROUNDS` times: a known module no longer blurs into its neighbours' LR pixels as a guess."""
     known, used, gray = known_modules(version, level, mask), function_modules(version), sr.astype(np.float32)
     to_sr = module_grid(gray, corners, version)
     values = [sampled_values(gray, to_sr, known, used)]
-    if lr is not None:
-        scale = sr.shape[0] / lr.shape[0]
-        values.append(fitted_values(lr, lambda u, v: (to_sr(u, v) + 0.5) / scale - 0.5, known, used, values[0]))
+    if lr is None:
+        return values
+    scale = sr.shape[0] / lr.shape[0]
+    fit = functools.partial(fitted_values, lr, lambda u, v: (to_sr(u, v) + 0.5) / scale - 0.5)
+    values.append(fit(known, used, values[0]))
+    rows, columns = np.divmod(codeword_modules(version), 17 + 4 * version)
+    pinned = 0
+    for _ in range(PIN_ROUNDS):
+        stream, fixed = corrected_blocks(soft_bits(values[-1], version, mask), version, level)
+        if all(fixed) or sum(fixed) <= pinned:
+            break
+        pinned, known, used = sum(fixed), known.copy(), used.copy()
+        for (positions, _), ok in zip(blocks(version, level), fixed):
+            if ok:
+                r, c = rows[positions], columns[positions]
+                known[r, c] = np.unpackbits(stream[positions][:, None], axis=1) ^ _MASKS[mask](r, c)
+                used[r, c] = True
+        values[-1] = fit(known, used, values[-1])
     return values
 
 

@@ -176,6 +176,30 @@ def test_zxing_format_takes_the_four_levels_and_eight_masks(extra, expected):
     assert e.zxing_format(Found()) == expected
 
 
+def test_blocks_that_correct_pin_their_modules_for_the_others(monkeypatch):
+    """A version 5-H at 0.8 LR px per module whose guess has 30 % of the first block's data modules wrong and 10 % of
+    the rest's: the fit corrects three blocks and not the first; with their modules pinned, the refit corrects it."""
+    text, version, level, mask = "HTTP://EXAMPLE.ORG/PINNED", 5, "H", 2
+    matrix = symbol(text, version, level, mask)
+    n, used = len(matrix), e.function_modules(version)
+    rows, columns = np.divmod(e.codeword_modules(version), n)
+    first = np.zeros((n, n), bool)
+    first[rows[e.blocks(version, level)[0][0]], columns[e.blocks(version, level)[0][0]]] = True
+    flip = ~used & (np.random.default_rng(0).random((n, n)) < np.where(first, 0.3, 0.1))
+    lr = cv2.resize(drawn(matrix, 8).astype(np.float32), None, fx=0.1, fy=0.1, interpolation=cv2.INTER_AREA)
+    lr = lr.round().astype(np.uint8)
+    sr = cv2.resize(drawn(np.where(flip, 1 - matrix, matrix), 8), lr.shape[::-1] * np.array(4),
+                    interpolation=cv2.INTER_AREA)
+    outer = corners(n, 8) * (sr.shape[0] / drawn(matrix, 8).shape[0])
+    monkeypatch.setattr(e, "PIN_ROUNDS", 0)
+    (_, fitted) = e.module_estimates(sr, lr, outer, version, level, mask)
+    assert e.corrected_blocks(e.soft_bits(fitted, version, mask), version, level)[1] == [False, True, True, True]
+    assert e.decoded(fitted, version, level, mask) is None
+    monkeypatch.setattr(e, "PIN_ROUNDS", 3)
+    (_, fitted) = e.module_estimates(sr, lr, outer, version, level, mask)
+    assert e.decoded(fitted, version, level, mask).text == text
+
+
 def test_the_pull_settles_modules_dark_or_light(monkeypatch):
     """With fewer LR pixels than modules (0.8 px per module) the plain fit leaves many modules in between, where its
     start put them; the pull toward dark or light (BINARY_PULL) commits them."""
