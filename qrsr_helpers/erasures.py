@@ -6,8 +6,9 @@ the modules where they are, and each LR pixel is the mean of the modules under i
 shrink averages), so the modules that explain the LR pixels best (a bounded least-squares fit started from the
 enhanced image's guess) are often right where the generator guessed wrong. And certainty: a module near the threshold
 is a guess; Reed-Solomon corrects ``n - k`` erased codewords but only ``(n - k) / 2`` wrong ones, so the least certain
-codewords are erased first (Forney's generalized minimum distance decoding). Never a wrong payload: :data:`SLACK`
-check codewords of every block stay unused, and zxing-cpp must parse the corrected bit stream.
+codewords are erased first (Forney's generalized minimum distance decoding). And the blocks that do correct: their
+modules become known, and the others are fitted again around them. Never a wrong payload: :data:`SLACK` check
+codewords of every block stay unused, and zxing-cpp must parse the corrected bit stream.
 ``benchmarks/erasure_decoding.py`` measures each step on the real photos."""
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ SAMPLES = 5  # px per module of a rectified grid; a module's value is the mean o
 FIT_STEPS = 500  # projected-gradient (FISTA) steps of the LR fit: ~10 ms for a version 3
 # The LR fit's pull toward dark or light, growing to this share of its step over the steps: a module is one or the
 # other, and with fewer LR pixels than modules a plain fit settles in between. On 1,350 held-out photo-like scenes
-# 0.1 read 62 located codes, 0 read 49 and 0.3 read 57, none wrong (benchmarks/results/erasure_pull.md).
+# 0.1 read 75 located codes, 0 read 65 and 0.3 read 71, none wrong (benchmarks/results/erasure_pull.md).
 BINARY_PULL = 0.1
 PIN_ROUNDS = 3  # refits with the corrected blocks' modules pinned (module_estimates); each costs one LR fit
 _MASKS = encoder.get_data_mask_functions(False)  # segno's eight data masks (i row, j column); NumPy arrays work
