@@ -225,6 +225,13 @@ def soft_bits(values: np.ndarray, version: int, mask: int) -> np.ndarray:
     return np.where(_MASKS[mask](rows, columns), -values.ravel(), values.ravel())[codeword_modules(version)]
 
 
+def codeword_darkness(stream: np.ndarray, version: int, mask: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the codewords of ``stream`` lie and how dark they make their modules: (codewords, 8) rows, columns and
+    darkness (1 dark), each bit masked as the symbol stores it; :func:`soft_bits` the other way round."""
+    rows, columns = np.divmod(codeword_modules(version), 17 + 4 * version)
+    return rows, columns, np.unpackbits(stream[:, None], axis=1) ^ _MASKS[mask](rows, columns)
+
+
 def corrected_blocks(bits: np.ndarray, version: int, level: str) -> tuple[np.ndarray, list[bool]]:
     """The stream's codewords (data and check) from ``soft_bits``, each block :func:`corrected` where it can be, and
     which were: a codeword's certainty is its least certain bit's."""
@@ -250,10 +257,9 @@ def decoded(values: np.ndarray, version: int, level: str, mask: int) -> Read | N
     the payload's text chosen as for every other read (:func:`.decode.zxing_reads`)."""
     if (stream := corrected_stream(soft_bits(values, version, mask), version, level)) is None:
         return None
-    n = 17 + 4 * version
-    rows, columns = np.divmod(codeword_modules(version), n)
+    rows, columns, darkness = codeword_darkness(stream, version, mask)
     matrix = known_modules(version, level, mask).astype(bool)
-    matrix[rows, columns] = np.unpackbits(stream[:, None], axis=1).astype(bool) ^ _MASKS[mask](rows, columns)
+    matrix[rows, columns] = darkness
     remainder = ~function_modules(version)
     remainder.flat[codeword_modules(version)] = False
     matrix[remainder] = _MASKS[mask](*np.nonzero(remainder))  # remainder bits: 0, masked
@@ -285,18 +291,17 @@ def module_estimates(sr: np.ndarray, lr: np.ndarray | None, corners: np.ndarray,
     scale = sr.shape[0] / lr.shape[0]
     fit = functools.partial(fitted_values, lr, lambda u, v: (to_sr(u, v) + 0.5) / scale - 0.5)
     values.append(fit(known, used, values[0]))
-    rows, columns = np.divmod(codeword_modules(version), 17 + 4 * version)
     pinned = 0
     for _ in range(PIN_ROUNDS):
         stream, fixed = corrected_blocks(soft_bits(values[-1], version, mask), version, level)
         if all(fixed) or sum(fixed) <= pinned:
             break
         pinned, known, used = sum(fixed), known.copy(), used.copy()
+        rows, columns, darkness = codeword_darkness(stream, version, mask)
         for (positions, _), ok in zip(blocks(version, level), fixed):
             if ok:
-                r, c = rows[positions], columns[positions]
-                known[r, c] = np.unpackbits(stream[positions][:, None], axis=1) ^ _MASKS[mask](r, c)
-                used[r, c] = True
+                known[rows[positions], columns[positions]] = darkness[positions]
+                used[rows[positions], columns[positions]] = True
         values[-1] = fit(known, used, values[-1])
     return values
 
