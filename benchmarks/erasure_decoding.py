@@ -54,6 +54,21 @@ def located(gray: np.ndarray, lost_at_checksum: bool = True):
     return None
 
 
+def unread_located(enhancer, file: dict, folder: Path):
+    """For a file the first read misses and zxing locates in the enhancement with a checksum error: its region and
+    the region's enhancement (8-bit gray, as the ladder's rungs get them) and :func:`located`'s answer; else None."""
+    from qrsr_helpers.decode import to_gray_uint8
+    from qrsr_helpers.io import read_image
+
+    result = enhancer.enhance_file(file["path"], folder / "out.png", decode=True)
+    if file["payload"] in result.payloads:
+        return None
+    x0, y0, x1, y1 = result.box
+    crop = read_image(file["path"])[y0:y1, x0:x1]
+    sr = to_gray_uint8(enhancer.enhance(crop))
+    return None if (where := located(sr)) is None else (to_gray_uint8(crop), sr, where)
+
+
 def budget(bits: np.ndarray, truth: np.ndarray, version: int, level: str) -> tuple[int, int]:
     """The worst block's fewest ``2 x wrong + erased`` (erasing its least certain codewords first) and its check
     codewords less SLACK."""
@@ -97,9 +112,7 @@ def pull_sweep(pulls: list[float], n: int, command: str) -> str:
     from photo_like import scene_files  # benchmarks/photo_like.py
 
     from qrsr_helpers import erasures
-    from qrsr_helpers.decode import to_gray_uint8
     from qrsr_helpers.inference import Enhancer
-    from qrsr_helpers.io import read_image
 
     enhancer, shipped = Enhancer(ladder=()), erasures.BINARY_PULL
     lines = [f"{cpu_model()}, {os.cpu_count()} cores, {datetime.date.today()}; command: `{command}`", "",
@@ -112,16 +125,13 @@ def pull_sweep(pulls: list[float], n: int, command: str) -> str:
             counts, tried = {p: [0, 0] for p in pulls}, 0
             with tempfile.TemporaryDirectory() as folder:
                 for f in scene_files(Path(folder) / "in", style, n, px, 2_000_000):
-                    result = enhancer.enhance_file(f["path"], Path(folder) / "out.png", decode=True)
-                    x0, y0, x1, y1 = result.box
-                    crop = read_image(f["path"])[y0:y1, x0:x1]
-                    sr = to_gray_uint8(enhancer.enhance(crop))
-                    if f["payload"] in result.payloads or located(sr) is None:
+                    if (found := unread_located(enhancer, f, Path(folder))) is None:
                         continue
+                    crop, sr, _ = found
                     tried += 1
                     for pull in pulls:
                         erasures.BINARY_PULL = pull
-                        texts = {r.text for r in erasures.read_with_erasures(sr, to_gray_uint8(crop))}
+                        texts = {r.text for r in erasures.read_with_erasures(sr, crop)}
                         counts[pull][0] += f["payload"] in texts
                         counts[pull][1] += bool(texts - {f["payload"]})
             erasures.BINARY_PULL = shipped
@@ -151,9 +161,7 @@ def main() -> None:
         print(f"{REAL}: absent, nothing to measure (the real photos are never part of the repository)", file=sys.stderr)
         return
     from qrsr_helpers import erasures
-    from qrsr_helpers.decode import to_gray_uint8
     from qrsr_helpers.inference import Enhancer
-    from qrsr_helpers.io import read_image
 
     truth = truths()
     enhancer = Enhancer(ladder=())
@@ -172,14 +180,9 @@ def main() -> None:
                 stem = f["path"].stem
                 if stem not in truth:
                     continue
-                result = enhancer.enhance_file(f["path"], Path(folder) / "out.png", decode=True)
-                x0, y0, x1, y1 = result.box
-                crop = read_image(f["path"])[y0:y1, x0:x1]
-                sr = to_gray_uint8(enhancer.enhance(crop))  # as the ladder's rungs get it: the region, enhanced
-                crop = to_gray_uint8(crop)
-                if f["payload"] in result.payloads or (where := located(sr)) is None:
+                if (found := unread_located(enhancer, f, Path(folder))) is None:
                     continue
-                version, level, mask, corners = where
+                crop, sr, (version, level, mask, corners) = found
                 if (version, level, mask) != truth[stem][:3]:
                     lines.append(f"| {px:g} px | {stem} | {version}-{level} | zxing's format or version is not the "
                                  f"symbol's ({truth[stem][0]}-{truth[stem][1]}, mask {truth[stem][2]}) | | | | | no |")
