@@ -126,23 +126,30 @@ def test_erasures_read_greyed_modules_that_zxing_loses_at_the_checksum():
     assert e.read_with_erasures(image, min_side=image.shape[0]) == ()  # a symbol smaller than asked for is refused
 
 
+def shrunk(matrix: np.ndarray, version: int, factor: float):
+    """``matrix`` drawn at 5 px per module, shrunk by area by ``factor``, and the map from modules to those LR pixels
+    (pixel centres aligned, as ``module_estimates`` maps them)."""
+    hr = drawn(matrix, 5)
+    to_hr = e.module_grid(hr.astype(np.float32), corners(len(matrix), 5), version)
+    lr = cv2.resize(hr, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    return lr, lambda u, v: (to_hr(u, v) + 0.5) * factor - 0.5
+
+
 def test_the_lr_fit_repairs_a_wrong_guess():
     """LR pixels at 1.25 px per module (a symbol drawn at 5 px, shrunk by area) and a start that has 15 % of the data
     modules wrong: the fit to the pixels gets most of them right again."""
     version, level, mask = 3, "M", 1
     matrix = symbol("lr fit", version, level, mask)
     n, known, used = len(matrix), e.known_modules(version, level, mask), e.function_modules(version)
-    hr = drawn(matrix, 5)
-    lr = cv2.resize(hr, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-    to_hr = e.module_grid(hr.astype(np.float32), corners(n, 5), version)
+    lr, to_lr = shrunk(matrix, version, 0.25)
     rng = np.random.default_rng(0)
     truth = np.where(matrix == 1, 1.0, -1.0)
     start = np.where(~used & (rng.random((n, n)) < 0.15), -truth, truth) * 0.3
-    fit = e.fitted_values(lr, lambda u, v: (to_hr(u, v) + 0.5) / 4 - 0.5, known, used, start)
+    fit = e.fitted_values(lr, to_lr, known, used, start)
     wrong = lambda values: ((values > 0) != (matrix == 1))[~used].mean()
     assert wrong(start) > 0.12 and wrong(fit) < 0.02
     assert e.decoded(fit, version, level, mask).text == "lr fit"
-    outside = e.fitted_values(lr, lambda u, v: (to_hr(u, v) + 0.5) / 4 + 1000, known, used, start)
+    outside = e.fitted_values(lr, lambda u, v: to_lr(u, v) + 1000, known, used, start)
     assert (outside == start).all()  # a grid that misses the LR image leaves the guess as it was
 
 
@@ -206,10 +213,8 @@ def test_the_pull_settles_modules_dark_or_light(monkeypatch):
     version, level, mask = 4, "L", 3
     matrix = symbol("pull toward a side", version, level, mask)
     n, known, used = len(matrix), e.known_modules(version, level, mask), e.function_modules(version)
-    hr = drawn(matrix, 5)
-    lr = cv2.resize(hr, None, fx=0.16, fy=0.16, interpolation=cv2.INTER_AREA)
-    to_hr = e.module_grid(hr.astype(np.float32), corners(n, 5), version)
-    fit = lambda: e.fitted_values(lr, lambda u, v: (to_hr(u, v) + 0.5) * 0.16 - 0.5, known, used, np.zeros((n, n)))
+    lr, to_lr = shrunk(matrix, version, 0.16)
+    fit = lambda: e.fitted_values(lr, to_lr, known, used, np.zeros((n, n)))
     pulled = fit()
     monkeypatch.setattr(e, "BINARY_PULL", 0.0)
     plain = fit()
